@@ -1,0 +1,407 @@
+"""ResNet-18, seen from inside: draw or upload a digit or a piece of clothing and watch the lecture's network work.
+
+python app.py        # host and port from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, as on Hugging Face Spaces
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from resnet.explainer import Analysis, Explainer
+from resnet.model import BLOCK_NAMES, STAGES
+from resnet.preprocess import EmptyDrawingError, InvalidImageError
+
+DATASET_CHOICES = [("Digits (MNIST)", "digits"), ("Clothing (Fashion-MNIST)", "clothing")]
+GALLERY_PER_CLASS = 2
+MAX_FILE_SIZE = "20mb"
+VIEWS = ("features", "residual", "lesions", "architecture")
+
+HINTS = {
+    "digits": "✏️ **Draw one digit (0–9)** with the black brush, as large as you like. "
+    "It is cut out, scaled to 20×20 and centred by its centre of mass, exactly as MNIST was made.",
+    "clothing": "👕 **Draw a piece of clothing as a filled silhouette** (colour it in), or upload a product photo. "
+    "Fashion-MNIST shows products as light shapes on black: your drawing is inverted, trimmed and fitted to 28×28.",
+}
+EMPTY_PROMPT = {
+    "digits": "✏️ The canvas is empty: draw a digit, upload an image, or click a sample.",
+    "clothing": "👕 The canvas is empty: draw a piece of clothing, upload a photo, or click a sample.",
+}
+
+INTRO = """
+# ResNet-18, seen from inside
+The lecture's ResNet-18 (Part 7 ResNet): a 7×7 stem `b1`, four stages `b2`–`b5` of two **residual blocks** each,
+global average pooling and one fully connected layer. Each block learns only a correction **F(x)** and adds its input
+back: **f(x) = F(x) + x**. Draw, upload or pick a sample; every view below follows your input live.
+"""
+
+FORMULAS = r"""
+### The residual block
+$$f(\mathbf{x}) = \mathrm{ReLU}\big(F(\mathbf{x}) + \mathrm{shortcut}(\mathbf{x})\big),\qquad
+F(\mathbf{x}) = \mathrm{BN}_2\big(\mathrm{conv}_2(\mathrm{ReLU}(\mathrm{BN}_1(\mathrm{conv}_1 \mathbf{x})))\big)$$
+The block does not have to learn the whole mapping f(x), only the **residual** F(x) = f(x) − x. If the best thing
+a block can do is nothing, it only needs F(x) = 0, which is easy to learn, so adding blocks cannot make the
+network worse. The **shortcut** is the identity, or a 1×1 convolution with stride 2 where a stage doubles the
+channels and halves height and width (`b3.0`, `b4.0`, `b5.0`).
+
+### Batch normalisation
+$$\mathrm{BN}(\mathbf{x}) = \boldsymbol{\gamma} \odot \frac{\mathbf{x} - \hat{\boldsymbol{\mu}}_\mathcal{B}}
+{\hat{\boldsymbol{\sigma}}_\mathcal{B}} + \boldsymbol{\beta}$$
+Each channel is shifted and scaled by the mean and standard deviation of the mini-batch (in training; the running
+averages at test time), then by the learned γ and β. It follows every convolution and comes before the ReLU.
+"""
+
+FEATURES_NOTE = """
+**Feature maps.** Each stage turns the image into many *channels*, each a map of where one learned pattern occurs.
+The stem and `b2` keep fine detail (16×16 at our 64-pixel input); every later stage halves the resolution and
+doubles the channels, trading *where* for *what*. Tiles are ordered by mean activation, strongest first, and share
+the colour scale shown under each grid.
+**Grad-CAM** weights each stage's channels by how much they raise the chosen class's score and shows where those
+channels fire: red regions speak for the class.
+"""
+
+RESIDUAL_NOTE = """
+**Residual vs identity.** For every block: the **shortcut x** (identity, or the 1×1 projection), the **residual
+F(x)** the block learned, their sum and the ReLU output, averaged over channels (blue < 0 < red, one scale per
+block). Where ‖F(x)‖/‖x‖ is small the block barely changes its input; a negative cosine means F(x) removes part of x.
+"""
+
+LESION_NOTE = """
+**Lesions.** Tick a block to remove its residual branch: its output becomes ReLU(shortcut(x)), as if F(x) = 0.
+The prediction above updates at once. The chart shows what the lesion does to the accuracy on the 1,000 shipped
+samples: removing one block of a ResNet usually costs little, because the identity paths keep the rest working
+(Veit et al., 2016: residual networks behave like ensembles of shallower networks). The downsampling blocks
+(hatched), whose shortcut is a learned projection, are where lesions hurt most.
+"""
+
+ARCH_NOTE = """
+**Architecture.** Every layer with its output shape (channels × height × width) and parameter count, measured
+by running the model on an input of the size it was trained at. 11,178,378 parameters in all, as in the lecture.
+"""
+
+CSS = """
+#label .output-class { font-size: 1.6rem; }
+.note { font-size: 0.92rem; }
+"""
+
+explainer = Explainer()
+
+
+class ImageInput(gr.Image):
+    """An image input that hands our code the uploaded file itself, so that we, not the framework, judge it.
+
+    ``gr.Image`` opens uploads with PIL before our callback runs; a corrupted or non-image file then fails
+    with a generic error. Here the path goes to ``resnet.preprocess``, which explains what is wrong.
+    """
+
+    def preprocess(self, payload: Any) -> str | None:
+        if payload is not None and getattr(payload, "path", None) and not str(payload.url or "").startswith("data:"):
+            return str(payload.path)
+        return super().preprocess(payload)
+
+
+# -- input helpers --------------------------------------------------------------------------------------------
+def sketch_image(value: dict | np.ndarray | None) -> np.ndarray | None:
+    """The composite of a Sketchpad value; None for an empty or cleared canvas."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        composite = value.get("composite")
+        if composite is None:
+            layers = [layer for layer in value.get("layers") or [] if layer is not None]
+            composite = layers[-1] if layers else None
+        return composite
+    return value
+
+
+def current_input(source: str, sketch: dict | None, upload: str | None):
+    """The image that the views follow: the canvas, or the uploaded / sample image."""
+    return sketch_image(sketch) if source == "sketch" else upload
+
+
+def gallery_items(dataset: str) -> list[tuple[np.ndarray, str]]:
+    s = explainer.samples(dataset)
+    classes = explainer.classes(dataset)
+    return [(s.images[i], classes[s.labels[i]]) for i in gallery_indices(dataset)]
+
+
+def gallery_indices(dataset: str) -> list[int]:
+    labels = explainer.samples(dataset).labels
+    return [int(i) for c in range(10) for i in np.flatnonzero(labels == c)[:GALLERY_PER_CLASS]]
+
+
+# -- callbacks (plain functions, testable without a browser) -------------------------------------------------
+def classify(image, dataset: str, lesions: list[str] | None):
+    """Label, status line, what the model sees, the model's input."""
+    try:
+        c = explainer.classify(image, dataset, lesions or ())
+    except EmptyDrawingError:
+        return None, EMPTY_PROMPT[dataset], None, None
+    except InvalidImageError as exc:
+        return None, f"⚠️ {exc}", None, None
+    lesion_note = f" — with {len(lesions)} block(s) lesioned" if lesions else ""
+    status = f"Prediction from the {dataset} model{lesion_note}."
+    if c.prepared.inverted:
+        status += " (Dark-on-light input: inverted to light-on-dark, as in the training set.)"
+    return c.top, status, c.seen, c.model_input
+
+
+def analyse(image, dataset: str, lesions: list[str] | None, target: str = "predicted") -> Analysis | None:
+    classes = explainer.classes(dataset)
+    cls = classes.index(target) if target in classes else None
+    try:
+        return explainer.analyse(image, dataset, lesions or (), cls)
+    except (EmptyDrawingError, InvalidImageError):
+        return None
+
+
+def feature_views(image, dataset: str, lesions: list[str] | None, target: str, stage: str):
+    a = analyse(image, dataset, lesions, target)
+    if a is None:
+        return None, None, None
+    grid, caption = explainer.stage_channels(a, stage)
+    return explainer.feature_maps(a), explainer.gradcams(a, dataset), gr.Image(value=grid, label=caption)
+
+
+def residual_views(image, dataset: str, lesions: list[str] | None):
+    a = analyse(image, dataset, lesions)
+    if a is None:
+        return None, None
+    return explainer.residual_views(a, dataset)
+
+
+def lesion_view(dataset: str):
+    return explainer.lesion_figure(dataset)
+
+
+def architecture_view(dataset: str) -> list[list]:
+    return [
+        ["    " * r.depth + r.name, r.kind, " × ".join(map(str, r.shape)), f"{r.params:,}"]
+        for r in explainer.architecture(dataset)
+    ]
+
+
+def views(image, dataset: str, lesions: list[str] | None, target: str, stage: str, view: str):
+    """Compute only the view that is on screen; the others are left as they are (gr.skip)."""
+    skip = gr.skip()
+    features = (skip, skip, skip)
+    residual = (skip, skip)
+    lesion = skip
+    arch = skip
+    if view == "features":
+        features = feature_views(image, dataset, lesions, target, stage)
+    elif view == "residual":
+        residual = residual_views(image, dataset, lesions)
+    elif view == "lesions":
+        lesion = lesion_view(dataset)
+    elif view == "architecture":
+        arch = architecture_view(dataset)
+    return (*features, *residual, lesion, arch)
+
+
+def switch_dataset(dataset: str):
+    """New gallery, hint and Grad-CAM class list; the current input is then re-read under the new model."""
+    classes = ["predicted", *explainer.classes(dataset)]
+    return gallery_items(dataset), HINTS[dataset], gr.Dropdown(choices=classes, value="predicted")
+
+
+def pick_sample(dataset: str, evt: gr.SelectData):
+    """Clicking a gallery sample loads it as the input."""
+    i = gallery_indices(dataset)[evt.index]
+    return explainer.samples(dataset).images[i], "upload", gr.Tabs(selected="upload")
+
+
+# -- API endpoints ---------------------------------------------------------------------------------------------
+def api_classify(image: str | None, dataset: str) -> dict[str, float]:
+    """Classify an image file (any size or mode, dark-on-light or light-on-dark) with the digits or clothing model."""
+    if dataset not in ("digits", "clothing"):
+        raise gr.Error(f"dataset must be 'digits' or 'clothing', not {dataset!r}")
+    try:
+        return explainer.classify(image, dataset).top
+    except (EmptyDrawingError, InvalidImageError) as exc:
+        raise gr.Error(str(exc)) from None
+
+
+def api_explain(image: str | None, dataset: str, lesions: list[str] | None = None):
+    """Everything at once: label, feature maps, Grad-CAM, residual-vs-identity panel and block statistics."""
+    top = api_classify(image, dataset)
+    a = analyse(image, dataset, lesions)
+    panel, fig = explainer.residual_views(a, dataset)
+    return top, explainer.feature_maps(a), explainer.gradcams(a, dataset), panel, fig
+
+
+def api_floor(image: str | None, dataset: str) -> dict[str, float]:
+    """The framework's floor for benchmarks: same inputs and output as /classify, a fixed answer."""
+    return {"0": 1.0}
+
+
+# -- layout ------------------------------------------------------------------------------------------------------
+def build_demo() -> gr.Blocks:
+    with gr.Blocks(title="ResNet-18, seen from inside") as demo:
+        source = gr.State("sketch")
+        view = gr.State("features")
+        gr.Markdown(INTRO)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5):
+                dataset = gr.Radio(DATASET_CHOICES, value="digits", label="Model", elem_id="dataset")
+                hint = gr.Markdown(HINTS["digits"], elem_classes="note")
+                with gr.Tabs(selected="sketch") as input_tabs:
+                    with gr.Tab("Draw", id="sketch") as sketch_tab:
+                        sketch = gr.Sketchpad(
+                            label="Canvas",
+                            canvas_size=(280, 280),
+                            fixed_canvas=True,
+                            brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),
+                            eraser=gr.Eraser(default_size=16),
+                            layers=False,
+                            elem_id="sketch",
+                        )
+                    with gr.Tab("Upload", id="upload") as upload_tab:
+                        upload = ImageInput(
+                            label="Image (any size; dark-on-light or light-on-dark)",
+                            type="filepath",
+                            image_mode=None,
+                            sources=["upload", "clipboard"],
+                            elem_id="upload",
+                        )
+                gallery = gr.Gallery(
+                    gallery_items("digits"),
+                    label="Test-set samples (click one to load it)",
+                    columns=10,
+                    height=200,
+                    allow_preview=False,
+                    elem_id="gallery",
+                )
+            with gr.Column(scale=4):
+                label = gr.Label(num_top_classes=3, label="Prediction (top 3)", elem_id="label")
+                status = gr.Markdown(EMPTY_PROMPT["digits"], elem_id="status")
+                with gr.Row():
+                    seen = gr.Image(label="What the model sees (28×28)", height=160, interactive=False)
+                    model_input = gr.Image(label="Model input (64×64)", height=160, interactive=False)
+                lesions = gr.CheckboxGroup(
+                    list(BLOCK_NAMES),
+                    label="Lesions: remove the residual branch F(x) of these blocks",
+                    info="b3.0, b4.0 and b5.0 downsample (1×1 projection shortcut).",
+                    elem_id="lesions",
+                )
+        with gr.Tabs(selected="features"):
+            with gr.Tab("Feature maps", id="features") as features_tab:
+                gr.Markdown(FEATURES_NOTE, elem_classes="note")
+                stage_grids = gr.Gallery(label="Stage outputs", columns=5, height=330, object_fit="contain")
+                with gr.Row():
+                    target = gr.Dropdown(
+                        ["predicted", *explainer.classes("digits")], value="predicted", label="Grad-CAM class"
+                    )
+                    stage = gr.Dropdown(list(STAGES), value="b3", label="Show all channels of stage")
+                cams = gr.Gallery(label="Grad-CAM per stage", columns=5, height=200, object_fit="contain")
+                all_channels = gr.Image(label="All channels", interactive=False)
+            with gr.Tab("Residual vs identity", id="residual") as residual_tab:
+                gr.Markdown(RESIDUAL_NOTE, elem_classes="note")
+                with gr.Row():
+                    block_panel = gr.Image(label="Blocks b2.0 … b5.1", interactive=False, scale=3)
+                    block_chart = gr.Plot(label="Block statistics", scale=4)
+            with gr.Tab("Lesions", id="lesions") as lesions_tab:
+                gr.Markdown(LESION_NOTE, elem_classes="note")
+                lesion_chart = gr.Plot(label="Single-block lesions on the sample set")
+            with gr.Tab("Architecture & formulas", id="architecture") as arch_tab, gr.Row():
+                with gr.Column():
+                    gr.Markdown(FORMULAS)
+                with gr.Column():
+                    gr.Markdown(ARCH_NOTE, elem_classes="note")
+                    arch_table = gr.Dataframe(
+                        headers=["layer", "what", "output shape", "parameters"], interactive=False, max_height=520
+                    )
+        # API-only components: an image file in, the label out.
+        with gr.Row(visible=False):
+            api_image = ImageInput(type="filepath", image_mode=None, label="image")
+            api_label = gr.Label(label="label")
+            api_button = gr.Button("classify")
+            api_explain_button = gr.Button("explain")
+            api_floor_button = gr.Button("floor")
+            api_grids, api_cams = gr.Gallery(), gr.Gallery()
+            api_panel, api_plot = gr.Image(), gr.Plot()
+
+        # -- wiring ------------------------------------------------------------------------------------------------
+        view_outputs = [stage_grids, cams, all_channels, block_panel, block_chart, lesion_chart, arch_table]
+        inputs = [source, sketch, upload]
+
+        def refresh(src, sk, up, ds, les, tgt, stg, vw):
+            image = current_input(src, sk, up)
+            return (*classify(image, ds, les), *views(image, ds, les, tgt, stg, vw))
+
+        everything = [*inputs, dataset, lesions, target, stage, view]
+        live = [label, status, seen, model_input, *view_outputs]
+
+        sketch.change(
+            lambda sk, up, ds, les, tgt, stg, vw: ("sketch", *refresh("sketch", sk, up, ds, les, tgt, stg, vw)),
+            [sketch, upload, dataset, lesions, target, stage, view],
+            [source, *live],
+            trigger_mode="always_last",
+            show_progress="hidden",
+            api_visibility="private",
+        )
+        upload.change(
+            lambda sk, up, ds, les, tgt, stg, vw: ("upload", *refresh("upload", sk, up, ds, les, tgt, stg, vw)),
+            [sketch, upload, dataset, lesions, target, stage, view],
+            [source, *live],
+            trigger_mode="always_last",
+            show_progress="hidden",
+            api_visibility="private",
+        )
+        sketch_tab.select(lambda: "sketch", None, source, api_visibility="private").then(
+            refresh, everything, live, show_progress="hidden", api_visibility="private"
+        )
+        upload_tab.select(lambda: "upload", None, source, api_visibility="private").then(
+            refresh, everything, live, show_progress="hidden", api_visibility="private"
+        )
+        gallery.select(pick_sample, [dataset], [upload, source, input_tabs], api_visibility="private")
+        dataset.change(switch_dataset, dataset, [gallery, hint, target], api_visibility="private").then(
+            refresh, everything, live, show_progress="hidden", api_visibility="private"
+        )
+        lesions.change(refresh, everything, live, trigger_mode="always_last", api_visibility="private")
+        for control in (target, stage):
+            control.change(
+                lambda src, sk, up, ds, les, tgt, stg: feature_views(current_input(src, sk, up), ds, les, tgt, stg),
+                [*inputs, dataset, lesions, target, stage],
+                [stage_grids, cams, all_channels],
+                api_visibility="private",
+            )
+        for tab, name in (
+            (features_tab, "features"),
+            (residual_tab, "residual"),
+            (lesions_tab, "lesions"),
+            (arch_tab, "architecture"),
+        ):
+            tab.select(lambda n=name: n, None, view, api_visibility="private").then(
+                lambda src, sk, up, ds, les, tgt, stg, vw: views(current_input(src, sk, up), ds, les, tgt, stg, vw),
+                everything,
+                view_outputs,
+                api_visibility="private",
+            )
+
+        api_button.click(api_classify, [api_image, dataset], api_label, api_name="classify")
+        api_explain_button.click(
+            api_explain,
+            [api_image, dataset, lesions],
+            [api_label, api_grids, api_cams, api_panel, api_plot],
+            api_name="explain",
+        )
+        api_floor_button.click(api_floor, [api_image, dataset], api_label, api_name="floor")
+    return demo
+
+
+def launch(**kwargs: Any) -> tuple[Any, str, str]:
+    """Launch with the app's safety settings (file size limit, no extra served paths)."""
+    demo = build_demo()
+    return demo.launch(
+        max_file_size=MAX_FILE_SIZE,
+        theme=gr.themes.Soft(),
+        css=CSS,
+        **kwargs,
+    )
+
+
+if __name__ == "__main__":
+    launch()

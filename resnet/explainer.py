@@ -1,0 +1,168 @@
+"""One object the app talks to: both shipped models, loaded once and never changed, and the views built on them.
+
+Every method takes what a person gives (an image of any kind, a dataset name, the set of lesioned blocks) and
+returns pictures, figures and plain numbers. The heavy views share one forward pass: the trace and Grad-CAM of
+the last few inputs are kept in a small cache keyed by the preprocessed image, the dataset and the lesions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from resnet import viz
+from resnet.architecture import Layer, layer_table
+from resnet.checkpoint import ModelCard, load_model
+from resnet.data import DATASETS
+from resnet.evaluate import default_weights
+from resnet.gradcam import cams_from_trace
+from resnet.model import BLOCK_NAMES, STAGES, ResNet18
+from resnet.preprocess import Prepared, preprocess
+from resnet.probes import Trace, block_stats, trace
+from resnet.samples import Samples, load_samples
+from resnet.sampleset import SampleSetStats, cached_stats
+
+
+@dataclass
+class Classification:
+    top: dict[str, float]  # the top-3 classes with probabilities
+    seen: np.ndarray  # (28, 28) uint8: what the model sees
+    model_input: np.ndarray  # (S, S) uint8: the resized input the network gets
+    prepared: Prepared
+
+
+@dataclass
+class Analysis:
+    """One forward (and backward, for Grad-CAM) pass over one input."""
+
+    prepared: Prepared
+    trace: Trace
+    cams: dict[str, torch.Tensor]
+    target: int
+
+
+class Explainer:
+    """Both shipped models and everything the app shows about them."""
+
+    def __init__(self, weights: dict[str, Path] | None = None, cache_size: int = 16):
+        self.weights = weights or {name: default_weights(name) for name in DATASETS}
+        self.models: dict[str, tuple[ResNet18, ModelCard]] = {n: load_model(p) for n, p in self.weights.items()}
+        for model, _ in self.models.values():
+            model.requires_grad_(False)  # read-only; Grad-CAM needs gradients w.r.t. activations only
+        self._cache: OrderedDict[tuple, Analysis] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._stats: dict[str, SampleSetStats] = {}
+
+    # -- basics --------------------------------------------------------------------------------------------
+    def card(self, dataset: str) -> ModelCard:
+        return self.models[dataset][1]
+
+    def classes(self, dataset: str) -> tuple[str, ...]:
+        return self.card(dataset).classes
+
+    def samples(self, dataset: str) -> Samples:
+        return load_samples(dataset)
+
+    def prepare(self, image, dataset: str) -> Prepared:
+        """Preprocess; raises ``EmptyDrawingError`` / ``InvalidImageError`` with a message for the person."""
+        return preprocess(image, dataset, self.card(dataset).image_size)
+
+    # -- the light path: stroke to label ---------------------------------------------------------------------
+    @torch.no_grad()
+    def classify(self, image, dataset: str, lesions: Collection[str] = ()) -> Classification:
+        p = self.prepare(image, dataset)
+        model, card = self.models[dataset]
+        logits = model.forward_lesioned(p.tensor, set(lesions))[0]
+        return Classification(
+            viz.top_classes(logits, card.classes),
+            (p.image * 255).round().astype(np.uint8),
+            (p.tensor[0, 0].clamp(0, 1) * 255).round().byte().numpy(),
+            p,
+        )
+
+    # -- the heavy views, sharing one pass -----------------------------------------------------------------
+    def analyse(self, image, dataset: str, lesions: Collection[str] = (), target: int | None = None) -> Analysis:
+        p = self.prepare(image, dataset)
+        key = (dataset, frozenset(lesions), target, hashlib.sha1(p.tensor.numpy().tobytes()).hexdigest())
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        model, _ = self.models[dataset]
+        with torch.enable_grad():  # the parameters are frozen: gradients start at the input
+            t = trace(model, p.tensor.detach().requires_grad_(True), lesions, keep_graph=True)
+            cams, cls = cams_from_trace(t, p.tensor.shape[-1], target)
+        result = Analysis(p, _detached(t), cams, cls)
+        with self._lock:
+            self._cache[key] = result
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def feature_maps(self, a: Analysis, max_channels: int | None = 16) -> list[tuple[np.ndarray, str]]:
+        """One grid per stage (b1..b5) with captions like "b3 · 128 × 8 × 8"."""
+        out = []
+        for name in STAGES:
+            acts = a.trace.stages[name][0]
+            grid, _ = viz.feature_grid(acts, max_channels, tile=48 if max_channels else 24)
+            c, h, w = acts.shape
+            shown = f"top {min(max_channels, c)} of {c} channels" if max_channels else f"all {c} channels"
+            out.append((grid, f"{name} · {c} × {h} × {w} ({shown}, by mean activation)"))
+        return out
+
+    def stage_channels(self, a: Analysis, stage: str) -> tuple[np.ndarray, str]:
+        acts = a.trace.stages[stage][0]
+        c, h, w = acts.shape
+        grid, _ = viz.feature_grid(acts, None, tile=max(16, 128 // h), columns=int(np.ceil(np.sqrt(c))))
+        return grid, f"{stage} · {c} × {h} × {w}: all {c} channels, strongest first"
+
+    def gradcams(self, a: Analysis, dataset: str) -> list[tuple[np.ndarray, str]]:
+        image = a.prepared.tensor[0, 0]
+        cls = self.classes(dataset)[a.target]
+        return [(viz.gradcam_overlay(image, cam), f"{name} · Grad-CAM for “{cls}”") for name, cam in a.cams.items()]
+
+    def residual_views(self, a: Analysis, dataset: str) -> tuple[np.ndarray, Figure]:
+        stats = block_stats(a.trace)
+        panel = viz.block_panel(a.trace.blocks, stats)
+        avg = self.sample_stats(dataset)
+        fig = viz.block_stats_figure(
+            BLOCK_NAMES,
+            [float(s.ratio[0]) for s in stats],
+            [float(s.cosine[0]) for s in stats],
+            [avg.mean_ratio[n] for n in BLOCK_NAMES],
+            [avg.mean_cosine[n] for n in BLOCK_NAMES],
+            [b.projects for b in a.trace.blocks],
+        )
+        return panel, fig
+
+    # -- model-level views ---------------------------------------------------------------------------------
+    def sample_stats(self, dataset: str) -> SampleSetStats:
+        with self._lock:
+            if dataset not in self._stats:
+                model, card = self.models[dataset]
+                self._stats[dataset] = cached_stats(model, dataset, card.image_size, self.weights[dataset])
+            return self._stats[dataset]
+
+    def lesion_figure(self, dataset: str) -> Figure:
+        s = self.sample_stats(dataset)
+        model, _ = self.models[dataset]
+        projects = [block.projects for _, block in model.blocks()]
+        accuracy = [s.lesion_accuracy[n] for n in BLOCK_NAMES]
+        return viz.lesion_figure(BLOCK_NAMES, accuracy, s.baseline, projects, dataset)
+
+    def architecture(self, dataset: str) -> list[Layer]:
+        model, card = self.models[dataset]
+        return layer_table(model, card.image_size)
+
+
+def _detached(t: Trace) -> Trace:
+    return Trace({k: v.detach() for k, v in t.stages.items()}, t.blocks, t.logits.detach())

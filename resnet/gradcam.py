@@ -1,0 +1,41 @@
+"""Grad-CAM per stage: where in the image each stage's features support a class."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import torch
+import torch.nn.functional as F
+
+from resnet.model import ResNet18
+from resnet.probes import Trace, trace
+
+
+def cams_from_trace(t: Trace, size: int, target: int | None = None) -> tuple[dict[str, torch.Tensor], int]:
+    """Grad-CAM maps of every stage from a trace made with ``keep_graph=True`` of one image.
+
+    Each map is the ReLU of the stage's channels weighted by the spatially averaged gradient of the target
+    logit, upsampled to (size, size) and scaled to [0, 1] (all zeros when nothing supports the class).
+    Returns the maps by stage name and the target class (the prediction when ``target`` is None).
+    """
+    cls = int(t.logits[0].argmax()) if target is None else int(target)
+    # Gradients w.r.t. the activations only: the shared model's .grad fields are never touched.
+    grads = torch.autograd.grad(t.logits[0, cls], list(t.stages.values()))
+    maps = {}
+    for (name, a), g in zip(t.stages.items(), grads, strict=True):
+        weights = g[0].mean(dim=(1, 2))  # (C,)
+        cam = F.relu((weights[:, None, None] * a[0].detach()).sum(0))  # (h, w)
+        cam = F.interpolate(cam[None, None], size=(size, size), mode="bilinear", align_corners=False)[0, 0]
+        peak = cam.max()
+        maps[name] = cam / peak if peak > 0 else cam
+    return maps, cls
+
+
+def gradcam(
+    model: ResNet18, x: torch.Tensor, target: int | None = None, lesions: Collection[str] = ()
+) -> tuple[dict[str, torch.Tensor], int]:
+    """Grad-CAM maps of every stage for one image x (1, 1, S, S); see ``cams_from_trace``."""
+    with torch.enable_grad():
+        # Gradients flow from the input, so this works on a model whose parameters are frozen.
+        t = trace(model, x.detach().requires_grad_(True), lesions, keep_graph=True)
+        return cams_from_trace(t, x.shape[-1], target)

@@ -1,0 +1,93 @@
+"""Statistics over the shipped sample set: accuracy with each block lesioned, and mean block statistics.
+
+They take a few dozen seconds on a 2-core CPU, so they are computed once per weights file and cached as JSON
+next to the samples (keyed by the weights' SHA-256, so new weights never read stale numbers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from resnet.data import resize
+from resnet.model import BLOCK_NAMES, ResNet18
+from resnet.probes import block_stats, trace
+from resnet.samples import SAMPLES_DIR, load_samples
+
+CACHE_DIR = SAMPLES_DIR.parent / "cache"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SampleSetStats:
+    """Accuracies in [0, 1] and per-block means over the 1,000 shipped samples of one dataset."""
+
+    dataset: str
+    weights_sha256: str
+    baseline: float  # accuracy with no lesion
+    lesion_accuracy: dict[str, float]  # block -> accuracy with that block's F(x) removed
+    mean_ratio: dict[str, float]  # block -> mean ‖F(x)‖/‖x‖
+    mean_cosine: dict[str, float]  # block -> mean cos(F(x), x)
+
+
+def sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@torch.no_grad()
+def compute_stats(model: ResNet18, dataset: str, image_size: int, weights_sha: str, batch: int = 250) -> SampleSetStats:
+    """One pass per lesion over the samples (9 in all), plus the block statistics from the plain pass."""
+    s = load_samples(dataset)
+    images, labels = s.tensors()
+    correct = {name: 0 for name in ("", *BLOCK_NAMES)}
+    ratio = {n: 0.0 for n in BLOCK_NAMES}
+    cosine = {n: 0.0 for n in BLOCK_NAMES}
+    for i in range(0, len(labels), batch):
+        x = resize(images[i : i + batch], image_size)
+        y = labels[i : i + batch]
+        t = trace(model, x)
+        correct[""] += int((t.logits.argmax(1) == y).sum())
+        for st in block_stats(t):
+            ratio[st.name] += float(st.ratio.sum())
+            cosine[st.name] += float(st.cosine.sum())
+        for name in BLOCK_NAMES:
+            correct[name] += int((model.forward_lesioned(x, {name}).argmax(1) == y).sum())
+    n = len(labels)
+    return SampleSetStats(
+        dataset,
+        weights_sha,
+        correct[""] / n,
+        {k: correct[k] / n for k in BLOCK_NAMES},
+        {k: v / n for k, v in ratio.items()},
+        {k: v / n for k, v in cosine.items()},
+    )
+
+
+def cached_stats(
+    model: ResNet18, dataset: str, image_size: int, weights: str | Path, cache_dir: Path = CACHE_DIR
+) -> SampleSetStats:
+    """The statistics for these weights: from the cache when it matches, else computed (and cached if we can)."""
+    digest = sha256(weights)
+    path = cache_dir / f"{dataset}-{digest[:16]}.json"
+    try:
+        stats = SampleSetStats(**json.loads(path.read_text()))
+        if stats.weights_sha256 == digest:
+            return stats
+    except (OSError, ValueError, TypeError):
+        pass
+    stats = compute_stats(model, dataset, image_size, digest)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(stats), indent=1))
+    except OSError as exc:  # a read-only deployment still works, it just recomputes next start
+        log.warning("could not cache sample-set statistics: %s", exc)
+    return stats

@@ -1,0 +1,189 @@
+"""Pictures of what happens inside the network, as uint8 RGB arrays (fast to build, send and test).
+
+Feature grids use ``torchvision.utils.make_grid`` and a colormap lookup table; text is drawn with Pillow.
+Charts are ``matplotlib.figure.Figure`` objects (no global pyplot state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import matplotlib
+import numpy as np
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw, ImageFont
+from torchvision.utils import make_grid
+
+from resnet.probes import BlockStats, BlockTrace
+
+SEQUENTIAL = "viridis"  # activations after a ReLU: 0 .. max
+DIVERGING = "RdBu_r"  # signed tensors (F(x), F(x) + x): blue < 0 < red, white at 0
+
+
+@cache
+def _lut(name: str) -> torch.Tensor:
+    """(256, 3) uint8 colour table of a matplotlib colormap."""
+    return torch.from_numpy((matplotlib.colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8))
+
+
+@cache
+def font(size: int = 13) -> ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
+
+
+def colorize(t: torch.Tensor, vmin: float, vmax: float, cmap: str = SEQUENTIAL) -> torch.Tensor:
+    """(..., H, W) values -> (..., H, W, 3) uint8 through ``cmap`` with the scale [vmin, vmax]."""
+    scaled = ((t.float() - vmin) / max(vmax - vmin, 1e-12)).clamp(0, 1)
+    return _lut(cmap)[(scaled * 255).round().long()]
+
+
+def upscale(t: torch.Tensor, size: int) -> torch.Tensor:
+    """(N, H, W) -> (N, size, size) with visible pixels (nearest neighbour)."""
+    return F.interpolate(t[:, None].float(), size=(size, size), mode="nearest")[:, 0]
+
+
+def order_channels(acts: torch.Tensor) -> torch.Tensor:
+    """Channel indices of (C, H, W) sorted by mean activation, strongest first."""
+    return acts.mean(dim=(1, 2)).argsort(descending=True)
+
+
+def colour_bar(width: int, vmin: float, vmax: float, cmap: str, label: str = "") -> np.ndarray:
+    """A horizontal colour scale with its end values, (28, width, 3) uint8."""
+    bar = colorize(torch.linspace(vmin, vmax, width)[None].expand(10, width), vmin, vmax, cmap).numpy()
+    img = Image.new("RGB", (width, 28), "white")
+    img.paste(Image.fromarray(bar), (0, 0))
+    d = ImageDraw.Draw(img)
+    d.text((1, 12), f"{vmin:.2g}", fill="black", font=font(11))
+    right = f"{vmax:.2g}"
+    d.text((width - d.textlength(right, font=font(11)) - 1, 12), right, fill="black", font=font(11))
+    if label:
+        d.text(((width - d.textlength(label, font=font(11))) / 2, 12), label, fill="#444", font=font(11))
+    return np.asarray(img)
+
+
+def feature_grid(
+    acts: torch.Tensor, max_channels: int | None = 16, tile: int = 48, columns: int | None = None
+) -> tuple[np.ndarray, list[int]]:
+    """A stage's channel activations (C, H, W) as one picture with its colour scale.
+
+    Channels are ordered by mean activation (strongest first) and share one scale from 0 to the largest value
+    shown, so tiles are comparable. Returns the (H', W', 3) uint8 image and the channel indices shown.
+    """
+    order = order_channels(acts)
+    if max_channels is not None:
+        order = order[:max_channels]
+    maps = acts[order]
+    vmax = float(maps.max().clamp(min=1e-6))
+    vmin = min(0.0, float(maps.min()))
+    rgb = colorize(upscale(maps, tile), vmin, vmax).permute(0, 3, 1, 2)  # (N, 3, tile, tile)
+    ncol = columns or int(np.ceil(np.sqrt(len(order))))
+    grid = make_grid(rgb, nrow=ncol, padding=2, pad_value=255).permute(1, 2, 0).numpy()
+    bar = colour_bar(grid.shape[1], vmin, vmax, SEQUENTIAL, "activation")
+    return np.concatenate([grid, bar]), order.tolist()
+
+
+def gradcam_overlay(image: torch.Tensor, cam: torch.Tensor, alpha: float = 0.5) -> np.ndarray:
+    """The input (S, S) in [0, 1] in grey with a Grad-CAM map (S, S) in [0, 1] laid over it, (S, S, 3) uint8."""
+    grey = (image.clamp(0, 1)[..., None] * 255).expand(*image.shape, 3)
+    heat = colorize(cam, 0, 1, "jet").float()
+    return ((1 - alpha) * grey + alpha * heat).round().byte().numpy()
+
+
+BLOCK_COLUMNS = ("shortcut x", "residual F(x)", "F(x) + x", "ReLU output")
+
+
+def block_panel(blocks: Sequence[BlockTrace], stats: Sequence[BlockStats], tile: int = 84) -> np.ndarray:
+    """Every block of one image (index 0) side by side: x, F(x), F(x) + x and the output, channel-averaged.
+
+    The four tiles of a block share one symmetric scale (blue < 0 < red), so the size of F(x) against x reads
+    directly. One row per block, labelled with its name, its shortcut kind and ‖F(x)‖/‖x‖, cos(F(x), x).
+    """
+    label_w, head_h, gap = 190, 22, 4
+    width = label_w + len(BLOCK_COLUMNS) * (tile + gap)
+    img = Image.new("RGB", (width, head_h + len(blocks) * (tile + gap) + 30), "white")
+    d = ImageDraw.Draw(img)
+    for j, title in enumerate(BLOCK_COLUMNS):
+        x0 = label_w + j * (tile + gap)
+        d.text((x0 + (tile - d.textlength(title, font=font(12))) / 2, 4), title, fill="black", font=font(12))
+    for i, (b, s) in enumerate(zip(blocks, stats, strict=True)):
+        maps = torch.stack([b.shortcut[0], b.residual[0], b.preact[0], b.output[0]]).mean(1)  # (4, h, w)
+        vmax = float(maps.abs().max().clamp(min=1e-6))
+        tiles = colorize(upscale(maps, tile), -vmax, vmax, DIVERGING).numpy()
+        y0 = head_h + i * (tile + gap)
+        for j in range(4):
+            img.paste(Image.fromarray(tiles[j]), (label_w + j * (tile + gap), y0))
+        kind = "1×1 projection" if b.projects else "identity"
+        h, w = b.output.shape[-2:]
+        lines = [
+            f"{b.name}  ({b.output.shape[1]}×{h}×{w})",
+            f"shortcut: {kind}",
+            "LESIONED: F(x) removed" if b.lesioned else f"‖F(x)‖/‖x‖ = {float(s.ratio[0]):.2f}",
+            "" if b.lesioned else f"cos(F(x), x) = {float(s.cosine[0]):+.2f}",
+            f"scale ±{vmax:.2g}",
+        ]
+        for k, line in enumerate(lines):
+            colour = "#b00" if b.lesioned and k == 2 else "black"
+            d.text((6, y0 + 4 + 15 * k), line, fill=colour, font=font(12))
+    bar = colour_bar(len(BLOCK_COLUMNS) * (tile + gap) - gap, -1, 1, DIVERGING, "channel mean, per-block scale")
+    img.paste(Image.fromarray(bar), (label_w, img.height - 28))
+    return np.asarray(img)
+
+
+def block_stats_figure(
+    names: Sequence[str],
+    ratio: Sequence[float],
+    cosine: Sequence[float],
+    avg_ratio: Sequence[float] | None = None,
+    avg_cosine: Sequence[float] | None = None,
+    projects: Sequence[bool] = (),
+) -> Figure:
+    """Bars of ‖F(x)‖/‖x‖ and cos(F(x), x) per block for this input, beside the sample-set average."""
+    fig = Figure(figsize=(8, 3.2), dpi=80, layout="constrained")
+    axes = fig.subplots(1, 2)
+    pos = np.arange(len(names))
+    labels = [f"{n}\n(1×1)" if p else n for n, p in zip(names, projects or [False] * len(names), strict=True)]
+    for ax, mine, avg, title in (
+        (axes[0], ratio, avg_ratio, "‖F(x)‖ / ‖x‖: how much the block changes x"),
+        (axes[1], cosine, avg_cosine, "cos(F(x), x): does F(x) point along x?"),
+    ):
+        ax.bar(pos - 0.2, mine, 0.4, label="this input", color="#3b6fb6")
+        if avg is not None:
+            ax.bar(pos + 0.2, avg, 0.4, label="sample-set mean", color="#bbbbbb")
+        ax.set_xticks(pos, labels, fontsize=7)
+        ax.set_title(title, fontsize=9)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.tick_params(axis="y", labelsize=7)
+    axes[0].legend(fontsize=7)
+    return fig
+
+
+def lesion_figure(
+    names: Sequence[str], accuracy: Sequence[float], baseline: float, projects: Sequence[bool], dataset: str
+) -> Figure:
+    """Sample-set accuracy with each single block's residual branch removed; downsampling blocks hatched."""
+    fig = Figure(figsize=(8, 3.0), dpi=80, layout="constrained")
+    ax = fig.subplots()
+    pos = np.arange(len(names))
+    colours = ["#d98c3a" if p else "#3b6fb6" for p in projects]
+    bars = ax.bar(pos, [100 * a for a in accuracy], color=colours)
+    for bar, p in zip(bars, projects, strict=True):
+        if p:
+            bar.set_hatch("//")
+    ax.axhline(100 * baseline, color="black", linestyle="--", linewidth=1, label=f"no lesion: {100 * baseline:.1f}%")
+    ax.axhline(10, color="#999", linestyle=":", linewidth=1, label="chance: 10%")
+    ax.set_xticks(pos, [f"{n}\n(downsamples)" if p else n for n, p in zip(names, projects, strict=True)], fontsize=7)
+    ax.set_ylabel("accuracy (%)", fontsize=8)
+    ax.set_ylim(0, 105)
+    ax.set_title(f"{dataset}: accuracy on the 1,000 shipped samples with one block's F(x) removed", fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+    return fig
+
+
+def top_classes(logits: torch.Tensor, classes: Sequence[str], k: int = 3) -> dict[str, float]:
+    """The k most likely classes of logits (10,) with their softmax probabilities."""
+    p = logits.float().softmax(-1)
+    top = p.topk(k)
+    return {classes[i]: float(v) for v, i in zip(top.values, top.indices, strict=True)}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up everything on a fresh machine: a virtual environment in .venv with the app's requirements.
+#   bash scripts/setup.sh          # to run the app
+#   bash scripts/setup.sh --dev    # also test tools and Debian's chromium for the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+reqs=requirements.txt
+if [ "${1:-}" = "--dev" ]; then
+  reqs=requirements-dev.txt
+  if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ]; then
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    else
+      echo "note: install Debian's chromium (sudo apt-get install chromium) to run the browser tests" >&2
+    fi
+  fi
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -r "$reqs"
+echo "ready: .venv ($(.venv/bin/python -c 'import torch, gradio; print("torch", torch.__version__, "gradio", gradio.__version__)'))"

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write an IDX file as MNIST ships it (uint8 payload, big-endian dimensions)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kind = 0x08
+    header = struct.pack(">HBB", 0, kind, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory) -> Path:
+    """A tiny MNIST / Fashion-MNIST lookalike in torchvision's raw layout: class c is a bar at row 2c."""
+    root = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    for folder in ("MNIST", "FashionMNIST"):
+        for split, n in (("train", 512), ("t10k", 128)):
+            labels = np.arange(n) % 10
+            images = rng.integers(0, 40, size=(n, 28, 28))
+            for i, c in enumerate(labels):
+                images[i, 4 + 2 * c : 6 + 2 * c, 4:24] = 255
+            write_idx(root / folder / "raw" / f"{split}-images-idx3-ubyte", images)
+            write_idx(root / folder / "raw" / f"{split}-labels-idx1-ubyte", labels)
+    return root
+
+
+@pytest.fixture(scope="session")
+def full_data() -> Path:
+    """The full sets in ../shared/data; tests that need them skip when they are absent."""
+    if not (SHARED_DATA / "MNIST" / "raw" / "t10k-images-idx3-ubyte").exists():
+        pytest.skip(f"full MNIST / Fashion-MNIST not found in {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def models():
+    """Both shipped models, loaded once."""
+    from resnet.checkpoint import load_model
+    from resnet.evaluate import default_weights
+
+    return {name: load_model(default_weights(name)) for name in ("digits", "clothing")}
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)

@@ -1,0 +1,158 @@
+"""The app's callbacks as plain functions, and round trips through gradio_client against the launched app."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from drawing import draw_like_a_person
+from PIL import Image
+
+import app
+from resnet.model import BLOCK_NAMES
+from resnet.samples import load_samples
+
+
+@pytest.fixture(scope="module")
+def seven() -> np.ndarray:
+    s = load_samples("digits")
+    digit = s.images[np.flatnonzero(s.labels == 7)[0]]
+    return draw_like_a_person(digit, 180, 1, (10, -20))
+
+
+def sketch_value(drawing: np.ndarray) -> dict:
+    """A Sketchpad value as Gradio hands it over: RGBA composite, dark strokes on opaque white."""
+    rgba = np.dstack([drawing] * 3 + [np.full_like(drawing, 255)])
+    return {"background": None, "layers": [rgba], "composite": rgba}
+
+
+def test_classify_a_drawing(seven):
+    image = app.sketch_image(sketch_value(seven))
+    top, status, seen, model_input = app.classify(image, "digits", [])
+    assert next(iter(top)) == "7" and len(top) == 3 and top["7"] > 0.9
+    assert seen.shape == (28, 28) and model_input.shape == (64, 64)
+    assert "inverted" in status
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, {"background": None, "layers": [], "composite": None}, sketch_value(np.full((280, 280), 255, np.uint8))],
+    ids=["none", "cleared", "blank"],
+)
+def test_empty_canvas_prompts_never_predicts(value):
+    top, status, seen, _model_input = app.classify(app.sketch_image(value), "digits", [])
+    assert top is None and seen is None and "empty" in status
+
+
+def test_lesions_change_the_prediction_path(seven):
+    plain, *_ = app.classify(seven, "digits", [])
+    all_off, status, *_ = app.classify(seven, "digits", list(BLOCK_NAMES))
+    assert plain != all_off and "8 block(s) lesioned" in status
+
+
+def test_views_compute_only_what_is_shown(seven):
+    out = app.views(seven, "digits", [], "predicted", "b3", "residual")
+    grids, cams, channels, panel, chart, lesion, arch = out
+    assert panel.ndim == 3 and chart is not None
+    assert all(v is not None and not isinstance(v, (np.ndarray, list)) for v in (grids, cams, channels, lesion, arch))
+
+
+def test_feature_views(seven):
+    grids, cams, channels = app.feature_views(seven, "digits", [], "predicted", "b5")
+    assert [caption.split(" · ")[0] for _, caption in grids] == ["b1", "b2", "b3", "b4", "b5"]
+    assert grids[2][1].startswith("b3 · 128 × 8 × 8")
+    assert all("“7”" in caption for _, caption in cams)
+    assert "512" in channels.label
+
+
+def test_lesion_and_architecture_views():
+    assert app.lesion_view("clothing") is not None
+    rows = app.architecture_view("digits")
+    assert rows[0][0].strip() == "b1" and any("1×1" in r[1] for r in rows)
+    assert rows[-1][1].startswith("fully connected 512 → 10")
+
+
+def test_switching_dataset_changes_gallery_and_classes():
+    gallery, hint, dropdown = app.switch_dataset("clothing")
+    assert len(gallery) == 10 * app.GALLERY_PER_CLASS and gallery[0][1] == "T-shirt/top"
+    assert "clothing" in hint.lower() and "Ankle boot" in [
+        c[0] if isinstance(c, tuple) else c for c in dropdown.choices
+    ]
+
+
+# -- robustness through the plain callbacks -------------------------------------------------------------------
+def _file(tmp_path, name: str, data: bytes) -> str:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return str(p)
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "expect"),
+    [
+        ("notes.txt", lambda: b"hello, not an image", "not an image"),
+        ("broken.png", lambda: _png(Image.new("L", (50, 50)))[:60], "not an image"),
+        ("dot.png", lambda: _png(Image.new("L", (1, 1))), "1x1"),
+        ("white.png", lambda: _png(Image.new("RGB", (300, 300), "white")), "empty"),
+        ("black.png", lambda: _png(Image.new("L", (300, 300), 0)), "empty"),
+        ("clear.png", lambda: _png(Image.new("RGBA", (300, 300), (0, 0, 0, 0))), "empty"),
+    ],
+)
+def test_bad_uploads_get_a_clear_message(tmp_path, name, make, expect):
+    top, status, seen, _ = app.classify(_file(tmp_path, name, make()), "digits", [])
+    assert top is None and seen is None
+    assert expect in status.lower()
+
+
+def test_huge_upload_is_classified(tmp_path):
+    img = Image.new("L", (8000, 8000), 255)
+    img.paste(0, (3500, 1500, 4300, 6500))  # a "1"
+    top, *_ = app.classify(_file(tmp_path, "huge.png", _png(img)), "digits", [])
+    assert next(iter(top)) == "1"
+
+
+# -- the launched app through gradio_client ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def client():
+    from gradio_client import Client
+
+    _, url, _ = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    c = Client(url, verbose=False)
+    yield c
+    c.close() if hasattr(c, "close") else None
+    app.gr.close_all()
+
+
+@pytest.mark.slow
+def test_client_round_trip(client, seven, tmp_path):
+    from gradio_client import handle_file
+
+    path = tmp_path / "seven.png"
+    Image.fromarray(seven).save(path)
+    result = client.predict(image=handle_file(str(path)), dataset="digits", api_name="/classify")
+    assert result["label"] == "7" and result["confidences"][0]["confidence"] > 0.9
+    # light-on-dark, RGB, small: the clothing model reads a Fashion-MNIST trouser
+    s = load_samples("clothing")
+    trouser = s.images[np.flatnonzero(s.labels == 1)[0]]
+    Image.fromarray(trouser).convert("RGB").resize((56, 56)).save(path)
+    result = client.predict(image=handle_file(str(path)), dataset="clothing", api_name="/classify")
+    assert result["label"] == "Trouser"
+
+    explained = client.predict(image=handle_file(str(path)), dataset="clothing", lesions=[], api_name="/explain")
+    label, grids, cams, panel, _plot = explained
+    assert label["label"] == "Trouser" and len(grids) == 5 and len(cams) == 5 and panel
+
+    for bad, message in ((b"not an image", "not an image"), (_png(Image.new("L", (300, 300), 255)), "blank")):
+        path.write_bytes(bad)
+        with pytest.raises(Exception, match=message):
+            client.predict(image=handle_file(str(path)), dataset="digits", api_name="/classify")
+    # ...and the server keeps serving
+    Image.fromarray(seven).save(path)
+    assert client.predict(image=handle_file(str(path)), dataset="digits", api_name="/classify")["label"] == "7"

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import io
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from drawing import draw_like_a_person
+from PIL import Image
+
+from resnet.preprocess import EmptyDrawingError, InvalidImageError, preprocess
+from resnet.samples import load_samples
+
+
+@pytest.mark.parametrize("dataset", ["digits", "clothing"])
+def test_recovers_known_test_images(dataset):
+    """A test-set image given as it is comes back (nearly) unchanged: we normalise as the dataset did."""
+    s = load_samples(dataset)
+    diffs = np.array([np.abs(preprocess(im, dataset).image - im / 255).mean() for im in s.images[:300]])
+    assert np.median(diffs) < 0.005
+    assert (diffs < 0.02).mean() > (0.95 if dataset == "digits" else 0.85)
+
+
+def test_dark_on_light_upscaled_digit_is_inverted_and_recovered():
+    digit = load_samples("digits").images[0]
+    big = np.asarray(Image.fromarray(255 - digit).resize((280, 280), Image.Resampling.BILINEAR))
+    p = preprocess(big, "digits")
+    assert p.inverted
+    assert np.abs(p.image - digit / 255).mean() < 0.06
+    assert p.tensor.shape == (1, 1, 64, 64) and p.tensor.dtype == torch.float32
+
+
+def test_centre_of_mass_is_centred_and_box_is_20():
+    canvas = np.full((300, 500), 255, np.uint8)
+    canvas[20:120, 400:430] = 0  # a tall bar in a corner of a wide canvas
+    img = preprocess(canvas, "digits").image
+    rows, _cols = np.nonzero(img > 0.2)
+    assert rows.max() - rows.min() + 1 in (20, 21)
+    ys, xs = np.indices(img.shape)
+    assert abs((ys * img).sum() / img.sum() - 14) <= 0.75 and abs((xs * img).sum() / img.sum() - 14) <= 0.75
+
+
+def test_clothing_is_trimmed_and_fitted_to_28():
+    photo = np.full((400, 300, 3), 240, np.uint8)  # light grey backdrop
+    photo[100:300, 50:150] = (20, 30, 200)  # a dark blue coat
+    p = preprocess(photo, "clothing")
+    rows, cols = np.nonzero(p.image > 0.5)
+    assert rows.max() - rows.min() + 1 == 28 and 12 <= cols.max() - cols.min() + 1 <= 16
+    assert p.inverted and p.image[0, 0] == 0
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "LA", "I;16", "1"])
+def test_any_pil_mode(mode):
+    img = Image.new("L", (120, 90), 255)
+    img.paste(0, (40, 20, 70, 80))
+    img = img.convert(mode) if mode != "I;16" else img.convert("I").convert("I;16")
+    p = preprocess(img, "digits")
+    assert p.image.max() == pytest.approx(1.0, abs=0.01)
+
+
+def test_transparent_strokes_on_nothing():
+    """A sketch layer: black strokes, transparent elsewhere."""
+    layer = np.zeros((200, 200, 4), np.uint8)
+    layer[50:150, 90:110] = (0, 0, 0, 255)
+    p = preprocess(layer, "digits")
+    assert p.image.max() > 0.9 and p.image[0, 0] == 0
+    white_on_clear = layer.copy()
+    white_on_clear[..., :3] = 255
+    assert np.allclose(preprocess(white_on_clear, "digits").image, p.image, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.full((280, 280), 255, np.uint8),
+        np.zeros((280, 280), np.uint8),
+        np.zeros((100, 100, 4), np.uint8),
+        np.full((50, 50, 3), 128, np.uint8),
+        None,
+    ],
+    ids=["white", "black", "transparent", "grey", "none"],
+)
+def test_blank_inputs_raise_empty(image):
+    with pytest.raises(EmptyDrawingError):
+        preprocess(image, "digits")
+
+
+@pytest.mark.parametrize("bad", [np.zeros((1, 1), np.uint8), np.zeros((5, 300), np.uint8), np.zeros((3, 3, 7))])
+def test_tiny_or_malformed_inputs_raise_invalid(bad):
+    with pytest.raises(InvalidImageError):
+        preprocess(bad, "clothing")
+
+
+def test_unreadable_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("not an image")
+    with pytest.raises(InvalidImageError):
+        preprocess(str(tmp_path / "notes.txt"), "digits")
+    buf = io.BytesIO()
+    Image.new("L", (64, 64)).save(buf, format="PNG")
+    (tmp_path / "broken.png").write_bytes(buf.getvalue()[:40])
+    with pytest.raises(InvalidImageError):
+        preprocess(str(tmp_path / "broken.png"), "digits")
+
+
+def test_huge_image_is_handled(tmp_path):
+    big = Image.new("RGB", (8000, 8000), "white")
+    big.paste((0, 0, 0), (3000, 2000, 4000, 6000))
+    p = preprocess(big, "digits")
+    assert p.image.max() > 0.9
+
+
+def test_drawn_digits_are_classified(models):
+    """Test digits drawn as a person would (dark strokes on a 280x280 white canvas, off-centre, several sizes
+    and stroke widths) are classified by the shipped model at >= 98%."""
+    model, card = models["digits"]
+    s = load_samples("digits")
+    rng = np.random.default_rng(0)
+    xs, ys = [], []
+    for (box, stroke), i in zip(
+        itertools.cycle(itertools.product([90, 150, 220], [-1, 0, 2])), range(0, 1000, 2), strict=False
+    ):
+        room = (280 - box) // 2 - 2
+        offset = tuple(int(v) for v in rng.integers(-room, room + 1, size=2))
+        drawing = draw_like_a_person(s.images[i], box, stroke, offset)
+        xs.append(preprocess(drawing, "digits", card.image_size).tensor)
+        ys.append(s.labels[i])
+    with torch.no_grad():
+        pred = torch.cat([model(torch.cat(xs[j : j + 100])).argmax(1) for j in range(0, len(xs), 100)])
+    accuracy = (pred.numpy() == np.array(ys)).mean()
+    assert accuracy >= 0.98, accuracy
