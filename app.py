@@ -20,9 +20,10 @@ MAX_FILE_SIZE = "20mb"
 VIEWS = ("features", "residual", "lesions", "architecture")
 
 HINTS = {
-    "digits": "✏️ **Draw one digit (0–9)** with the black brush, as large as you like. "
+    "digits": "✏️ **Pick the brush** (left of the canvas) and **draw one digit (0–9)**, as large as you like. "
     "It is cut out, scaled to 20×20 and centred by its centre of mass, exactly as MNIST was made.",
-    "clothing": "👕 **Draw a piece of clothing as a filled silhouette** (colour it in), or upload a product photo. "
+    "clothing": "👕 **Pick the brush and draw a piece of clothing as a filled silhouette** (colour it in), "
+    "or upload a product photo. "
     "Fashion-MNIST shows products as light shapes on black: your drawing is inverted, trimmed and fitted to 28×28.",
 }
 EMPTY_PROMPT = {
@@ -89,17 +90,28 @@ CSS = """
 explainer = Explainer()
 
 
-class ImageInput(gr.Image):
-    """An image input that hands our code the uploaded file itself, so that we, not the framework, judge it.
+def image_input(**kwargs: Any) -> gr.Image:
+    """A ``gr.Image`` that hands our code the uploaded file itself, so that we, not the framework, judge it.
 
-    ``gr.Image`` opens uploads with PIL before our callback runs; a corrupted or non-image file then fails
-    with a generic error. Here the path goes to ``resnet.preprocess``, which explains what is wrong.
+    ``gr.Image`` opens uploads with PIL before a callback runs, so a corrupted or non-image file fails with a
+    generic error. Here the file's path goes to ``resnet.preprocess``, which says what is wrong. (An instance
+    override rather than a subclass: Gradio writes a .pyi stub next to any module that subclasses a component.)
     """
+    component = gr.Image(type="filepath", image_mode=None, **kwargs)
+    framework_preprocess = component.preprocess
 
-    def preprocess(self, payload: Any) -> str | None:
+    def preprocess(payload: Any) -> str | None:
         if payload is not None and getattr(payload, "path", None) and not str(payload.url or "").startswith("data:"):
             return str(payload.path)
-        return super().preprocess(payload)
+        return framework_preprocess(payload)
+
+    component.preprocess = preprocess
+    return component
+
+
+def enlarge(image: np.ndarray, k: int) -> np.ndarray:
+    """Nearest-neighbour upscaling, so that a 28x28 preview shows its pixels instead of a blur."""
+    return image.repeat(k, axis=0).repeat(k, axis=1)
 
 
 # -- input helpers --------------------------------------------------------------------------------------------
@@ -145,7 +157,7 @@ def classify(image, dataset: str, lesions: list[str] | None):
     status = f"Prediction from the {dataset} model{lesion_note}."
     if c.prepared.inverted:
         status += " (Dark-on-light input: inverted to light-on-dark, as in the training set.)"
-    return c.top, status, c.seen, c.model_input
+    return c.top, status, enlarge(c.seen, 6), enlarge(c.model_input, 3)
 
 
 def analyse(image, dataset: str, lesions: list[str] | None, target: str = "predicted") -> Analysis | None:
@@ -210,7 +222,7 @@ def switch_dataset(dataset: str):
 def pick_sample(dataset: str, evt: gr.SelectData):
     """Clicking a gallery sample loads it as the input."""
     i = gallery_indices(dataset)[evt.index]
-    return explainer.samples(dataset).images[i], "upload", gr.Tabs(selected="upload")
+    return enlarge(explainer.samples(dataset).images[i], 8), "upload", gr.Tabs(selected="upload")
 
 
 # -- API endpoints ---------------------------------------------------------------------------------------------
@@ -259,18 +271,17 @@ def build_demo() -> gr.Blocks:
                             elem_id="sketch",
                         )
                     with gr.Tab("Upload", id="upload") as upload_tab:
-                        upload = ImageInput(
+                        upload = image_input(
                             label="Image (any size; dark-on-light or light-on-dark)",
-                            type="filepath",
-                            image_mode=None,
                             sources=["upload", "clipboard"],
+                            height=320,
                             elem_id="upload",
                         )
                 gallery = gr.Gallery(
                     gallery_items("digits"),
                     label="Test-set samples (click one to load it)",
-                    columns=10,
-                    height=200,
+                    columns=5,
+                    height=300,
                     allow_preview=False,
                     elem_id="gallery",
                 )
@@ -278,8 +289,8 @@ def build_demo() -> gr.Blocks:
                 label = gr.Label(num_top_classes=3, label="Prediction (top 3)", elem_id="label")
                 status = gr.Markdown(EMPTY_PROMPT["digits"], elem_id="status")
                 with gr.Row():
-                    seen = gr.Image(label="What the model sees (28×28)", height=160, interactive=False)
-                    model_input = gr.Image(label="Model input (64×64)", height=160, interactive=False)
+                    seen = gr.Image(label="What the model sees (28×28)", height=200, interactive=False)
+                    model_input = gr.Image(label="Model input (64×64)", height=200, interactive=False)
                 lesions = gr.CheckboxGroup(
                     list(BLOCK_NAMES),
                     label="Lesions: remove the residual branch F(x) of these blocks",
@@ -289,7 +300,7 @@ def build_demo() -> gr.Blocks:
         with gr.Tabs(selected="features"):
             with gr.Tab("Feature maps", id="features") as features_tab:
                 gr.Markdown(FEATURES_NOTE, elem_classes="note")
-                stage_grids = gr.Gallery(label="Stage outputs", columns=5, height=330, object_fit="contain")
+                stage_grids = gr.Gallery(label="Stage outputs", columns=5, height=300, object_fit="contain")
                 with gr.Row():
                     target = gr.Dropdown(
                         ["predicted", *explainer.classes("digits")], value="predicted", label="Grad-CAM class"
@@ -299,9 +310,11 @@ def build_demo() -> gr.Blocks:
                 all_channels = gr.Image(label="All channels", interactive=False)
             with gr.Tab("Residual vs identity", id="residual") as residual_tab:
                 gr.Markdown(RESIDUAL_NOTE, elem_classes="note")
-                with gr.Row():
-                    block_panel = gr.Image(label="Blocks b2.0 … b5.1", interactive=False, scale=3)
-                    block_chart = gr.Plot(label="Block statistics", scale=4)
+                with gr.Row(equal_height=False):
+                    block_panel = gr.Image(
+                        label="Blocks b2.0 … b5.1", interactive=False, height=820, scale=2, elem_id="block-panel"
+                    )
+                    block_chart = gr.Plot(label="Block statistics", scale=3)
             with gr.Tab("Lesions", id="lesions") as lesions_tab:
                 gr.Markdown(LESION_NOTE, elem_classes="note")
                 lesion_chart = gr.Plot(label="Single-block lesions on the sample set")
@@ -315,7 +328,7 @@ def build_demo() -> gr.Blocks:
                     )
         # API-only components: an image file in, the label out.
         with gr.Row(visible=False):
-            api_image = ImageInput(type="filepath", image_mode=None, label="image")
+            api_image = image_input(label="image")
             api_label = gr.Label(label="label")
             api_button = gr.Button("classify")
             api_explain_button = gr.Button("explain")

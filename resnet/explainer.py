@@ -115,8 +115,8 @@ class Explainer:
             acts = a.trace.stages[name][0]
             grid, _ = viz.feature_grid(acts, max_channels, tile=48 if max_channels else 24)
             c, h, w = acts.shape
-            shown = f"top {min(max_channels, c)} of {c} channels" if max_channels else f"all {c} channels"
-            out.append((grid, f"{name} · {c} × {h} × {w} ({shown}, by mean activation)"))
+            shown = f"top {min(max_channels, c)}" if max_channels else "all"
+            out.append((grid, f"{name} · {c} × {h} × {w} ({shown})"))
         return out
 
     def stage_channels(self, a: Analysis, stage: str) -> tuple[np.ndarray, str]:
@@ -128,7 +128,7 @@ class Explainer:
     def gradcams(self, a: Analysis, dataset: str) -> list[tuple[np.ndarray, str]]:
         image = a.prepared.tensor[0, 0]
         cls = self.classes(dataset)[a.target]
-        return [(viz.gradcam_overlay(image, cam), f"{name} · Grad-CAM for “{cls}”") for name, cam in a.cams.items()]
+        return [(viz.gradcam_overlay(image, cam), f"{name} · “{cls}”") for name, cam in a.cams.items()]
 
     def residual_views(self, a: Analysis, dataset: str) -> tuple[np.ndarray, Figure]:
         stats = block_stats(a.trace)

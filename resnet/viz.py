@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -31,7 +32,8 @@ def _lut(name: str) -> torch.Tensor:
 
 @cache
 def font(size: int = 13) -> ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=size)
+    """DejaVu Sans from matplotlib's own files: it has ×, ‖ and the other signs the labels use."""
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), size)
 
 
 def colorize(t: torch.Tensor, vmin: float, vmax: float, cmap: str = SEQUENTIAL) -> torch.Tensor:
@@ -50,14 +52,16 @@ def order_channels(acts: torch.Tensor) -> torch.Tensor:
     return acts.mean(dim=(1, 2)).argsort(descending=True)
 
 
-def colour_bar(width: int, vmin: float, vmax: float, cmap: str, label: str = "") -> np.ndarray:
-    """A horizontal colour scale with its end values, (28, width, 3) uint8."""
+def colour_bar(
+    width: int, vmin: float, vmax: float, cmap: str, label: str = "", ends: tuple[str, str] | None = None
+) -> np.ndarray:
+    """A horizontal colour scale with its end values (or the texts ``ends``), (28, width, 3) uint8."""
     bar = colorize(torch.linspace(vmin, vmax, width)[None].expand(10, width), vmin, vmax, cmap).numpy()
     img = Image.new("RGB", (width, 28), "white")
     img.paste(Image.fromarray(bar), (0, 0))
     d = ImageDraw.Draw(img)
-    d.text((1, 12), f"{vmin:.2g}", fill="black", font=font(11))
-    right = f"{vmax:.2g}"
+    left, right = ends or (f"{vmin:.2g}", f"{vmax:.2g}")
+    d.text((1, 12), left, fill="black", font=font(11))
     d.text((width - d.textlength(right, font=font(11)) - 1, 12), right, fill="black", font=font(11))
     if label:
         d.text(((width - d.textlength(label, font=font(11))) / 2, 12), label, fill="#444", font=font(11))
@@ -127,7 +131,9 @@ def block_panel(blocks: Sequence[BlockTrace], stats: Sequence[BlockStats], tile:
         for k, line in enumerate(lines):
             colour = "#b00" if b.lesioned and k == 2 else "black"
             d.text((6, y0 + 4 + 15 * k), line, fill=colour, font=font(12))
-    bar = colour_bar(len(BLOCK_COLUMNS) * (tile + gap) - gap, -1, 1, DIVERGING, "channel mean, per-block scale")
+    bar = colour_bar(
+        len(BLOCK_COLUMNS) * (tile + gap) - gap, -1, 1, DIVERGING, "channel mean; scale per block", ("−scale", "+scale")
+    )
     img.paste(Image.fromarray(bar), (label_w, img.height - 28))
     return np.asarray(img)
 

@@ -1,0 +1,91 @@
+"""A real browser: Playwright drives Debian's Chromium against the launched app, as a person would."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def page():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (scripts/setup.sh --dev installs it)")
+    _, url, _ = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    SHOTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.set_default_timeout(30_000)
+        pg.goto(url)
+        pg.wait_for_selector("#sketch canvas")
+        yield pg
+        browser.close()
+    app.gr.close_all()
+
+
+def label_text(page) -> str:
+    return page.locator("#label").inner_text()
+
+
+def wait_for_label(page, text: str) -> None:
+    page.wait_for_function(
+        "t => { const l = document.querySelector('#label h2, #label .output-class');"
+        " return l && l.innerText.trim() === t; }",
+        arg=text,
+    )
+
+
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Mouse strokes in canvas coordinates from 0 to 1 over the drawable square."""
+    box = page.locator("#sketch canvas").first.bounding_box()
+    side = min(box["width"], box["height"]) * 0.9
+    x0 = box["x"] + (box["width"] - side) / 2
+    y0 = box["y"] + (box["height"] - side) / 2
+    for points in strokes:
+        page.mouse.move(x0 + points[0][0] * side, y0 + points[0][1] * side)
+        page.mouse.down()
+        for u, v in points[1:]:
+            page.mouse.move(x0 + u * side, y0 + v * side, steps=12)
+        page.mouse.up()
+
+
+def test_draw_a_seven_then_clothing_and_a_lesion(page):
+    assert "empty" in page.locator("#status").inner_text()
+    page.get_by_role("button", name="Brush").first.click()
+    draw(page, [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]])
+    wait_for_label(page, "7")
+    assert "%" in label_text(page)
+    page.screenshot(path=SHOTS / "1-drawn-seven.png", full_page=True)
+
+    page.get_by_text("Clothing (Fashion-MNIST)").click()
+    page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('Trouser')")
+    page.locator("#gallery button.thumbnail-item").nth(2).click()  # the first trouser (two per class)
+    wait_for_label(page, "Trouser")
+    page.screenshot(path=SHOTS / "2-clothing-sample.png", full_page=True)
+
+    page.locator("#lesions").get_by_label("b4.0").check()
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('1 block(s) lesioned')")
+    page.get_by_role("tab", name="Residual vs identity").click()
+    page.wait_for_selector("#block-panel img")
+    page.wait_for_timeout(500)
+    page.screenshot(path=SHOTS / "3-lesion-residual-view.png", full_page=True)
+    assert "lesioned" in page.locator("#status").inner_text()
