@@ -13,11 +13,13 @@ import numpy as np
 from resnet.explainer import Analysis, Explainer
 from resnet.model import BLOCK_NAMES, STAGES
 from resnet.preprocess import EmptyDrawingError, InvalidImageError
+from resnet.viz import montage
 
 DATASET_CHOICES = [("Digits (MNIST)", "digits"), ("Clothing (Fashion-MNIST)", "clothing")]
 GALLERY_PER_CLASS = 2
 MAX_FILE_SIZE = "20mb"
 VIEWS = ("features", "residual", "lesions", "architecture")
+BLOCK_STATS_HEADERS = ("block", "shortcut", "lesioned", "‖F(x)‖/‖x‖", "cos(F(x), x)", "mean ‖F‖/‖x‖", "mean cos")
 
 HINTS = {
     "digits": "✏️ **Pick the brush** (left of the canvas) and **draw one digit (0–9)**, as large as you like. "
@@ -237,11 +239,25 @@ def api_classify(image: str | None, dataset: str) -> dict[str, float]:
 
 
 def api_explain(image: str | None, dataset: str, lesions: list[str] | None = None):
-    """Everything at once: label, feature maps, Grad-CAM, residual-vs-identity panel and block statistics."""
+    """Everything at once: label, feature maps, Grad-CAM, the residual-vs-identity panel and the block statistics."""
     top = api_classify(image, dataset)
     a = analyse(image, dataset, lesions)
-    panel, fig = explainer.residual_views(a, dataset)
-    return top, explainer.feature_maps(a), explainer.gradcams(a, dataset), panel, fig
+    rows = [
+        [
+            r.block,
+            r.shortcut,
+            r.lesioned,
+            round(r.ratio, 4),
+            round(r.cosine, 4),
+            round(r.mean_ratio, 4),
+            round(r.mean_cosine, 4),
+        ]
+        for r in explainer.block_rows(a, dataset)
+    ]
+    # One picture per view (not a gallery of ten): fewer files for a client to fetch.
+    grids = montage(explainer.feature_maps(a))
+    cams = montage([(enlarge(img, 2), caption) for img, caption in explainer.gradcams(a, dataset)])
+    return top, grids, cams, explainer.block_panel(a), rows
 
 
 def api_floor(image: str | None, dataset: str) -> dict[str, float]:
@@ -289,8 +305,8 @@ def build_demo() -> gr.Blocks:
                 label = gr.Label(num_top_classes=3, label="Prediction (top 3)", elem_id="label")
                 status = gr.Markdown(EMPTY_PROMPT["digits"], elem_id="status")
                 with gr.Row():
-                    seen = gr.Image(label="What the model sees (28×28)", height=200, interactive=False)
-                    model_input = gr.Image(label="Model input (64×64)", height=200, interactive=False)
+                    seen = gr.Image(label="What the model sees (28×28)", height=200, interactive=False, format="png")
+                    model_input = gr.Image(label="Model input (64×64)", height=200, interactive=False, format="png")
                 lesions = gr.CheckboxGroup(
                     list(BLOCK_NAMES),
                     label="Lesions: remove the residual branch F(x) of these blocks",
@@ -300,19 +316,26 @@ def build_demo() -> gr.Blocks:
         with gr.Tabs(selected="features"):
             with gr.Tab("Feature maps", id="features") as features_tab:
                 gr.Markdown(FEATURES_NOTE, elem_classes="note")
-                stage_grids = gr.Gallery(label="Stage outputs", columns=5, height=300, object_fit="contain")
+                stage_grids = gr.Gallery(
+                    label="Stage outputs", columns=5, height=300, object_fit="contain", format="png"
+                )
                 with gr.Row():
                     target = gr.Dropdown(
                         ["predicted", *explainer.classes("digits")], value="predicted", label="Grad-CAM class"
                     )
                     stage = gr.Dropdown(list(STAGES), value="b3", label="Show all channels of stage")
-                cams = gr.Gallery(label="Grad-CAM per stage", columns=5, height=200, object_fit="contain")
-                all_channels = gr.Image(label="All channels", interactive=False)
+                cams = gr.Gallery(label="Grad-CAM per stage", columns=5, height=200, object_fit="contain", format="png")
+                all_channels = gr.Image(label="All channels", interactive=False, format="png")
             with gr.Tab("Residual vs identity", id="residual") as residual_tab:
                 gr.Markdown(RESIDUAL_NOTE, elem_classes="note")
                 with gr.Row(equal_height=False):
                     block_panel = gr.Image(
-                        label="Blocks b2.0 … b5.1", interactive=False, height=820, scale=2, elem_id="block-panel"
+                        label="Blocks b2.0 … b5.1",
+                        interactive=False,
+                        height=820,
+                        scale=2,
+                        elem_id="block-panel",
+                        format="png",
                     )
                     block_chart = gr.Plot(label="Block statistics", scale=3)
             with gr.Tab("Lesions", id="lesions") as lesions_tab:
@@ -333,8 +356,9 @@ def build_demo() -> gr.Blocks:
             api_button = gr.Button("classify")
             api_explain_button = gr.Button("explain")
             api_floor_button = gr.Button("floor")
-            api_grids, api_cams = gr.Gallery(), gr.Gallery()
-            api_panel, api_plot = gr.Image(), gr.Plot()
+            api_grids, api_cams = gr.Image(format="png"), gr.Image(format="png")
+            api_panel = gr.Image(format="png")
+            api_stats = gr.Dataframe(headers=list(BLOCK_STATS_HEADERS))
 
         # -- wiring ------------------------------------------------------------------------------------------------
         view_outputs = [stage_grids, cams, all_channels, block_panel, block_chart, lesion_chart, arch_table]
@@ -398,7 +422,7 @@ def build_demo() -> gr.Blocks:
         api_explain_button.click(
             api_explain,
             [api_image, dataset, lesions],
-            [api_label, api_grids, api_cams, api_panel, api_plot],
+            [api_label, api_grids, api_cams, api_panel, api_stats],
             api_name="explain",
         )
         api_floor_button.click(api_floor, [api_image, dataset], api_label, api_name="floor")

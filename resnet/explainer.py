@@ -40,6 +40,19 @@ class Classification:
 
 
 @dataclass
+class BlockRow:
+    """One block's statistics for one input, beside the sample-set means."""
+
+    block: str
+    shortcut: str  # "identity" or "1×1 projection"
+    lesioned: bool
+    ratio: float  # ‖F(x)‖ / ‖x‖
+    cosine: float  # cos(F(x), x)
+    mean_ratio: float
+    mean_cosine: float
+
+
+@dataclass
 class Analysis:
     """One forward (and backward, for Grad-CAM) pass over one input."""
 
@@ -130,19 +143,37 @@ class Explainer:
         cls = self.classes(dataset)[a.target]
         return [(viz.gradcam_overlay(image, cam), f"{name} · “{cls}”") for name, cam in a.cams.items()]
 
-    def residual_views(self, a: Analysis, dataset: str) -> tuple[np.ndarray, Figure]:
-        stats = block_stats(a.trace)
-        panel = viz.block_panel(a.trace.blocks, stats)
+    def block_rows(self, a: Analysis, dataset: str) -> list[BlockRow]:
+        """Per block: ‖F(x)‖/‖x‖ and cos(F(x), x) for this input and averaged over the sample set."""
         avg = self.sample_stats(dataset)
+        return [
+            BlockRow(
+                b.name,
+                "1×1 projection" if b.projects else "identity",
+                b.lesioned,
+                float(s.ratio[0]),
+                float(s.cosine[0]),
+                avg.mean_ratio[b.name],
+                avg.mean_cosine[b.name],
+            )
+            for b, s in zip(a.trace.blocks, block_stats(a.trace), strict=True)
+        ]
+
+    def block_panel(self, a: Analysis) -> np.ndarray:
+        return viz.block_panel(a.trace.blocks, block_stats(a.trace))
+
+    def residual_views(self, a: Analysis, dataset: str) -> tuple[np.ndarray, Figure]:
+        """The block panel and the chart of the block statistics beside their sample-set means."""
+        rows = self.block_rows(a, dataset)
         fig = viz.block_stats_figure(
-            BLOCK_NAMES,
-            [float(s.ratio[0]) for s in stats],
-            [float(s.cosine[0]) for s in stats],
-            [avg.mean_ratio[n] for n in BLOCK_NAMES],
-            [avg.mean_cosine[n] for n in BLOCK_NAMES],
-            [b.projects for b in a.trace.blocks],
+            [r.block for r in rows],
+            [r.ratio for r in rows],
+            [r.cosine for r in rows],
+            [r.mean_ratio for r in rows],
+            [r.mean_cosine for r in rows],
+            [r.shortcut != "identity" for r in rows],
         )
-        return panel, fig
+        return self.block_panel(a), fig
 
     # -- model-level views ---------------------------------------------------------------------------------
     def sample_stats(self, dataset: str) -> SampleSetStats:

@@ -193,3 +193,17 @@ def top_classes(logits: torch.Tensor, classes: Sequence[str], k: int = 3) -> dic
     p = logits.float().softmax(-1)
     top = p.topk(k)
     return {classes[i]: float(v) for v, i in zip(top.values, top.indices, strict=True)}
+
+
+def montage(items: Sequence[tuple[np.ndarray, str]], gap: int = 8, caption_h: int = 20) -> np.ndarray:
+    """Pictures (H_i, W_i, 3) side by side on white with their captions above: one image instead of many."""
+    height = max(img.shape[0] for img, _ in items) + caption_h
+    width = sum(img.shape[1] for img, _ in items) + gap * (len(items) - 1)
+    canvas = Image.new("RGB", (width, height), "white")
+    d = ImageDraw.Draw(canvas)
+    x = 0
+    for img, caption in items:
+        canvas.paste(Image.fromarray(img), (x, caption_h))
+        d.text((x + 2, 3), caption, fill="black", font=font(12))
+        x += img.shape[1] + gap
+    return np.asarray(canvas)

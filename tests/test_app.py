@@ -31,7 +31,7 @@ def test_classify_a_drawing(seven):
     image = app.sketch_image(sketch_value(seven))
     top, status, seen, model_input = app.classify(image, "digits", [])
     assert next(iter(top)) == "7" and len(top) == 3 and top["7"] > 0.9
-    assert seen.shape == (28, 28) and model_input.shape == (64, 64)
+    assert seen.shape == (28 * 6, 28 * 6) and model_input.shape == (64 * 3, 64 * 3)  # enlarged to show pixels
     assert "inverted" in status
 
 
@@ -146,8 +146,10 @@ def test_client_round_trip(client, seven, tmp_path):
     assert result["label"] == "Trouser"
 
     explained = client.predict(image=handle_file(str(path)), dataset="clothing", lesions=[], api_name="/explain")
-    label, grids, cams, panel, _plot = explained
-    assert label["label"] == "Trouser" and len(grids) == 5 and len(cams) == 5 and panel
+    label, grids, cams, panel, stats = explained
+    assert label["label"] == "Trouser" and grids and cams and panel  # three images (file paths)
+    assert Image.open(grids).width > 5 * Image.open(cams).height / 2
+    assert [row[0] for row in stats["data"]] == list(BLOCK_NAMES) and stats["data"][2][1] == "1×1 projection"
 
     for bad, message in ((b"not an image", "not an image"), (_png(Image.new("L", (300, 300), 255)), "blank")):
         path.write_bytes(bad)
