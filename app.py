@@ -11,6 +11,7 @@ import gradio as gr
 import numpy as np
 
 from resnet.explainer import Analysis, Explainer
+from resnet.lecture import LANGUAGES, text
 from resnet.model import BLOCK_NAMES, STAGES
 from resnet.preprocess import EmptyDrawingError, InvalidImageError
 from resnet.viz import montage
@@ -21,68 +22,11 @@ MAX_FILE_SIZE = "20mb"
 VIEWS = ("features", "residual", "lesions", "architecture")
 BLOCK_STATS_HEADERS = ("block", "shortcut", "lesioned", "‖F(x)‖/‖x‖", "cos(F(x), x)", "mean ‖F‖/‖x‖", "mean cos")
 
-HINTS = {
-    "digits": "✏️ **Pick the brush** (left of the canvas) and **draw one digit (0–9)**, as large as you like. "
-    "It is cut out, scaled to 20×20 and centred by its centre of mass, exactly as MNIST was made.",
-    "clothing": "👕 **Pick the brush and draw a piece of clothing as a filled silhouette** (colour it in), "
-    "or upload a product photo. "
-    "Fashion-MNIST shows products as light shapes on black: your drawing is inverted, trimmed and fitted to 28×28.",
-}
 EMPTY_PROMPT = {
     "digits": "✏️ The canvas is empty: draw a digit, upload an image, or click a sample.",
     "clothing": "👕 The canvas is empty: draw a piece of clothing, upload a photo, or click a sample.",
 }
-
-INTRO = """
-# ResNet-18, seen from inside
-The lecture's ResNet-18 (Part 7 ResNet): a 7×7 stem `b1`, four stages `b2`–`b5` of two **residual blocks** each,
-global average pooling and one fully connected layer. Each block learns only a correction **F(x)** and adds its input
-back: **f(x) = F(x) + x**. Draw, upload or pick a sample; every view below follows your input live.
-"""
-
-FORMULAS = r"""
-### The residual block
-$$f(\mathbf{x}) = \mathrm{ReLU}\big(F(\mathbf{x}) + \mathrm{shortcut}(\mathbf{x})\big),\qquad
-F(\mathbf{x}) = \mathrm{BN}_2\big(\mathrm{conv}_2(\mathrm{ReLU}(\mathrm{BN}_1(\mathrm{conv}_1 \mathbf{x})))\big)$$
-The block does not have to learn the whole mapping f(x), only the **residual** F(x) = f(x) − x. If the best thing
-a block can do is nothing, it only needs F(x) = 0, which is easy to learn, so adding blocks cannot make the
-network worse. The **shortcut** is the identity, or a 1×1 convolution with stride 2 where a stage doubles the
-channels and halves height and width (`b3.0`, `b4.0`, `b5.0`).
-
-### Batch normalisation
-$$\mathrm{BN}(\mathbf{x}) = \boldsymbol{\gamma} \odot \frac{\mathbf{x} - \hat{\boldsymbol{\mu}}_\mathcal{B}}
-{\hat{\boldsymbol{\sigma}}_\mathcal{B}} + \boldsymbol{\beta}$$
-Each channel is shifted and scaled by the mean and standard deviation of the mini-batch (in training; the running
-averages at test time), then by the learned γ and β. It follows every convolution and comes before the ReLU.
-"""
-
-FEATURES_NOTE = """
-**Feature maps.** Each stage turns the image into many *channels*, each a map of where one learned pattern occurs.
-The stem and `b2` keep fine detail (16×16 at our 64-pixel input); every later stage halves the resolution and
-doubles the channels, trading *where* for *what*. Tiles are ordered by mean activation, strongest first, and share
-the colour scale shown under each grid.
-**Grad-CAM** weights each stage's channels by how much they raise the chosen class's score and shows where those
-channels fire: red regions speak for the class.
-"""
-
-RESIDUAL_NOTE = """
-**Residual vs identity.** For every block: the **shortcut x** (identity, or the 1×1 projection), the **residual
-F(x)** the block learned, their sum and the ReLU output, averaged over channels (blue < 0 < red, one scale per
-block). Where ‖F(x)‖/‖x‖ is small the block barely changes its input; a negative cosine means F(x) removes part of x.
-"""
-
-LESION_NOTE = """
-**Lesions.** Tick a block to remove its residual branch: its output becomes ReLU(shortcut(x)), as if F(x) = 0.
-The prediction above updates at once. The chart shows what the lesion does to the accuracy on the 1,000 shipped
-samples: removing one block of a ResNet usually costs little, because the identity paths keep the rest working
-(Veit et al., 2016: residual networks behave like ensembles of shallower networks). The downsampling blocks
-(hatched), whose shortcut is a learned projection, are where lesions hurt most.
-"""
-
-ARCH_NOTE = """
-**Architecture.** Every layer with its output shape (channels × height × width) and parameter count, measured
-by running the model on an input of the size it was trained at. 11,178,378 parameters in all, as in the lecture.
-"""
+NOTE_KEYS = ("intro", "features", "residual", "lesions", "formulas", "architecture")
 
 CSS = """
 #label .output-class { font-size: 1.6rem; }
@@ -215,10 +159,15 @@ def views(image, dataset: str, lesions: list[str] | None, target: str, stage: st
     return (*features, *residual, lesion, arch)
 
 
-def switch_dataset(dataset: str):
+def switch_dataset(dataset: str, lang: str = "en"):
     """New gallery, hint and Grad-CAM class list; the current input is then re-read under the new model."""
     classes = ["predicted", *explainer.classes(dataset)]
-    return gallery_items(dataset), HINTS[dataset], gr.Dropdown(choices=classes, value="predicted")
+    return gallery_items(dataset), text(lang, f"hint_{dataset}"), gr.Dropdown(choices=classes, value="predicted")
+
+
+def switch_language(lang: str, dataset: str) -> list[str]:
+    """Every explanation in the chosen language, in the order of NOTE_KEYS, then the drawing hint."""
+    return [text(lang, key) for key in NOTE_KEYS] + [text(lang, f"hint_{dataset}")]
 
 
 def pick_sample(dataset: str, evt: gr.SelectData):
@@ -270,11 +219,13 @@ def build_demo() -> gr.Blocks:
     with gr.Blocks(title="ResNet-18, seen from inside") as demo:
         source = gr.State("sketch")
         view = gr.State("features")
-        gr.Markdown(INTRO)
+        with gr.Row():
+            intro = gr.Markdown(text("en", "intro"))
+            language = gr.Radio(list(LANGUAGES.items()), value="en", label="Language / 语言", scale=0, min_width=160)
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
                 dataset = gr.Radio(DATASET_CHOICES, value="digits", label="Model", elem_id="dataset")
-                hint = gr.Markdown(HINTS["digits"], elem_classes="note")
+                hint = gr.Markdown(text("en", "hint_digits"), elem_classes="note")
                 with gr.Tabs(selected="sketch") as input_tabs:
                     with gr.Tab("Draw", id="sketch") as sketch_tab:
                         sketch = gr.Sketchpad(
@@ -315,7 +266,7 @@ def build_demo() -> gr.Blocks:
                 )
         with gr.Tabs(selected="features"):
             with gr.Tab("Feature maps", id="features") as features_tab:
-                gr.Markdown(FEATURES_NOTE, elem_classes="note")
+                features_note = gr.Markdown(text("en", "features"), elem_classes="note")
                 stage_grids = gr.Gallery(
                     label="Stage outputs", columns=5, height=300, object_fit="contain", format="png"
                 )
@@ -327,7 +278,7 @@ def build_demo() -> gr.Blocks:
                 cams = gr.Gallery(label="Grad-CAM per stage", columns=5, height=200, object_fit="contain", format="png")
                 all_channels = gr.Image(label="All channels", interactive=False, format="png")
             with gr.Tab("Residual vs identity", id="residual") as residual_tab:
-                gr.Markdown(RESIDUAL_NOTE, elem_classes="note")
+                residual_note = gr.Markdown(text("en", "residual"), elem_classes="note")
                 with gr.Row(equal_height=False):
                     block_panel = gr.Image(
                         label="Blocks b2.0 … b5.1",
@@ -339,13 +290,13 @@ def build_demo() -> gr.Blocks:
                     )
                     block_chart = gr.Plot(label="Block statistics", scale=3)
             with gr.Tab("Lesions", id="lesions") as lesions_tab:
-                gr.Markdown(LESION_NOTE, elem_classes="note")
+                lesion_note = gr.Markdown(text("en", "lesions"), elem_classes="note")
                 lesion_chart = gr.Plot(label="Single-block lesions on the sample set")
             with gr.Tab("Architecture & formulas", id="architecture") as arch_tab, gr.Row():
                 with gr.Column():
-                    gr.Markdown(FORMULAS)
+                    formulas = gr.Markdown(text("en", "formulas"))
                 with gr.Column():
-                    gr.Markdown(ARCH_NOTE, elem_classes="note")
+                    arch_note = gr.Markdown(text("en", "architecture"), elem_classes="note")
                     arch_table = gr.Dataframe(
                         headers=["layer", "what", "output shape", "parameters"], interactive=False, max_height=520
                     )
@@ -394,7 +345,9 @@ def build_demo() -> gr.Blocks:
             refresh, everything, live, show_progress="hidden", api_visibility="private"
         )
         gallery.select(pick_sample, [dataset], [upload, source, input_tabs], api_visibility="private")
-        dataset.change(switch_dataset, dataset, [gallery, hint, target], api_visibility="private").then(
+        notes = [intro, features_note, residual_note, lesion_note, formulas, arch_note, hint]
+        language.change(switch_language, [language, dataset], notes, api_visibility="private")
+        dataset.change(switch_dataset, [dataset, language], [gallery, hint, target], api_visibility="private").then(
             refresh, everything, live, show_progress="hidden", api_visibility="private"
         )
         lesions.change(refresh, everything, live, trigger_mode="always_last", api_visibility="private")

@@ -74,7 +74,7 @@ def test_lesion_and_architecture_views():
 
 
 def test_switching_dataset_changes_gallery_and_classes():
-    gallery, hint, dropdown = app.switch_dataset("clothing")
+    gallery, hint, dropdown = app.switch_dataset("clothing", "en")
     assert len(gallery) == 10 * app.GALLERY_PER_CLASS and gallery[0][1] == "T-shirt/top"
     assert "clothing" in hint.lower() and "Ankle boot" in [
         c[0] if isinstance(c, tuple) else c for c in dropdown.choices
@@ -158,3 +158,11 @@ def test_client_round_trip(client, seven, tmp_path):
     # ...and the server keeps serving
     Image.fromarray(seven).save(path)
     assert client.predict(image=handle_file(str(path)), dataset="digits", api_name="/classify")["label"] == "7"
+
+
+def test_every_explanation_exists_in_english_and_chinese():
+    en = app.switch_language("en", "digits")
+    zh = app.switch_language("zh", "clothing")
+    assert len(en) == len(zh) == len(app.NOTE_KEYS) + 1
+    assert all(e and z and e != z for e, z in zip(en, zh, strict=True))
+    assert "残差" in zh[0] and "f(x) = F(x) + x" in zh[0]

@@ -89,3 +89,13 @@ def test_draw_a_seven_then_clothing_and_a_lesion(page):
     page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "3-lesion-residual-view.png", full_page=True)
     assert "lesioned" in page.locator("#status").inner_text()
+
+
+def test_language_and_architecture(page):
+    page.get_by_text("中文").click()
+    page.wait_for_function("() => document.body.innerText.includes('看懂 ResNet-18')")
+    page.get_by_role("tab", name="Architecture & formulas").click()
+    page.wait_for_function("() => document.body.innerText.includes('conv 7×7, 64 ch, stride 2')")
+    page.screenshot(path=SHOTS / "4-architecture-zh.png", full_page=True)
+    page.get_by_text("English").click()
+    page.wait_for_function("() => document.body.innerText.includes('seen from inside')")
