@@ -159,6 +159,21 @@ def views(image, dataset: str, lesions: list[str] | None, target: str, stage: st
     return (*features, *residual, lesion, arch)
 
 
+def refresh(source: str, sketch, upload, dataset: str, lesions, target: str, stage: str, view: str):
+    """Prediction and the view on screen for the current input."""
+    image = current_input(source, sketch, upload)
+    return (*classify(image, dataset, lesions), *views(image, dataset, lesions, target, stage, view))
+
+
+def on_new_input(source: str):
+    """The callback for a new drawing or upload: that input becomes the current one, then everything refreshes."""
+
+    def callback(sketch, upload, *rest):
+        return (source, *refresh(source, sketch, upload, *rest))
+
+    return callback
+
+
 def switch_dataset(dataset: str, lang: str = "en"):
     """New gallery, hint and Grad-CAM class list; the current input is then re-read under the new model."""
     classes = ["predicted", *explainer.classes(dataset)]
@@ -315,35 +330,22 @@ def build_demo() -> gr.Blocks:
         view_outputs = [stage_grids, cams, all_channels, block_panel, block_chart, lesion_chart, arch_table]
         inputs = [source, sketch, upload]
 
-        def refresh(src, sk, up, ds, les, tgt, stg, vw):
-            image = current_input(src, sk, up)
-            return (*classify(image, ds, les), *views(image, ds, les, tgt, stg, vw))
-
         everything = [*inputs, dataset, lesions, target, stage, view]
         live = [label, status, seen, model_input, *view_outputs]
 
-        sketch.change(
-            lambda sk, up, ds, les, tgt, stg, vw: ("sketch", *refresh("sketch", sk, up, ds, les, tgt, stg, vw)),
-            [sketch, upload, dataset, lesions, target, stage, view],
-            [source, *live],
-            trigger_mode="always_last",
-            show_progress="hidden",
-            api_visibility="private",
-        )
-        upload.change(
-            lambda sk, up, ds, les, tgt, stg, vw: ("upload", *refresh("upload", sk, up, ds, les, tgt, stg, vw)),
-            [sketch, upload, dataset, lesions, target, stage, view],
-            [source, *live],
-            trigger_mode="always_last",
-            show_progress="hidden",
-            api_visibility="private",
-        )
-        sketch_tab.select(lambda: "sketch", None, source, api_visibility="private").then(
-            refresh, everything, live, show_progress="hidden", api_visibility="private"
-        )
-        upload_tab.select(lambda: "upload", None, source, api_visibility="private").then(
-            refresh, everything, live, show_progress="hidden", api_visibility="private"
-        )
+        for component, name in ((sketch, "sketch"), (upload, "upload")):
+            component.change(
+                on_new_input(name),
+                [sketch, upload, dataset, lesions, target, stage, view],
+                [source, *live],
+                trigger_mode="always_last",
+                show_progress="hidden",
+                api_visibility="private",
+            )
+        for tab, name in ((sketch_tab, "sketch"), (upload_tab, "upload")):
+            tab.select(lambda n=name: n, None, source, api_visibility="private").then(
+                refresh, everything, live, show_progress="hidden", api_visibility="private"
+            )
         gallery.select(pick_sample, [dataset], [upload, source, input_tabs], api_visibility="private")
         notes = [intro, features_note, residual_note, lesion_note, formulas, arch_note, hint]
         language.change(switch_language, [language, dataset], notes, api_visibility="private")
