@@ -55,6 +55,12 @@ def image_input(**kwargs: Any) -> gr.Image:
     return component
 
 
+def sentence(exc: Exception) -> str:
+    """An error as a warning line for the status: "⚠️ The image is blank ..."."""
+    text = str(exc)
+    return f"⚠️ {text[:1].upper()}{text[1:]}."
+
+
 def enlarge(image: np.ndarray, k: int) -> np.ndarray:
     """Nearest-neighbour upscaling, so that a 28x28 preview shows its pixels instead of a blur."""
     return image.repeat(k, axis=0).repeat(k, axis=1)
@@ -91,14 +97,18 @@ def gallery_indices(dataset: str) -> list[int]:
 
 
 # -- callbacks (plain functions, testable without a browser) -------------------------------------------------
-def classify(image, dataset: str, lesions: list[str] | None):
-    """Label, status line, what the model sees, the model's input."""
+def classify(image, dataset: str, lesions: list[str] | None, source: str = "upload"):
+    """Label, status line, what the model sees, the model's input.
+
+    Nothing to classify gives a prompt, never a guess: for an empty canvas a friendly one, for an upload the reason.
+    """
     try:
         c = explainer.classify(image, dataset, lesions or ())
-    except EmptyDrawingError:
-        return None, EMPTY_PROMPT[dataset], None, None
+    except EmptyDrawingError as exc:
+        message = EMPTY_PROMPT[dataset] if source == "sketch" or image is None else sentence(exc)
+        return None, message, None, None
     except InvalidImageError as exc:
-        return None, f"⚠️ {exc}", None, None
+        return None, sentence(exc), None, None
     lesion_note = f" — with {len(lesions)} block(s) lesioned" if lesions else ""
     status = f"Prediction from the {dataset} model{lesion_note}."
     if c.prepared.inverted:
@@ -162,7 +172,7 @@ def views(image, dataset: str, lesions: list[str] | None, target: str, stage: st
 def refresh(source: str, sketch, upload, dataset: str, lesions, target: str, stage: str, view: str):
     """Prediction and the view on screen for the current input."""
     image = current_input(source, sketch, upload)
-    return (*classify(image, dataset, lesions), *views(image, dataset, lesions, target, stage, view))
+    return (*classify(image, dataset, lesions, source), *views(image, dataset, lesions, target, stage, view))
 
 
 def on_new_input(source: str):

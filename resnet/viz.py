@@ -86,7 +86,8 @@ def feature_grid(
     ncol = columns or int(np.ceil(np.sqrt(len(order))))
     grid = make_grid(rgb, nrow=ncol, padding=2, pad_value=255).permute(1, 2, 0).numpy()
     bar = colour_bar(grid.shape[1], vmin, vmax, SEQUENTIAL, "activation")
-    return np.concatenate([grid, bar]), order.tolist()
+    margin = np.full((30, grid.shape[1], 3), 255, np.uint8)  # room for a gallery caption below the scale
+    return np.concatenate([grid, bar, margin]), order.tolist()
 
 
 def gradcam_overlay(image: torch.Tensor, cam: torch.Tensor, alpha: float = 0.5) -> np.ndarray:

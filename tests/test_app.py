@@ -41,8 +41,8 @@ def test_classify_a_drawing(seven):
     ids=["none", "cleared", "blank"],
 )
 def test_empty_canvas_prompts_never_predicts(value):
-    top, status, seen, _model_input = app.classify(app.sketch_image(value), "digits", [])
-    assert top is None and seen is None and "empty" in status
+    top, status, seen, _model_input = app.classify(app.sketch_image(value), "digits", [], source="sketch")
+    assert top is None and seen is None and "canvas is empty" in status
 
 
 def test_lesions_change_the_prediction_path(seven):
@@ -94,21 +94,21 @@ def _png(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize(
-    ("name", "make", "expect"),
-    [
-        ("notes.txt", lambda: b"hello, not an image", "not an image"),
-        ("broken.png", lambda: _png(Image.new("L", (50, 50)))[:60], "not an image"),
-        ("dot.png", lambda: _png(Image.new("L", (1, 1))), "1x1"),
-        ("white.png", lambda: _png(Image.new("RGB", (300, 300), "white")), "empty"),
-        ("black.png", lambda: _png(Image.new("L", (300, 300), 0)), "empty"),
-        ("clear.png", lambda: _png(Image.new("RGBA", (300, 300), (0, 0, 0, 0))), "empty"),
-    ],
-)
+BAD_UPLOADS = [
+    ("notes.txt", lambda: b"hello, not an image", "not an image"),
+    ("broken.png", lambda: _png(Image.new("L", (50, 50)))[:60], "not an image"),
+    ("dot.png", lambda: _png(Image.new("L", (1, 1))), "1x1"),
+    ("white.png", lambda: _png(Image.new("RGB", (300, 300), "white")), "blank"),
+    ("black.png", lambda: _png(Image.new("L", (300, 300), 0)), "blank"),
+    ("clear.png", lambda: _png(Image.new("RGBA", (300, 300), (0, 0, 0, 0))), "transparent"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "expect"), BAD_UPLOADS)
 def test_bad_uploads_get_a_clear_message(tmp_path, name, make, expect):
     top, status, seen, _ = app.classify(_file(tmp_path, name, make()), "digits", [])
     assert top is None and seen is None
-    assert expect in status.lower()
+    assert status.startswith("⚠️") and expect in status.lower()
 
 
 def test_huge_upload_is_classified(tmp_path):
@@ -151,13 +151,30 @@ def test_client_round_trip(client, seven, tmp_path):
     assert Image.open(grids).width > 5 * Image.open(cams).height / 2
     assert [row[0] for row in stats["data"]] == list(BLOCK_NAMES) and stats["data"][2][1] == "1×1 projection"
 
-    for bad, message in ((b"not an image", "not an image"), (_png(Image.new("L", (300, 300), 255)), "blank")):
-        path.write_bytes(bad)
-        with pytest.raises(Exception, match=message):
-            client.predict(image=handle_file(str(path)), dataset="digits", api_name="/classify")
-    # ...and the server keeps serving
-    Image.fromarray(seven).save(path)
-    assert client.predict(image=handle_file(str(path)), dataset="digits", api_name="/classify")["label"] == "7"
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "make", "expect"), BAD_UPLOADS)
+def test_client_bad_uploads_get_a_clear_error_and_the_server_keeps_serving(client, seven, tmp_path, name, make, expect):
+    from gradio_client import handle_file
+
+    bad = _file(tmp_path, name, make())
+    with pytest.raises(Exception, match=expect):
+        client.predict(image=handle_file(bad), dataset="digits", api_name="/classify")
+    good = tmp_path / "seven.png"
+    Image.fromarray(seven).save(good)
+    assert client.predict(image=handle_file(str(good)), dataset="digits", api_name="/classify")["label"] == "7"
+
+
+@pytest.mark.slow
+def test_client_huge_upload(client, tmp_path):
+    from gradio_client import handle_file
+
+    img = Image.new("L", (8000, 8000), 255)
+    img.paste(0, (3500, 1500, 4300, 6500))  # a "1"
+    result = client.predict(
+        image=handle_file(_file(tmp_path, "huge.png", _png(img))), dataset="digits", api_name="/classify"
+    )
+    assert result["label"] == "1"
 
 
 def test_every_explanation_exists_in_english_and_chinese():

@@ -76,6 +76,10 @@ def test_draw_a_seven_then_clothing_and_a_lesion(page):
     assert "%" in label_text(page)
     page.screenshot(path=SHOTS / "1-drawn-seven.png", full_page=True)
 
+    page.get_by_role("button", name="Clear canvas").first.click()
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('canvas is empty')")
+    assert "%" not in label_text(page)  # a prompt, never a prediction
+
     page.get_by_text("Clothing (Fashion-MNIST)").click()
     page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('Trouser')")
     page.locator("#gallery button.thumbnail-item").nth(2).click()  # the first trouser (two per class)
