@@ -19,7 +19,7 @@ from resnet.viz import montage
 DATASET_CHOICES = [("Digits (MNIST)", "digits"), ("Clothing (Fashion-MNIST)", "clothing")]
 GALLERY_PER_CLASS = 2
 MAX_FILE_SIZE = "20mb"
-VIEWS = ("features", "residual", "lesions", "architecture")
+VIEWS = ("features", "residual", "architecture")
 BLOCK_STATS_HEADERS = ("block", "shortcut", "lesioned", "‖F(x)‖/‖x‖", "cos(F(x), x)", "mean ‖F‖/‖x‖", "mean cos")
 
 EMPTY_PROMPT = {
@@ -156,17 +156,14 @@ def views(image, dataset: str, lesions: list[str] | None, target: str, stage: st
     skip = gr.skip()
     features = (skip, skip, skip)
     residual = (skip, skip)
-    lesion = skip
     arch = skip
     if view == "features":
         features = feature_views(image, dataset, lesions, target, stage)
     elif view == "residual":
         residual = residual_views(image, dataset, lesions)
-    elif view == "lesions":
-        lesion = lesion_view(dataset)
     elif view == "architecture":
         arch = architecture_view(dataset)
-    return (*features, *residual, lesion, arch)
+    return (*features, *residual, arch)
 
 
 def refresh(source: str, sketch, upload, dataset: str, lesions, target: str, stage: str, view: str):
@@ -185,9 +182,10 @@ def on_new_input(source: str):
 
 
 def switch_dataset(dataset: str, lang: str = "en"):
-    """New gallery, hint and Grad-CAM class list; the current input is then re-read under the new model."""
+    """New gallery, hint, Grad-CAM class list and lesion chart; the current input is then re-read by refresh."""
     classes = ["predicted", *explainer.classes(dataset)]
-    return gallery_items(dataset), text(lang, f"hint_{dataset}"), gr.Dropdown(choices=classes, value="predicted")
+    dropdown = gr.Dropdown(choices=classes, value="predicted")
+    return gallery_items(dataset), text(lang, f"hint_{dataset}"), dropdown, lesion_view(dataset)
 
 
 def switch_language(lang: str, dataset: str) -> list[str]:
@@ -289,6 +287,9 @@ def build_demo() -> gr.Blocks:
                     info="b3.0, b4.0 and b5.0 downsample (1×1 projection shortcut).",
                     elem_id="lesions",
                 )
+                with gr.Accordion("What each single lesion costs on the 1,000 samples", open=True):
+                    lesion_note = gr.Markdown(text("en", "lesions"), elem_classes="note")
+                    lesion_chart = gr.Plot(lesion_view("digits"), show_label=False)
         with gr.Tabs(selected="features"):
             with gr.Tab("Feature maps", id="features") as features_tab:
                 features_note = gr.Markdown(text("en", "features"), elem_classes="note")
@@ -314,9 +315,6 @@ def build_demo() -> gr.Blocks:
                         format="png",
                     )
                     block_chart = gr.Plot(label="Block statistics", scale=3)
-            with gr.Tab("Lesions", id="lesions") as lesions_tab:
-                lesion_note = gr.Markdown(text("en", "lesions"), elem_classes="note")
-                lesion_chart = gr.Plot(label="Single-block lesions on the sample set")
             with gr.Tab("Architecture & formulas", id="architecture") as arch_tab, gr.Row():
                 with gr.Column():
                     formulas = gr.Markdown(text("en", "formulas"))
@@ -337,7 +335,7 @@ def build_demo() -> gr.Blocks:
             api_stats = gr.Dataframe(headers=list(BLOCK_STATS_HEADERS))
 
         # -- wiring ------------------------------------------------------------------------------------------------
-        view_outputs = [stage_grids, cams, all_channels, block_panel, block_chart, lesion_chart, arch_table]
+        view_outputs = [stage_grids, cams, all_channels, block_panel, block_chart, arch_table]
         inputs = [source, sketch, upload]
 
         everything = [*inputs, dataset, lesions, target, stage, view]
@@ -359,9 +357,9 @@ def build_demo() -> gr.Blocks:
         gallery.select(pick_sample, [dataset], [upload, source, input_tabs], api_visibility="private")
         notes = [intro, features_note, residual_note, lesion_note, formulas, arch_note, hint]
         language.change(switch_language, [language, dataset], notes, api_visibility="private")
-        dataset.change(switch_dataset, [dataset, language], [gallery, hint, target], api_visibility="private").then(
-            refresh, everything, live, show_progress="hidden", api_visibility="private"
-        )
+        dataset.change(
+            switch_dataset, [dataset, language], [gallery, hint, target, lesion_chart], api_visibility="private"
+        ).then(refresh, everything, live, show_progress="hidden", api_visibility="private")
         lesions.change(refresh, everything, live, trigger_mode="always_last", api_visibility="private")
         for control in (target, stage):
             control.change(
@@ -373,7 +371,6 @@ def build_demo() -> gr.Blocks:
         for tab, name in (
             (features_tab, "features"),
             (residual_tab, "residual"),
-            (lesions_tab, "lesions"),
             (arch_tab, "architecture"),
         ):
             tab.select(lambda n=name: n, None, view, api_visibility="private").then(

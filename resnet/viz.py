@@ -171,7 +171,7 @@ def lesion_figure(
     names: Sequence[str], accuracy: Sequence[float], baseline: float, projects: Sequence[bool], dataset: str
 ) -> Figure:
     """Sample-set accuracy with each single block's residual branch removed; downsampling blocks hatched."""
-    fig = Figure(figsize=(8, 3.0), dpi=80, layout="constrained")
+    fig = Figure(figsize=(6.4, 3.4), dpi=90, layout="constrained")
     ax = fig.subplots()
     pos = np.arange(len(names))
     colours = ["#d98c3a" if p else "#3b6fb6" for p in projects]
@@ -184,7 +184,7 @@ def lesion_figure(
     ax.set_xticks(pos, [f"{n}\n(downsamples)" if p else n for n, p in zip(names, projects, strict=True)], fontsize=7)
     ax.set_ylabel("accuracy (%)", fontsize=8)
     ax.set_ylim(0, 105)
-    ax.set_title(f"{dataset}: accuracy on the 1,000 shipped samples with one block's F(x) removed", fontsize=9)
+    ax.set_title(f"{dataset}: sample-set accuracy with one block's F(x) removed", fontsize=9)
     ax.legend(fontsize=7, loc="lower left")
     return fig
 

@@ -53,9 +53,9 @@ def test_lesions_change_the_prediction_path(seven):
 
 def test_views_compute_only_what_is_shown(seven):
     out = app.views(seven, "digits", [], "predicted", "b3", "residual")
-    grids, cams, channels, panel, chart, lesion, arch = out
+    grids, cams, channels, panel, chart, arch = out
     assert panel.ndim == 3 and chart is not None
-    assert all(v is not None and not isinstance(v, (np.ndarray, list)) for v in (grids, cams, channels, lesion, arch))
+    assert all(v is not None and not isinstance(v, (np.ndarray, list)) for v in (grids, cams, channels, arch))
 
 
 def test_feature_views(seven):
@@ -74,7 +74,8 @@ def test_lesion_and_architecture_views():
 
 
 def test_switching_dataset_changes_gallery_and_classes():
-    gallery, hint, dropdown = app.switch_dataset("clothing", "en")
+    gallery, hint, dropdown, lesion_chart = app.switch_dataset("clothing", "en")
+    assert "clothing" in lesion_chart.axes[0].get_title()
     assert len(gallery) == 10 * app.GALLERY_PER_CLASS and gallery[0][1] == "T-shirt/top"
     assert "clothing" in hint.lower() and "Ankle boot" in [
         c[0] if isinstance(c, tuple) else c for c in dropdown.choices
