@@ -34,6 +34,8 @@ CSS = """
 """
 
 explainer = Explainer()
+AVAILABLE = [(name, key) for name, key in DATASET_CHOICES if key in explainer.models]
+DEFAULT = AVAILABLE[0][1]
 
 
 def image_input(**kwargs: Any) -> gr.Image:
@@ -57,8 +59,8 @@ def image_input(**kwargs: Any) -> gr.Image:
 
 def sentence(exc: Exception) -> str:
     """An error as a warning line for the status: "⚠️ The image is blank ..."."""
-    text = str(exc)
-    return f"⚠️ {text[:1].upper()}{text[1:]}."
+    message = str(exc)
+    return f"⚠️ {message[:1].upper()}{message[1:]}."
 
 
 def enlarge(image: np.ndarray, k: int) -> np.ndarray:
@@ -202,8 +204,11 @@ def pick_sample(dataset: str, evt: gr.SelectData):
 # -- API endpoints ---------------------------------------------------------------------------------------------
 def api_classify(image: str | None, dataset: str) -> dict[str, float]:
     """Classify an image file (any size or mode, dark-on-light or light-on-dark) with the digits or clothing model."""
-    if dataset not in ("digits", "clothing"):
-        raise gr.Error(f"dataset must be 'digits' or 'clothing', not {dataset!r}")
+    if dataset not in explainer.models:
+        why = explainer.errors.get(dataset, "")
+        raise gr.Error(
+            f"the {dataset!r} model is not available{': ' + why if why else ''}; use one of {sorted(explainer.models)}"
+        )
     try:
         return explainer.classify(image, dataset).top
     except (EmptyDrawingError, InvalidImageError) as exc:
@@ -212,6 +217,9 @@ def api_classify(image: str | None, dataset: str) -> dict[str, float]:
 
 def api_explain(image: str | None, dataset: str, lesions: list[str] | None = None):
     """Everything at once: label, feature maps, Grad-CAM, the residual-vs-identity panel and the block statistics."""
+    unknown = sorted(set(lesions or ()) - set(BLOCK_NAMES))
+    if unknown:
+        raise gr.Error(f"unknown blocks {unknown}; lesions take names from {list(BLOCK_NAMES)}")
     top = api_classify(image, dataset)
     a = analyse(image, dataset, lesions)
     rows = [
@@ -239,6 +247,7 @@ def api_floor(image: str | None, dataset: str) -> dict[str, float]:
 
 # -- layout ------------------------------------------------------------------------------------------------------
 def build_demo() -> gr.Blocks:
+    size = explainer.card(DEFAULT).image_size
     with gr.Blocks(title="ResNet-18, seen from inside") as demo:
         source = gr.State("sketch")
         view = gr.State("features")
@@ -247,8 +256,10 @@ def build_demo() -> gr.Blocks:
             language = gr.Radio(list(LANGUAGES.items()), value="en", label="Language / 语言", scale=0, min_width=160)
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
-                dataset = gr.Radio(DATASET_CHOICES, value="digits", label="Model", elem_id="dataset")
-                hint = gr.Markdown(text("en", "hint_digits"), elem_classes="note")
+                dataset = gr.Radio(AVAILABLE, value=DEFAULT, label="Model", elem_id="dataset")
+                for name, why in explainer.errors.items():
+                    gr.Markdown(f"⚠️ The {name} model could not be loaded, so it is left out: {why}")
+                hint = gr.Markdown(text("en", f"hint_{DEFAULT}"), elem_classes="note")
                 with gr.Tabs(selected="sketch") as input_tabs:
                     with gr.Tab("Draw", id="sketch") as sketch_tab:
                         sketch = gr.Sketchpad(
@@ -268,7 +279,7 @@ def build_demo() -> gr.Blocks:
                             elem_id="upload",
                         )
                 gallery = gr.Gallery(
-                    gallery_items("digits"),
+                    gallery_items(DEFAULT),
                     label="Test-set samples (click one to load it)",
                     columns=5,
                     height=300,
@@ -277,10 +288,12 @@ def build_demo() -> gr.Blocks:
                 )
             with gr.Column(scale=4):
                 label = gr.Label(num_top_classes=3, label="Prediction (top 3)", elem_id="label")
-                status = gr.Markdown(EMPTY_PROMPT["digits"], elem_id="status")
+                status = gr.Markdown(EMPTY_PROMPT[DEFAULT], elem_id="status")
                 with gr.Row():
                     seen = gr.Image(label="What the model sees (28×28)", height=200, interactive=False, format="png")
-                    model_input = gr.Image(label="Model input (64×64)", height=200, interactive=False, format="png")
+                    model_input = gr.Image(
+                        label=f"Model input ({size}×{size})", height=200, interactive=False, format="png"
+                    )
                 lesions = gr.CheckboxGroup(
                     list(BLOCK_NAMES),
                     label="Lesions: remove the residual branch F(x) of these blocks",
@@ -289,7 +302,7 @@ def build_demo() -> gr.Blocks:
                 )
                 with gr.Accordion("What each single lesion costs on the 1,000 samples", open=True):
                     lesion_note = gr.Markdown(text("en", "lesions"), elem_classes="note")
-                    lesion_chart = gr.Plot(lesion_view("digits"), show_label=False)
+                    lesion_chart = gr.Plot(lesion_view(DEFAULT), show_label=False)
         with gr.Tabs(selected="features"):
             with gr.Tab("Feature maps", id="features") as features_tab:
                 features_note = gr.Markdown(text("en", "features"), elem_classes="note")
@@ -298,7 +311,7 @@ def build_demo() -> gr.Blocks:
                 )
                 with gr.Row():
                     target = gr.Dropdown(
-                        ["predicted", *explainer.classes("digits")], value="predicted", label="Grad-CAM class"
+                        ["predicted", *explainer.classes(DEFAULT)], value="predicted", label="Grad-CAM class"
                     )
                     stage = gr.Dropdown(list(STAGES), value="b3", label="Show all channels of stage")
                 cams = gr.Gallery(label="Grad-CAM per stage", columns=5, height=200, object_fit="contain", format="png")

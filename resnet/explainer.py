@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from resnet import viz
 from resnet.architecture import Layer, layer_table
-from resnet.checkpoint import ModelCard, load_model
+from resnet.checkpoint import CheckpointError, ModelCard, load_model
 from resnet.data import DATASETS
 from resnet.evaluate import default_weights
 from resnet.gradcam import cams_from_trace
@@ -66,10 +66,23 @@ class Explainer:
     """Both shipped models and everything the app shows about them."""
 
     def __init__(self, weights: dict[str, Path] | None = None, cache_size: int = 16):
+        """Load every weights file; one that is missing or corrupted is reported in ``errors``, not raised,
+        so that the other model still serves. Raises ``CheckpointError`` only when no model loads."""
         self.weights = weights or {name: default_weights(name) for name in DATASETS}
-        self.models: dict[str, tuple[ResNet18, ModelCard]] = {n: load_model(p) for n, p in self.weights.items()}
-        for model, _ in self.models.values():
+        self.models: dict[str, tuple[ResNet18, ModelCard]] = {}
+        self.errors: dict[str, str] = {}
+        for name, path in self.weights.items():
+            try:
+                model, card = load_model(path)
+                if card.dataset != name:
+                    raise CheckpointError(f"{path} holds a {card.dataset!r} model, not {name!r}")
+            except CheckpointError as exc:
+                self.errors[name] = str(exc)
+                continue
             model.requires_grad_(False)  # read-only; Grad-CAM needs gradients w.r.t. activations only
+            self.models[name] = (model, card)
+        if not self.models:
+            raise CheckpointError("no model could be loaded: " + "; ".join(self.errors.values()))
         self._cache: OrderedDict[tuple, Analysis] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()

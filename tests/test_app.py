@@ -184,3 +184,18 @@ def test_every_explanation_exists_in_english_and_chinese():
     assert len(en) == len(zh) == len(app.NOTE_KEYS) + 1
     assert all(e and z and e != z for e, z in zip(en, zh, strict=True))
     assert "残差" in zh[0] and "f(x) = F(x) + x" in zh[0]
+
+
+def test_a_corrupted_weights_file_leaves_the_other_model_serving(tmp_path):
+    from resnet.checkpoint import CheckpointError
+    from resnet.evaluate import default_weights
+    from resnet.explainer import Explainer
+
+    broken = tmp_path / "clothing.safetensors"
+    broken.write_bytes(default_weights("clothing").read_bytes()[:1000])
+    e = Explainer({"digits": default_weights("digits"), "clothing": broken})
+    assert set(e.models) == {"digits"} and str(broken) in e.errors["clothing"]
+    swapped = Explainer({"digits": default_weights("clothing"), "clothing": default_weights("clothing")})
+    assert "holds a 'clothing' model" in swapped.errors["digits"]
+    with pytest.raises(CheckpointError, match="no model could be loaded"):
+        Explainer({"digits": broken})
