@@ -128,4 +128,5 @@ def test_drawn_digits_are_classified(models):
     with torch.no_grad():
         pred = torch.cat([model(torch.cat(xs[j : j + 100])).argmax(1) for j in range(0, len(xs), 100)])
     accuracy = (pred.numpy() == np.array(ys)).mean()
+    print(f"drawn digits: {accuracy:.4f}")
     assert accuracy >= 0.98, accuracy
