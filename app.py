@@ -28,6 +28,14 @@ EMPTY_PROMPT = {
 }
 NOTE_KEYS = ("intro", "features", "residual", "lesions", "formulas", "architecture")
 
+SELECT_BRUSH_JS = """() => {
+  const pick = () => {
+    const brush = document.querySelector('#sketch button[aria-label="Brush"]');
+    if (brush) brush.click(); else setTimeout(pick, 200);
+  };
+  pick();
+}"""
+
 CSS = """
 #label .output-class { font-size: 1.6rem; }
 .note { font-size: 0.92rem; }
@@ -392,6 +400,9 @@ def build_demo() -> gr.Blocks:
                 view_outputs,
                 api_visibility="private",
             )
+
+        # Start with the brush in hand, so a first stroke draws (the editor otherwise waits for a tool choice).
+        demo.load(None, js=SELECT_BRUSH_JS)
 
         api_button.click(api_classify, [api_image, dataset], api_label, api_name="classify")
         api_explain_button.click(

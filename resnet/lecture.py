@@ -24,9 +24,9 @@ The lecture's ResNet-18 (Part 7 ResNet): a 7×7 stem `b1`, four stages `b2`–`b
 global average pooling and one fully connected layer. Each block learns only a correction **F(x)** and adds its
 input back: **f(x) = F(x) + x**. Draw, upload or pick a sample; every view below follows your input live.
 """,
-        "hint_digits": "✏️ **Pick the brush** (left of the canvas) and **draw one digit (0–9)**, as large as you like. "
+        "hint_digits": "✏️ **Draw one digit (0–9)** on the canvas, as large as you like (brush and eraser on its left). "
         "It is cut out, scaled to 20×20 and centred by its centre of mass, exactly as MNIST was made.",
-        "hint_clothing": "👕 **Pick the brush and draw a piece of clothing as a filled silhouette** (colour it in), "
+        "hint_clothing": "👕 **Draw a piece of clothing as a filled silhouette** (colour it in), "
         "or upload a product photo. Fashion-MNIST shows products as light shapes on black: your drawing is "
         "inverted, trimmed and fitted to 28×28.",
         "formulas": "### The residual block\n"
@@ -75,9 +75,9 @@ by running the model on an input of the size it was trained at: 11,178,378 param
 全局平均池化和一个全连接层。每个残差块只学习一个修正量 **F(x)**，再把输入加回去：**f(x) = F(x) + x**。
 画一个图、上传图片或点击样本，下面的每个视图都会随输入实时更新。
 """,
-        "hint_digits": "✏️ **先选画笔**（画布左侧），**写一个数字（0–9）**，大小随意。"
+        "hint_digits": "✏️ 在画布上**写一个数字（0–9）**，大小随意（画笔和橡皮擦在画布左侧）。"
         "程序会像制作 MNIST 时一样：裁出数字、缩放到 20×20，并按质心居中。",
-        "hint_clothing": "👕 **选画笔，画一件衣物的实心轮廓**（把内部涂满），或上传商品照片。"
+        "hint_clothing": "👕 **画一件衣物的实心轮廓**（把内部涂满），或上传商品照片。"
         "Fashion-MNIST 中的商品是黑底上的亮色图形：你的图会被反色、裁边并缩放到 28×28。",
         "formulas": "### 残差块\n"
         + _FORMULAS
