@@ -176,17 +176,21 @@ def views(image, dataset: str, lesions: list[str] | None, target: str, stage: st
     return (*features, *residual, arch)
 
 
-def refresh(source: str, sketch, upload, dataset: str, lesions, target: str, stage: str, view: str):
-    """Prediction and the view on screen for the current input."""
-    image = current_input(source, sketch, upload)
-    return (*classify(image, dataset, lesions, source), *views(image, dataset, lesions, target, stage, view))
+def predict_current(source: str, sketch, upload, dataset: str, lesions):
+    """The light path: the current input's label, status and previews (nothing else waits on it)."""
+    return classify(current_input(source, sketch, upload), dataset, lesions, source)
+
+
+def views_current(source: str, sketch, upload, dataset: str, lesions, target: str, stage: str, view: str):
+    """The heavy path, run after the label: only the view on screen."""
+    return views(current_input(source, sketch, upload), dataset, lesions, target, stage, view)
 
 
 def on_new_input(source: str):
-    """The callback for a new drawing or upload: that input becomes the current one, then everything refreshes."""
+    """The callback for a new drawing or upload: that input becomes the current one and is classified."""
 
-    def callback(sketch, upload, *rest):
-        return (source, *refresh(source, sketch, upload, *rest))
+    def callback(sketch, upload, dataset: str, lesions):
+        return (source, *predict_current(source, sketch, upload, dataset, lesions))
 
     return callback
 
@@ -315,7 +319,12 @@ def build_demo() -> gr.Blocks:
             with gr.Tab("Feature maps", id="features") as features_tab:
                 features_note = gr.Markdown(text("en", "features"), elem_classes="note")
                 stage_grids = gr.Gallery(
-                    label="Stage outputs", columns=5, height=300, object_fit="contain", format="png"
+                    label="Stage outputs",
+                    columns=5,
+                    height=300,
+                    object_fit="contain",
+                    format="png",
+                    elem_id="stage-grids",
                 )
                 with gr.Row():
                     target = gr.Dropdown(
@@ -359,47 +368,49 @@ def build_demo() -> gr.Blocks:
         view_outputs = [stage_grids, cams, all_channels, block_panel, block_chart, arch_table]
         inputs = [source, sketch, upload]
 
-        everything = [*inputs, dataset, lesions, target, stage, view]
-        live = [label, status, seen, model_input, *view_outputs]
+        predicted = [label, status, seen, model_input]
+        predict_inputs = [*inputs, dataset, lesions]
+        view_inputs = [*inputs, dataset, lesions, target, stage, view]
+        quiet = {"show_progress": "hidden", "api_visibility": "private"}
+
+        def then_views(event) -> None:
+            """After the label is out, the view on screen (the stroke-to-label path never waits for it)."""
+            event.then(views_current, view_inputs, view_outputs, **quiet)
 
         for component, name in ((sketch, "sketch"), (upload, "upload")):
-            component.change(
-                on_new_input(name),
-                [sketch, upload, dataset, lesions, target, stage, view],
-                [source, *live],
-                trigger_mode="always_last",
-                show_progress="hidden",
-                api_visibility="private",
+            then_views(
+                component.change(
+                    on_new_input(name),
+                    [sketch, upload, dataset, lesions],
+                    [source, *predicted],
+                    trigger_mode="always_last",
+                    **quiet,
+                )
             )
         for tab, name in ((sketch_tab, "sketch"), (upload_tab, "upload")):
-            tab.select(lambda n=name: n, None, source, api_visibility="private").then(
-                refresh, everything, live, show_progress="hidden", api_visibility="private"
+            then_views(
+                tab.select(lambda n=name: n, None, source, **quiet).then(
+                    predict_current, predict_inputs, predicted, **quiet
+                )
             )
-        gallery.select(pick_sample, [dataset], [upload, source, input_tabs], api_visibility="private")
+        gallery.select(pick_sample, [dataset], [upload, source, input_tabs], **quiet)
         notes = [intro, features_note, residual_note, lesion_note, formulas, arch_note, hint]
-        language.change(switch_language, [language, dataset], notes, api_visibility="private")
-        dataset.change(
-            switch_dataset, [dataset, language], [gallery, hint, target, lesion_chart], api_visibility="private"
-        ).then(refresh, everything, live, show_progress="hidden", api_visibility="private")
-        lesions.change(refresh, everything, live, trigger_mode="always_last", api_visibility="private")
+        language.change(switch_language, [language, dataset], notes, **quiet)
+        then_views(
+            dataset.change(switch_dataset, [dataset, language], [gallery, hint, target, lesion_chart], **quiet).then(
+                predict_current, predict_inputs, predicted, **quiet
+            )
+        )
+        then_views(lesions.change(predict_current, predict_inputs, predicted, trigger_mode="always_last", **quiet))
         for control in (target, stage):
             control.change(
                 lambda src, sk, up, ds, les, tgt, stg: feature_views(current_input(src, sk, up), ds, les, tgt, stg),
                 [*inputs, dataset, lesions, target, stage],
                 [stage_grids, cams, all_channels],
-                api_visibility="private",
+                **quiet,
             )
-        for tab, name in (
-            (features_tab, "features"),
-            (residual_tab, "residual"),
-            (arch_tab, "architecture"),
-        ):
-            tab.select(lambda n=name: n, None, view, api_visibility="private").then(
-                lambda src, sk, up, ds, les, tgt, stg, vw: views(current_input(src, sk, up), ds, les, tgt, stg, vw),
-                everything,
-                view_outputs,
-                api_visibility="private",
-            )
+        for tab, name in ((features_tab, "features"), (residual_tab, "residual"), (arch_tab, "architecture")):
+            then_views(tab.select(lambda n=name: n, None, view, **quiet))
 
         # Start with the brush in hand, so a first stroke draws (the editor otherwise waits for a tool choice).
         demo.load(None, js=SELECT_BRUSH_JS)

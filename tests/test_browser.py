@@ -74,6 +74,8 @@ def test_draw_a_seven_then_clothing_and_a_lesion(page):
     draw(page, [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]])
     wait_for_label(page, "7")
     assert "%" in label_text(page)
+    page.wait_for_function("() => document.querySelectorAll('#stage-grids img').length >= 5")  # views follow
+    page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "1-drawn-seven.png", full_page=True)
 
     page.get_by_role("button", name="Clear canvas").first.click()
