@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ class ModelCard:
             "epochs": json.dumps(self.epochs),
             "test_accuracy": json.dumps(self.test_accuracy),
             "recipe": json.dumps(self.recipe, sort_keys=True),
-            "date": self.date or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "date": self.date or datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": json.dumps(
                 self.versions
                 or {

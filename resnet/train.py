@@ -14,7 +14,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -84,7 +84,6 @@ class Epoch:
     wall_time_s: float  # training + evaluation + checkpointing
     images_per_s: float
     lr: float
-    extra: dict = field(default_factory=dict)
 
 
 def lr_at(cfg: TrainConfig, progress: float) -> float:
