@@ -14,7 +14,7 @@ from resnet.explainer import Analysis, Explainer
 from resnet.lecture import LANGUAGES, text
 from resnet.model import BLOCK_NAMES, STAGES
 from resnet.preprocess import EmptyDrawingError, InvalidImageError
-from resnet.viz import montage
+from resnet.viz import enlarge, montage
 
 DATASET_CHOICES = [("Digits (MNIST)", "digits"), ("Clothing (Fashion-MNIST)", "clothing")]
 GALLERY_PER_CLASS = 2
@@ -69,11 +69,6 @@ def sentence(exc: Exception) -> str:
     """An error as a warning line for the status: "⚠️ The image is blank ..."."""
     message = str(exc)
     return f"⚠️ {message[:1].upper()}{message[1:]}."
-
-
-def enlarge(image: np.ndarray, k: int) -> np.ndarray:
-    """Nearest-neighbour upscaling, so that a 28x28 preview shows its pixels instead of a blur."""
-    return image.repeat(k, axis=0).repeat(k, axis=1)
 
 
 # -- input helpers --------------------------------------------------------------------------------------------

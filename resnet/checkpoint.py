@@ -13,7 +13,7 @@ from typing import Any
 import safetensors
 import torch
 import torchvision
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from resnet.data import dataset_info
 from resnet.model import ResNet18
@@ -118,12 +118,14 @@ def read_metadata(path: str | Path) -> dict[str, str]:
 
 
 def load_state(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Tensors and metadata of a safetensors file, with ``CheckpointError`` for anything unreadable."""
-    meta = read_metadata(path)
+    """Tensors and metadata of a safetensors file (read once), with ``CheckpointError`` for anything unreadable."""
     try:
-        return load_file(str(path)), meta
+        with safetensors.safe_open(str(path), framework="pt") as f:
+            return {k: f.get_tensor(k) for k in f.keys()}, f.metadata() or {}  # noqa: SIM118 (not a dict)
+    except FileNotFoundError:
+        raise CheckpointError(f"no weights file at {path}") from None
     except Exception as exc:
-        raise CheckpointError(f"{path} is corrupted ({exc})") from None
+        raise CheckpointError(f"{path} is not a readable safetensors file, or is corrupted ({exc})") from None
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[ResNet18, ModelCard]:

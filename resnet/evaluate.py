@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from resnet.checkpoint import CheckpointError, load_model
-from resnet.data import DATASETS, DEFAULT_DATA_DIR, DataNotFoundError, TensorLoader, load_split
+from resnet.data import DATASETS, DEFAULT_DATA_DIR, DataNotFoundError, load_split, resize
 from resnet.model import ResNet18
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "weights"
@@ -31,11 +31,13 @@ def predict(
 ) -> torch.Tensor:
     """Predicted classes (N,) for uint8 images (N, 28, 28)."""
     model.eval()
-    labels = torch.zeros(len(images), dtype=torch.long)
-    loader = TensorLoader(images, labels, image_size, batch_size, device=device)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=torch.device(device).type == "cuda")
+    preds = []
     with autocast:
-        return torch.cat([model(x).argmax(1).cpu() for x, _ in loader])
+        for i in range(0, len(images), batch_size):
+            x = resize(images[i : i + batch_size].to(device), image_size)
+            preds.append(model(x.contiguous(memory_format=torch.channels_last)).argmax(1).cpu())
+    return torch.cat(preds)
 
 
 @dataclass

@@ -26,7 +26,7 @@ from resnet.evaluate import default_weights
 from resnet.gradcam import cams_from_trace
 from resnet.model import BLOCK_NAMES, STAGES, ResNet18
 from resnet.preprocess import Prepared, preprocess
-from resnet.probes import Trace, block_stats, trace
+from resnet.probes import BlockStats, Trace, block_stats, trace
 from resnet.samples import Samples, load_samples
 from resnet.sampleset import SampleSetStats, cached_stats
 
@@ -58,6 +58,7 @@ class Analysis:
 
     prepared: Prepared
     trace: Trace
+    stats: list[BlockStats]  # ‖F(x)‖/‖x‖ and cos(F(x), x) of every block
     cams: dict[str, torch.Tensor]
     target: int
 
@@ -127,7 +128,8 @@ class Explainer:
         with torch.enable_grad():  # the parameters are frozen: gradients start at the input
             t = trace(model, p.tensor.detach().requires_grad_(True), lesions, keep_graph=True)
             cams, cls = cams_from_trace(t, p.tensor.shape[-1], target)
-        result = Analysis(p, _detached(t), cams, cls)
+        t = _detached(t)
+        result = Analysis(p, t, block_stats(t), cams, cls)
         with self._lock:
             self._cache[key] = result
             while len(self._cache) > self._cache_size:
@@ -169,11 +171,11 @@ class Explainer:
                 avg.mean_ratio[b.name],
                 avg.mean_cosine[b.name],
             )
-            for b, s in zip(a.trace.blocks, block_stats(a.trace), strict=True)
+            for b, s in zip(a.trace.blocks, a.stats, strict=True)
         ]
 
     def block_panel(self, a: Analysis) -> np.ndarray:
-        return viz.block_panel(a.trace.blocks, block_stats(a.trace))
+        return viz.block_panel(a.trace.blocks, a.stats)
 
     def residual_views(self, a: Analysis, dataset: str) -> tuple[np.ndarray, Figure]:
         """The block panel and the chart of the block statistics beside their sample-set means."""

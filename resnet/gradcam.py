@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 import torch
 import torch.nn.functional as F
 
-from resnet.model import ResNet18
-from resnet.probes import Trace, trace
+from resnet.probes import Trace
 
 
 def cams_from_trace(t: Trace, size: int, target: int | None = None) -> tuple[dict[str, torch.Tensor], int]:
@@ -29,13 +26,3 @@ def cams_from_trace(t: Trace, size: int, target: int | None = None) -> tuple[dic
         peak = cam.max()
         maps[name] = cam / peak if peak > 0 else cam
     return maps, cls
-
-
-def gradcam(
-    model: ResNet18, x: torch.Tensor, target: int | None = None, lesions: Collection[str] = ()
-) -> tuple[dict[str, torch.Tensor], int]:
-    """Grad-CAM maps of every stage for one image x (1, 1, S, S); see ``cams_from_trace``."""
-    with torch.enable_grad():
-        # Gradients flow from the input, so this works on a model whose parameters are frozen.
-        t = trace(model, x.detach().requires_grad_(True), lesions, keep_graph=True)
-        return cams_from_trace(t, x.shape[-1], target)

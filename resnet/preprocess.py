@@ -8,6 +8,7 @@ edge to 28, centred). Both end as a light object on black, like the training set
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +55,7 @@ def open_image(source: str | bytes | Image.Image | np.ndarray) -> Image.Image:
     if isinstance(source, np.ndarray):
         return _from_array(source)
     try:
-        img = Image.open(source)
+        img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
         img.load()
         return img
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:

@@ -47,6 +47,11 @@ def upscale(t: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(t[:, None].float(), size=(size, size), mode="nearest")[:, 0]
 
 
+def enlarge(image: np.ndarray, k: int) -> np.ndarray:
+    """(H, W[, 3]) -> (kH, kW[, 3]) by repeating pixels, so a 28x28 preview shows its pixels, not a blur."""
+    return image.repeat(k, axis=0).repeat(k, axis=1)
+
+
 def order_channels(acts: torch.Tensor) -> torch.Tensor:
     """Channel indices of (C, H, W) sorted by mean activation, strongest first."""
     return acts.mean(dim=(1, 2)).argsort(descending=True)
