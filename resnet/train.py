@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from resnet.checkpoint import CheckpointError, ModelCard, atomic_save, load_state, save_model
+from resnet.cpu import fast_weight_grads, keep_freed_memory
 from resnet.data import AUGMENTS, DATASETS, DEFAULT_DATA_DIR, DataNotFoundError, TensorLoader, load_split
 from resnet.evaluate import predict
 from resnet.model import ResNet18
@@ -163,7 +164,8 @@ def train(
 
     With ``out`` the model, the training state and the metrics log are written after every epoch; with
     ``resume`` the run continues from the state file beside ``out``. ``should_stop`` is polled between steps
-    so that an interactive caller can stop cleanly (the last finished epoch stays saved).
+    so that an interactive caller can stop cleanly (the last finished epoch stays saved). On a CPU the model's
+    convolutions are swapped in place for ``SmallMapConv2d`` (same parameters and state dict).
     """
     info = DATASETS[cfg.dataset]
     dev = torch.device(cfg.device)
@@ -187,6 +189,8 @@ def train(
         drop_last=len(train_y) >= 2 * cfg.batch_size,
     )
     model = (model or ResNet18()).to(dev).to(memory_format=torch.channels_last)
+    if dev.type == "cpu":
+        fast_weight_grads(model)  # same parameters and state dict; a faster weight gradient on small maps
     opt = make_optimizer(cfg, model)
     start, times = 0, {"train_time_s": 0.0, "wall_time_s": 0.0}
     if resume and out is not None and state_path(out).exists():
@@ -306,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = config_from_args(args)
+    if torch.device(cfg.device).type == "cpu":
+        keep_freed_memory()  # no page faults on every step's large tensors
     out = args.out or Path("runs") / f"{cfg.dataset}.safetensors"
     print(f"training {cfg.dataset} -> {out}\nrecipe: {json.dumps(cfg.recipe())}", flush=True)
     bar = None

@@ -1,0 +1,99 @@
+"""The CPU speed-ups compute exactly what the plain network computes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from resnet.cpu import SmallMapConv2d, columns, fast_weight_grads
+from resnet.model import ResNet18
+
+CASES = [  # (c_in, c_out, kernel, stride, padding, size)
+    (8, 16, 3, 1, 1, 2),
+    (8, 16, 3, 2, 1, 4),
+    (4, 6, 3, 1, 1, 3),
+    (8, 16, 1, 2, 0, 4),
+    (2, 5, 7, 2, 3, 5),
+]
+
+
+@pytest.mark.parametrize("c_in,c_out,k,s,p,size", CASES)
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_columns_match_unfold(c_in, c_out, k, s, p, size, channels_last):
+    x = torch.randn(3, c_in, size, size)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    cols = columns(x, (k, k), (s, s), (p, p))
+    ref = F.unfold(x, k, padding=p, stride=s)  # (N, C * k * k, L), ordered (C, kh, kw)
+    ref = ref.view(3, c_in, k, k, -1).permute(0, 4, 2, 3, 1).reshape(cols.shape)  # -> (N * L, kh * kw * C)
+    torch.testing.assert_close(cols, ref, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("c_in,c_out,k,s,p,size", CASES)
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("bias", [False, True])
+def test_small_map_conv_gradients_equal_autograd(c_in, c_out, k, s, p, size, channels_last, bias):
+    torch.manual_seed(0)
+    plain = nn.Conv2d(c_in, c_out, k, stride=s, padding=p, bias=bias)
+    swapped = fast_weight_grads(nn.Sequential(nn.Conv2d(c_in, c_out, k, stride=s, padding=p, bias=bias)))[0]
+    assert isinstance(swapped, SmallMapConv2d)
+    swapped.load_state_dict(plain.state_dict())
+    x = torch.randn(4, c_in, size, size)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+        plain, swapped = plain.to(memory_format=torch.channels_last), swapped.to(memory_format=torch.channels_last)
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ya, yb = plain(xa), swapped(xb)
+    assert yb.grad_fn is not None and "GemmWeightGrad" in type(yb.grad_fn).__name__  # the fast path ran
+    torch.testing.assert_close(yb, ya)
+    g = torch.randn_like(ya)
+    ya.backward(g)
+    yb.backward(g)
+    torch.testing.assert_close(xb.grad, xa.grad, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(swapped.weight.grad, plain.weight.grad, rtol=1e-5, atol=1e-5)
+    if bias:
+        torch.testing.assert_close(swapped.bias.grad, plain.bias.grad, rtol=1e-5, atol=1e-5)
+
+
+def test_large_maps_and_evaluation_take_the_usual_path():
+    conv = fast_weight_grads(nn.Sequential(nn.Conv2d(3, 4, 3, padding=1)))[0]
+    assert "GemmWeightGrad" not in type(conv(torch.randn(1, 3, 8, 8)).grad_fn).__name__  # 64 outputs > 16
+    assert "GemmWeightGrad" in type(conv(torch.randn(1, 3, 4, 4)).grad_fn).__name__
+    with torch.no_grad():
+        assert conv(torch.randn(1, 3, 4, 4)).grad_fn is None
+
+
+def test_swapped_resnet_keeps_its_state_dict_and_trains_the_same():
+    torch.manual_seed(0)
+    plain = ResNet18().train().to(memory_format=torch.channels_last)
+    swapped = ResNet18().train().to(memory_format=torch.channels_last)
+    swapped.load_state_dict(plain.state_dict())
+    before = swapped.state_dict(keep_vars=True)
+    fast_weight_grads(swapped)
+    after = swapped.state_dict(keep_vars=True)
+    assert list(after) == list(before) and all(after[k] is before[k] for k in before)  # the same tensors
+    assert sum(isinstance(m, SmallMapConv2d) for m in swapped.modules()) == 20  # every convolution of the net
+
+    x = torch.rand(16, 1, 64, 64).contiguous(memory_format=torch.channels_last)  # b4 4x4 and b5 2x2: fast path
+    y = torch.randint(0, 10, (16,))
+    la, lb = F.cross_entropy(plain(x), y), F.cross_entropy(swapped(x), y)
+    torch.testing.assert_close(lb, la)
+    la.backward()
+    lb.backward()
+    scale = max(p.grad.abs().max() for p in plain.parameters())
+    for (name, pa), pb in zip(plain.named_parameters(), swapped.parameters(), strict=True):
+        # Biases in front of a BatchNorm have a zero gradient in exact arithmetic: compare on the model's scale.
+        torch.testing.assert_close(pb.grad, pa.grad, rtol=1e-4, atol=1e-5 * scale, msg=name)
+
+
+def test_keep_freed_memory_takes_on_glibc():
+    code = "from resnet.cpu import keep_freed_memory; import sys; sys.exit(0 if keep_freed_memory() else 3)"
+    rc = subprocess.run([sys.executable, "-c", code], check=False).returncode
+    if rc == 3:
+        pytest.skip("the C library here is not glibc")
+    assert rc == 0
