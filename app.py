@@ -5,16 +5,21 @@ python app.py        # host and port from GRADIO_SERVER_NAME / GRADIO_SERVER_POR
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import numpy as np
 
+from resnet.checkpoint import CheckpointError
+from resnet.data import find_data_dir
 from resnet.explainer import Analysis, Explainer
 from resnet.lecture import LANGUAGES, text
+from resnet.live import LiveRun
 from resnet.model import BLOCK_NAMES, STAGES
 from resnet.preprocess import EmptyDrawingError, InvalidImageError
-from resnet.viz import enlarge, montage
+from resnet.viz import enlarge, montage, training_figure
 
 DATASET_CHOICES = [("Digits (MNIST)", "digits"), ("Clothing (Fashion-MNIST)", "clothing")]
 GALLERY_PER_CLASS = 2
@@ -26,7 +31,8 @@ EMPTY_PROMPT = {
     "digits": "✏️ The canvas is empty: draw a digit, upload an image, or click a sample.",
     "clothing": "👕 The canvas is empty: draw a piece of clothing, upload a photo, or click a sample.",
 }
-NOTE_KEYS = ("intro", "features", "residual", "lesions", "formulas", "architecture")
+NOTE_KEYS = ("intro", "features", "residual", "lesions", "formulas", "architecture", "training")
+RUNS_DIR = Path(os.environ.get("RESNET_RUNS_DIR", "runs/app"))  # models trained in the app, one file per run
 
 SELECT_BRUSH_JS = """() => {
   const pick = () => {
@@ -44,6 +50,7 @@ CSS = """
 explainer = Explainer()
 AVAILABLE = [(name, key) for name, key in DATASET_CHOICES if key in explainer.models]
 DEFAULT = AVAILABLE[0][1]
+LIVE: dict[str, LiveRun] = {}  # the training run of each browser session, by session hash
 
 
 def image_input(**kwargs: Any) -> gr.Image:
@@ -110,12 +117,12 @@ def classify(image, dataset: str, lesions: list[str] | None, source: str = "uplo
     try:
         c = explainer.classify(image, dataset, lesions or ())
     except EmptyDrawingError as exc:
-        message = EMPTY_PROMPT[dataset] if source == "sketch" or image is None else sentence(exc)
+        message = EMPTY_PROMPT[explainer.dataset_of(dataset)] if source == "sketch" or image is None else sentence(exc)
         return None, message, None, None
     except InvalidImageError as exc:
         return None, sentence(exc), None, None
     lesion_note = f" — with {len(lesions)} block(s) lesioned" if lesions else ""
-    status = f"Prediction from the {dataset} model{lesion_note}."
+    status = f"Prediction from the {explainer.label(dataset)} model{lesion_note}."
     if c.prepared.inverted:
         status += " (Dark-on-light input: inverted to light-on-dark, as in the training set.)"
     return c.top, status, enlarge(c.seen, 6), enlarge(c.model_input, 3)
@@ -194,12 +201,13 @@ def switch_dataset(dataset: str, lang: str = "en"):
     """New gallery, hint, Grad-CAM class list and lesion chart; the current input is then re-read by refresh."""
     classes = ["predicted", *explainer.classes(dataset)]
     dropdown = gr.Dropdown(choices=classes, value="predicted")
-    return gallery_items(dataset), text(lang, f"hint_{dataset}"), dropdown, lesion_view(dataset)
+    hint = text(lang, f"hint_{explainer.dataset_of(dataset)}")
+    return gallery_items(dataset), hint, dropdown, lesion_view(dataset)
 
 
 def switch_language(lang: str, dataset: str) -> list[str]:
     """Every explanation in the chosen language, in the order of NOTE_KEYS, then the drawing hint."""
-    return [text(lang, key) for key in NOTE_KEYS] + [text(lang, f"hint_{dataset}")]
+    return [text(lang, key) for key in NOTE_KEYS] + [text(lang, f"hint_{explainer.dataset_of(dataset)}")]
 
 
 def pick_sample(dataset: str, evt: gr.SelectData):
@@ -208,10 +216,84 @@ def pick_sample(dataset: str, evt: gr.SelectData):
     return enlarge(explainer.samples(dataset).images[i], 8), "upload", gr.Tabs(selected="upload")
 
 
+# -- training in the browser ----------------------------------------------------------------------------------
+def model_choices(trained: list[str]) -> list[tuple[str, str]]:
+    """The model switch: the shipped models, then this session's trained ones that are still loaded."""
+    return AVAILABLE + [(f"Yours: {explainer.label(k)}", k) for k in trained if explainer.knows(k)]
+
+
+def curves_view(run: LiveRun):
+    """The run's live curves as one figure (loss; train and test accuracy), x running to the whole run."""
+    series: dict[str, tuple[list[int], list[float]]] = {}
+    for p in run.curves:
+        xs, ys = series.setdefault(p.series, ([], []))
+        xs.append(p.images)
+        ys.append(p.value)
+    return training_figure(series, run.total_images)
+
+
+def train_live(dataset: str, images: float, epochs: float, lr: float, trained: list[str], request: gr.Request):
+    """Train a model from scratch, streaming its curves; at the end it joins the model switch (this session only).
+
+    Yields (status, curves, download button, explore button, model switch, trained keys).
+    """
+    session = getattr(request, "session_hash", None) or "local"
+    skip = gr.skip()
+    if session in LIVE:
+        yield "⚠️ A run is already training in this tab: stop it first.", skip, skip, skip, skip, skip
+        return
+    try:
+        run = LiveRun.start(dataset, int(images), int(epochs), float(lr), RUNS_DIR, find_data_dir(dataset))
+    except ValueError as exc:
+        yield sentence(exc), skip, skip, skip, skip, skip
+        return
+    LIVE[session] = run
+    try:
+        for r in run:
+            yield f"⏳ {r.status}", curves_view(r), skip, skip, skip, skip
+    finally:
+        LIVE.pop(session, None)
+    status = ("⚠️ " if run.error else "✅ ") + run.status
+    if not run.epochs_done:
+        yield status, curves_view(run), skip, skip, skip, skip
+        return
+    try:
+        key = explainer.add_trained(run.out)
+    except CheckpointError as exc:
+        yield f"{status} ⚠️ It could not be loaded for the views: {exc}", curves_view(run), skip, skip, skip, skip
+        return
+    yield f"{status} ⏳ Measuring each block's lesion on the 1,000 samples…", curves_view(run), *[skip] * 4
+    explainer.sample_stats(key)  # the lesion chart and the block means, so that switching to it is instant
+    trained = [k for k in trained if k != key] + [key]
+    yield (
+        f"{status} Saved as `{run.out}`. Pick “Yours” in the model switch (or press the button) to see it in every "
+        "view.",
+        curves_view(run),
+        gr.DownloadButton(value=str(run.out), visible=True),
+        gr.Button(visible=True),
+        gr.Radio(choices=model_choices(trained)),
+        trained,
+    )
+
+
+def stop_training(request: gr.Request) -> str:
+    run = LIVE.get(getattr(request, "session_hash", None) or "local")
+    if run is None:
+        return "Nothing is training in this tab."
+    run.stop.set()
+    return "⏹️ Stopping after the current batch; finished epochs stay saved."
+
+
+def explore_trained(trained: list[str]):
+    """Switch every view to the model trained last in this session."""
+    live = [k for k in trained if explainer.knows(k)]
+    return gr.Radio(choices=model_choices(trained), value=live[-1]) if live else gr.skip()
+
+
 # -- API endpoints ---------------------------------------------------------------------------------------------
 def api_classify(image: str | None, dataset: str) -> dict[str, float]:
     """Classify an image file (any size or mode, dark-on-light or light-on-dark) with the digits or clothing model."""
-    if dataset not in explainer.models:
+    if not explainer.knows(dataset):
         why = explainer.errors.get(dataset, "")
         raise gr.Error(
             f"the {dataset!r} model is not available{': ' + why if why else ''}; use one of {sorted(explainer.models)}"
@@ -348,6 +430,27 @@ def build_demo() -> gr.Blocks:
                     arch_table = gr.Dataframe(
                         headers=["layer", "what", "output shape", "parameters"], interactive=False, max_height=520
                     )
+            with gr.Tab("Train it yourself", id="train"):
+                train_note = gr.Markdown(text("en", "training"), elem_classes="note")
+                with gr.Row():
+                    train_dataset = gr.Radio(AVAILABLE, value=DEFAULT, label="Dataset", elem_id="train-dataset")
+                    train_images = gr.Slider(
+                        1000, 60000, value=6000, step=1000, label="Training images", elem_id="train-images"
+                    )
+                    train_epochs = gr.Slider(1, 20, value=2, step=1, label="Epochs", elem_id="train-epochs")
+                    train_lr = gr.Number(
+                        0.05, label="Learning rate (peak; the lecture's 0.05)", minimum=0.001, maximum=1.0, step=0.01
+                    )
+                with gr.Row():
+                    train_button = gr.Button("Train", variant="primary", elem_id="train-button")
+                    stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
+                    download = gr.DownloadButton(
+                        "Download your model (.safetensors)", visible=False, elem_id="download-model"
+                    )
+                    explore = gr.Button("See your model in every view", visible=False, elem_id="explore-model")
+                train_status = gr.Markdown("Press **Train** to start.", elem_id="train-status")
+                curves = gr.Plot(label="Training curves", elem_id="train-curves")
+                trained = gr.State([])
         # API-only components: an image file in, the label out.
         with gr.Row(visible=False):
             api_image = image_input(label="image")
@@ -389,7 +492,7 @@ def build_demo() -> gr.Blocks:
                 )
             )
         gallery.select(pick_sample, [dataset], [upload, source, input_tabs], **quiet)
-        notes = [intro, features_note, residual_note, lesion_note, formulas, arch_note, hint]
+        notes = [intro, features_note, residual_note, lesion_note, formulas, arch_note, train_note, hint]
         language.change(switch_language, [language, dataset], notes, **quiet)
         then_views(
             dataset.change(switch_dataset, [dataset, language], [gallery, hint, target, lesion_chart], **quiet).then(
@@ -418,6 +521,18 @@ def build_demo() -> gr.Blocks:
             api_name="explain",
         )
         api_floor_button.click(api_floor, [api_image, dataset], api_label, api_name="floor")
+
+        train_button.click(
+            train_live,
+            [train_dataset, train_images, train_epochs, train_lr, trained],
+            [train_status, curves, download, explore, dataset, trained],
+            concurrency_limit=1,  # one training at a time: it takes every core
+            concurrency_id="train",
+            show_progress="hidden",
+            api_visibility="private",
+        )
+        stop_button.click(stop_training, None, train_status, concurrency_limit=None, **quiet)
+        explore.click(explore_trained, trained, dataset, **quiet)
     return demo
 
 

@@ -7,6 +7,7 @@ A split is held as one uint8 tensor (N, 28, 28); batches are resized and augment
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,21 @@ def dataset_info(name: str) -> DatasetInfo:
         return DATASETS[name]
     except KeyError:
         raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}") from None
+
+
+SHARED_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"  # beside the repository, as here
+
+
+def find_data_dir(name: str, candidates: tuple[str | Path, ...] = (DEFAULT_DATA_DIR, SHARED_DATA_DIR)) -> Path:
+    """Where the app looks for a dataset: ``$RESNET_DATA_DIR``, else the first candidate holding its raw files,
+    else ``data/`` (torchvision downloads there when a network is available)."""
+    if os.environ.get("RESNET_DATA_DIR"):
+        return Path(os.environ["RESNET_DATA_DIR"])
+    folder = dataset_info(name).folder
+    for root in map(Path, candidates):
+        if all((root / folder / "raw" / f).exists() for f in _RAW_FILES):
+            return root
+    return DEFAULT_DATA_DIR
 
 
 def load_split(name: str, train: bool, data_dir: str | Path = DEFAULT_DATA_DIR) -> tuple[torch.Tensor, torch.Tensor]:

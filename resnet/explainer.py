@@ -1,8 +1,10 @@
 """One object the app talks to: both shipped models, loaded once and never changed, and the views built on them.
 
-Every method takes what a person gives (an image of any kind, a dataset name, the set of lesioned blocks) and
-returns pictures, figures and plain numbers. The heavy views share one forward pass: the trace and Grad-CAM of
-the last few inputs are kept in a small cache keyed by the preprocessed image, the dataset and the lesions.
+Every method takes what a person gives (an image of any kind, a model key, the set of lesioned blocks) and
+returns pictures, figures and plain numbers. A model key is a dataset name ("digits", "clothing": the shipped
+models) or the key ``add_trained`` returned for a model trained in the app ("clothing:<file stem>").
+The heavy views share one forward pass: the trace and Grad-CAM of the last few inputs are kept in a small cache
+keyed by the preprocessed image, the model key and the lesions.
 """
 
 from __future__ import annotations
@@ -63,8 +65,11 @@ class Analysis:
     target: int
 
 
+MAX_TRAINED = 8  # models trained in the app kept in memory (about 45 MB each); the oldest goes first
+
+
 class Explainer:
-    """Both shipped models and everything the app shows about them."""
+    """Both shipped models, any models trained in the app, and everything the app shows about them."""
 
     def __init__(self, weights: dict[str, Path] | None = None, cache_size: int = 16):
         """Load every weights file; one that is missing or corrupted is reported in ``errors``, not raised,
@@ -86,28 +91,72 @@ class Explainer:
             raise CheckpointError("no model could be loaded: " + "; ".join(self.errors.values()))
         self._cache: OrderedDict[tuple, Analysis] = OrderedDict()
         self._cache_size = cache_size
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._stats: dict[str, SampleSetStats] = {}
+        self.trained: list[str] = []  # keys of trained models in memory, oldest first
+        self._trained_files: dict[str, Path] = {}  # every trained model's file, to reload one pushed out
 
     # -- basics --------------------------------------------------------------------------------------------
+    def model(self, key: str) -> tuple[ResNet18, ModelCard]:
+        """The model and card of a key; a trained model pushed out of memory comes back from its file."""
+        entry = self.models.get(key)
+        if entry is None and key in self._trained_files:
+            self.add_trained(self._trained_files[key])
+            entry = self.models[key]
+        if entry is None:
+            raise KeyError(f"no model {key!r}; the models here are {sorted(self.models)}")
+        return entry
+
+    def knows(self, key: str) -> bool:
+        return key in self.models or key in self._trained_files
+
     def card(self, dataset: str) -> ModelCard:
-        return self.models[dataset][1]
+        return self.model(dataset)[1]
+
+    def dataset_of(self, key: str) -> str:
+        """The dataset ("digits" or "clothing") a model key's model was trained on."""
+        return self.card(key).dataset
 
     def classes(self, dataset: str) -> tuple[str, ...]:
         return self.card(dataset).classes
 
     def samples(self, dataset: str) -> Samples:
-        return load_samples(dataset)
+        return load_samples(self.dataset_of(dataset))
 
     def prepare(self, image, dataset: str) -> Prepared:
         """Preprocess; raises ``EmptyDrawingError`` / ``InvalidImageError`` with a message for the person."""
-        return preprocess(image, dataset, self.card(dataset).image_size)
+        card = self.card(dataset)
+        return preprocess(image, card.dataset, card.image_size)
+
+    def add_trained(self, path: Path) -> str:
+        """Load a checkpoint trained in the app (validated) and return its model key.
+
+        At most ``MAX_TRAINED`` stay in memory; adding one more drops the oldest, which ``model()`` reloads from its
+        file when it is asked for again.
+        Raises ``CheckpointError`` for a file that is not a valid model.
+        """
+        path = Path(path)
+        model, card = load_model(path)
+        model.requires_grad_(False)
+        key = f"{card.dataset}:{path.stem}"
+        with self._lock:
+            self.models[key], self.weights[key], self._trained_files[key] = (model, card), path, path
+            if key in self.trained:
+                self.trained.remove(key)
+            self.trained.append(key)
+            self._stats.pop(key, None)
+            for stale in [k for k in self._cache if k[0] == key]:
+                del self._cache[stale]
+            while len(self.trained) > MAX_TRAINED:
+                old = self.trained.pop(0)
+                self.models.pop(old), self.weights.pop(old), self._stats.pop(old, None)
+        return key
 
     # -- the light path: stroke to label ---------------------------------------------------------------------
     @torch.no_grad()
     def classify(self, image, dataset: str, lesions: Collection[str] = ()) -> Classification:
         p = self.prepare(image, dataset)
-        model, card = self.models[dataset]
+        model, card = self.model(dataset)
         logits = model.forward_lesioned(p.tensor, set(lesions))[0]
         return Classification(
             viz.top_classes(logits, card.classes),
@@ -124,7 +173,7 @@ class Explainer:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        model, _ = self.models[dataset]
+        model, _ = self.model(dataset)
         with torch.enable_grad():  # the parameters are frozen: gradients start at the input
             t = trace(model, p.tensor.detach().requires_grad_(True), lesions, keep_graph=True)
             cams, cls = cams_from_trace(t, p.tensor.shape[-1], target)
@@ -194,19 +243,30 @@ class Explainer:
     def sample_stats(self, dataset: str) -> SampleSetStats:
         with self._lock:
             if dataset not in self._stats:
-                model, card = self.models[dataset]
-                self._stats[dataset] = cached_stats(model, dataset, card.image_size, self.weights[dataset])
+                model, card = self.model(dataset)
+                path = Path(self.weights[dataset])
+                # A model trained in the app keeps its cache beside its file, not among the shipped assets.
+                cache = {"cache_dir": path.parent / "cache"} if dataset in self._trained_files else {}
+                self._stats[dataset] = cached_stats(model, card.dataset, card.image_size, path, **cache)
             return self._stats[dataset]
 
     def lesion_figure(self, dataset: str) -> Figure:
         s = self.sample_stats(dataset)
-        model, _ = self.models[dataset]
+        model, _ = self.model(dataset)
         projects = [block.projects for _, block in model.blocks()]
         accuracy = [s.lesion_accuracy[n] for n in BLOCK_NAMES]
-        return viz.lesion_figure(BLOCK_NAMES, accuracy, s.baseline, projects, dataset)
+        return viz.lesion_figure(BLOCK_NAMES, accuracy, s.baseline, projects, self.label(dataset))
+
+    def label(self, key: str) -> str:
+        """How a person reads a model key: "clothing", or "clothing (trained here, 2 epochs)"."""
+        if key not in self._trained_files:
+            return key
+        card = self.card(key)
+        n = int(card.epochs)
+        return f"{card.dataset} (trained here, {n} epoch{'s' * (n != 1)})"
 
     def architecture(self, dataset: str) -> list[Layer]:
-        model, card = self.models[dataset]
+        model, card = self.model(dataset)
         return layer_table(model, card.image_size)
 
 

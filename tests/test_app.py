@@ -199,3 +199,74 @@ def test_a_corrupted_weights_file_leaves_the_other_model_serving(tmp_path):
     assert "holds a 'clothing' model" in swapped.errors["digits"]
     with pytest.raises(CheckpointError, match="no model could be loaded"):
         Explainer({"digits": broken})
+
+
+def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
+    tiny_data, tmp_path, monkeypatch, seven
+):
+    monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
+    monkeypatch.setattr(app, "RUNS_DIR", tmp_path)
+    outs = list(app.train_live("digits", 1000, 1, 0.05, [], None))
+    streamed = [o for o in outs if o[0].startswith("⏳")]
+    points = [len(o[1].axes[0].lines[0].get_xdata()) for o in streamed]
+    assert len(streamed) >= 3 and points == sorted(points) and points[-1] > points[0]  # the loss curve grows
+    status, figure, download, explore, switch, trained = outs[-1]
+    assert explore.visible
+    assert status.startswith("✅ Finished after 1 epoch"), status
+    loss_ax, acc_ax = figure.axes
+    lines = {line.get_label(): line for line in acc_ax.lines}
+    assert len(loss_ax.lines[0].get_xdata()) == len(lines["train accuracy"].get_xdata()) == 4  # 512 images / 128
+    assert list(lines["test accuracy"].get_xdata()) == [0, 512]  # random weights, then after the epoch
+    (key,) = trained
+    saved = next(tmp_path.glob("digits-*.safetensors"))
+    assert key == f"digits:{saved.stem}" and download.visible and download.value["orig_name"] == saved.name
+    assert (f"Yours: {app.explainer.label(key)}", key) in switch.choices
+    assert app.explore_trained(trained).value == key
+
+    # Every view takes the trained model's key: the label, the views, the lesion chart.
+    drawing = app.sketch_image(sketch_value(seven))
+    top, line, *_ = app.classify(drawing, key, [], "sketch")
+    assert len(top) == 3 and "trained here, 1 epoch" in line
+    feature_grids, cams, _ = app.feature_views(drawing, key, ["b3.1"], "predicted", "b2")
+    assert len(feature_grids) == 5 and len(cams) == 5
+    panel, chart = app.residual_views(drawing, key, [])
+    assert panel.ndim == 3 and chart is not None
+    assert "trained here" in app.lesion_view(key).axes[0].get_title()
+    assert (tmp_path / "cache").is_dir()  # its lesion statistics are cached beside it, not among the assets
+    gallery, hint, *_ = app.switch_dataset(key)
+    assert len(gallery) == 20 and "digit" in hint
+
+
+def test_training_refuses_bad_settings_and_a_second_run(monkeypatch, tmp_path):
+    monkeypatch.setattr(app, "RUNS_DIR", tmp_path)
+    (status, *_rest) = next(app.train_live("digits", 1000, 1, 7.0, [], None))
+    assert status.startswith("⚠️") and "learning rate" in status
+    monkeypatch.setitem(app.LIVE, "local", object())
+    (status, *_rest) = next(app.train_live("digits", 1000, 1, 0.05, [], None))
+    assert "already training" in status
+
+
+def test_a_trained_model_pushed_out_of_memory_comes_back_from_its_file(tmp_path, monkeypatch):
+    from resnet import explainer as explainer_module
+    from resnet.checkpoint import load_model, save_model
+    from resnet.evaluate import default_weights
+    from resnet.explainer import Explainer
+
+    monkeypatch.setattr(explainer_module, "MAX_TRAINED", 1)
+    e = Explainer({"digits": default_weights("digits")})
+    model, card = load_model(default_weights("digits"))
+    first, second = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    save_model(model, card, first)
+    save_model(model, card, second)
+    a, b = e.add_trained(first), e.add_trained(second)
+    assert a not in e.models and b in e.models  # the oldest was dropped from memory...
+    assert e.knows(a) and e.classify(_bar(), a).top  # ...and comes back
+    assert a in e.models and b not in e.models
+    with pytest.raises(KeyError, match="no model"):
+        e.card("digits:never-trained")
+
+
+def _bar() -> np.ndarray:
+    img = np.zeros((28, 28), np.uint8)
+    img[4:24, 13:16] = 255
+    return img

@@ -105,3 +105,33 @@ def test_language_and_architecture(page):
     page.screenshot(path=SHOTS / "4-architecture-zh.png", full_page=True)
     page.get_by_text("English").click()
     page.wait_for_function("() => document.body.innerText.includes('seen from inside')")
+
+
+def test_train_in_the_browser_then_explore_and_download(page, tiny_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))  # the app runs in this process
+    monkeypatch.setattr(app, "RUNS_DIR", tmp_path)
+    page.get_by_role("tab", name="Train it yourself").click()
+    page.locator("#train-dataset").get_by_text("Digits (MNIST)").click()
+    page.locator("#train-button").click()
+    page.wait_for_function(
+        "() => document.querySelector('#train-status').innerText.includes('Finished after 2 epochs')", timeout=120_000
+    )
+    page.wait_for_selector("#explore-model", state="visible", timeout=60_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=SHOTS / "5-trained-in-the-browser.png", full_page=True)
+
+    with page.expect_download() as info:
+        page.locator("#download-model").click()
+    saved = Path(info.value.path())
+    assert saved.stat().st_size > 40_000_000  # float32 weights of 11.2M parameters
+    assert info.value.suggested_filename.startswith("digits-")
+
+    page.locator("#explore-model").click()
+    page.wait_for_function("() => document.querySelector('#dataset input:checked')?.value.startsWith('digits:')")
+    page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('7')")
+    page.locator("#gallery button.thumbnail-item").nth(14).click()  # the first 7 (two samples per class)
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('trained here, 2 epochs')")
+    page.get_by_role("tab", name="Feature maps").click()
+    page.wait_for_function("() => document.querySelectorAll('#stage-grids img').length >= 5")
+    page.wait_for_timeout(500)
+    page.screenshot(path=SHOTS / "6-your-model-in-the-views.png", full_page=True)
