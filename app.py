@@ -6,6 +6,7 @@ python app.py        # host and port from GRADIO_SERVER_NAME / GRADIO_SERVER_POR
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ EMPTY_PROMPT = {
     "clothing": "👕 The canvas is empty: draw a piece of clothing, upload a photo, or click a sample.",
 }
 NOTE_KEYS = ("intro", "features", "residual", "lesions", "formulas", "architecture", "training")
+REDRAW_EVERY_S = 3.0  # how often the training curves are redrawn between epochs
 RUNS_DIR = Path(os.environ.get("RESNET_RUNS_DIR", "runs/app"))  # models trained in the app, one file per run
 
 SELECT_BRUSH_JS = """() => {
@@ -248,8 +250,13 @@ def train_live(dataset: str, images: float, epochs: float, lr: float, trained: l
         yield sentence(exc), skip, skip, skip, skip, skip
         return
     LIVE[session] = run
+    shown = 0.0
     try:
         for r in run:
+            # A figure costs about a quarter of a second on 2 cores: redraw every few seconds, and at every epoch.
+            if r.event == "step" and time.monotonic() - shown < REDRAW_EVERY_S:
+                continue
+            shown = time.monotonic()
             yield f"⏳ {r.status}", curves_view(r), skip, skip, skip, skip
     finally:
         LIVE.pop(session, None)

@@ -71,8 +71,8 @@ by running the model on an input of the size it was trained at: 11,178,378 param
 **Train it yourself.** The same network from random weights, with the lecture's learning rate 0.05 as the peak
 of a one-cycle schedule (SGD with momentum, batch 128, 64 px inputs, light augmentation). The curves show the
 training loss and accuracy (running means over the epoch) after every batch and the test accuracy on 2,000 test
-images after every epoch. On a 2-core CPU it trains about 150 images per second: 6,000 digits for 2 epochs take
-about a minute and a half and reach about 98% (clothing: about 83%). Every finished epoch is saved; when the run
+images after every epoch. On a 2-core CPU, 6,000 digits for 2 epochs take about two minutes and reach about 98%
+(clothing: about 83%). Every finished epoch is saved; when the run
 ends, pick your model in the model switch above and every view shows it: feature maps, residual branches, lesions.
 """,
     },
@@ -125,8 +125,7 @@ ReLU 输出，均为通道平均（蓝 < 0 < 红，每个块一个刻度）。�
         "training": """
 **自己训练。** 同一个网络从随机权重开始训练，讲义的学习率 0.05 作为单周期学习率调度的峰值（带动量的 SGD，
 批量 128，输入 64 像素，轻度数据增强）。曲线显示每个批量后的训练损失和准确率（本轮的滑动平均），以及每轮结束时
-在 2000 张测试图像上的准确率。在双核 CPU 上每秒约训练 150 张图像：6000 张数字训练 2 轮约需一分半钟，
-准确率约 98%（衣物约 83%）。
+在 2000 张测试图像上的准确率。在双核 CPU 上，6000 张数字训练 2 轮约需两分钟，准确率约 98%（衣物约 83%）。
 每轮结束都会保存模型；训练结束后在上方的模型选择中选中你的模型，所有视图（特征图、残差分支、损毁实验）
 都会显示它。
 """,

@@ -82,6 +82,7 @@ class LiveRun:
         return cls(cfg, Path(runs_dir) / f"{dataset}-{stamp}-{int(images)}img-{int(epochs)}ep.safetensors")
 
     steps_per_epoch: int | None = None  # known once the first batch is done
+    event: str = "start"  # what the last yield was after: "start", "step", "epoch" or "end"
 
     @property
     def total_images(self) -> int:
@@ -101,6 +102,7 @@ class LiveRun:
             model = self._untrained()  # the curve's first point: the test accuracy of random weights
             yield self
             for ev in train(self.cfg, self.out, model=model, should_stop=self.stop.is_set):
+                self.event = "step" if isinstance(ev, Step) else "epoch"
                 if isinstance(ev, Step):
                     steps = self.steps_per_epoch = ev.steps
                     seen = ((ev.epoch - 1) * ev.steps + ev.step) * batch
@@ -125,7 +127,7 @@ class LiveRun:
             self.error = str(exc)
         finally:
             state_path(self.out).unlink(missing_ok=True)  # the resumable state is for the command line only
-        self.status = self.summary()
+        self.status, self.event = self.summary(), "end"
         yield self
 
     def _untrained(self) -> ResNet18:

@@ -206,10 +206,11 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
 ):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
     monkeypatch.setattr(app, "RUNS_DIR", tmp_path)
+    monkeypatch.setattr(app, "REDRAW_EVERY_S", 0.0)  # every step
     outs = list(app.train_live("digits", 1000, 1, 0.05, [], None))
     streamed = [o for o in outs if o[0].startswith("⏳")]
     points = [len(o[1].axes[0].lines[0].get_xdata()) for o in streamed]
-    assert len(streamed) >= 3 and points == sorted(points) and points[-1] > points[0]  # the loss curve grows
+    assert len(streamed) >= 6 and points == sorted(points) and points[-1] > points[0]  # the loss curve grows
     status, figure, download, explore, switch, trained = outs[-1]
     assert explore.visible
     assert status.startswith("✅ Finished after 1 epoch"), status
