@@ -244,6 +244,9 @@ def train_live(dataset: str, images: float, epochs: float, lr: float, trained: l
     if session in LIVE:
         yield "⚠️ A run is already training in this tab: stop it first.", skip, skip, skip, skip, skip
         return
+    if lr is None:
+        yield "⚠️ Enter a learning rate (the lecture's is 0.05).", skip, skip, skip, skip, skip
+        return
     try:
         run = LiveRun.start(dataset, int(images), int(epochs), float(lr), RUNS_DIR, find_data_dir(dataset))
     except ValueError as exc:

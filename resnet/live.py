@@ -39,6 +39,8 @@ class CurvePoint:
 
 @dataclass
 class LiveRun:
+    """One training run started from the app: its settings, its file, its curves and where it stands."""
+
     cfg: TrainConfig
     out: Path
     stop: threading.Event = field(default_factory=threading.Event)
@@ -48,6 +50,8 @@ class LiveRun:
     test_accuracy: float | None = None
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
+    steps_per_epoch: int | None = None  # known once the first batch is done
+    event: str = "start"  # what the last yield came after: "start", "step", "epoch" or "end"
 
     @classmethod
     def start(
@@ -69,6 +73,8 @@ class LiveRun:
             raise ValueError(f"unknown dataset {dataset!r}")
         if not 0 < lr <= 1:
             raise ValueError(f"the learning rate must be in (0, 1], not {lr}")
+        if images < 1 or epochs < 1:
+            raise ValueError(f"a run needs at least 1 image and 1 epoch, not {images} and {epochs}")
         stamp = time.strftime("%Y%m%d-%H%M%S")
         cfg = TrainConfig(
             dataset=dataset,
@@ -80,9 +86,6 @@ class LiveRun:
             data_dir=str(data_dir),
         )
         return cls(cfg, Path(runs_dir) / f"{dataset}-{stamp}-{int(images)}img-{int(epochs)}ep.safetensors")
-
-    steps_per_epoch: int | None = None  # known once the first batch is done
-    event: str = "start"  # what the last yield was after: "start", "step", "epoch" or "end"
 
     @property
     def total_images(self) -> int:

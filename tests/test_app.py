@@ -242,6 +242,8 @@ def test_training_refuses_bad_settings_and_a_second_run(monkeypatch, tmp_path):
     monkeypatch.setattr(app, "RUNS_DIR", tmp_path)
     (status, *_rest) = next(app.train_live("digits", 1000, 1, 7.0, [], None))
     assert status.startswith("⚠️") and "learning rate" in status
+    (status, *_rest) = next(app.train_live("digits", 1000, 1, None, [], None))  # an emptied number box
+    assert "Enter a learning rate" in status
     monkeypatch.setitem(app.LIVE, "local", object())
     (status, *_rest) = next(app.train_live("digits", 1000, 1, 0.05, [], None))
     assert "already training" in status

@@ -56,7 +56,7 @@ def test_missing_data_ends_with_a_clear_error(tmp_path, monkeypatch):
     assert run.error and "not found" in run.error and "Training stopped with an error" in run.status
 
 
-@pytest.mark.parametrize("kwargs", [{"dataset": "cars"}, {"lr": 0.0}, {"lr": 5.0}])
+@pytest.mark.parametrize("kwargs", [{"dataset": "cars"}, {"lr": 0.0}, {"lr": 5.0}, {"images": 0}, {"epochs": 0}])
 def test_bad_settings_are_refused(tmp_path, kwargs):
     settings = {"dataset": "digits", "images": 1000, "epochs": 1, "lr": 0.05} | kwargs
     with pytest.raises(ValueError):
