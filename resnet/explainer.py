@@ -241,14 +241,20 @@ class Explainer:
 
     # -- model-level views ---------------------------------------------------------------------------------
     def sample_stats(self, dataset: str) -> SampleSetStats:
+        """Lesion accuracies and mean block statistics over the shipped samples (cached per weights file).
+
+        Computed outside the lock: a new model's statistics take half a minute, and other people's views go on.
+        """
         with self._lock:
-            if dataset not in self._stats:
-                model, card = self.model(dataset)
-                path = Path(self.weights[dataset])
-                # A model trained in the app keeps its cache beside its file, not among the shipped assets.
-                cache = {"cache_dir": path.parent / "cache"} if dataset in self._trained_files else {}
-                self._stats[dataset] = cached_stats(model, card.dataset, card.image_size, path, **cache)
-            return self._stats[dataset]
+            if dataset in self._stats:
+                return self._stats[dataset]
+            model, card = self.model(dataset)
+            path = Path(self.weights[dataset])
+        # A model trained in the app keeps its cache beside its file, not among the shipped assets.
+        cache = {"cache_dir": path.parent / "cache"} if dataset in self._trained_files else {}
+        stats = cached_stats(model, card.dataset, card.image_size, path, **cache)
+        with self._lock:
+            return self._stats.setdefault(dataset, stats)
 
     def lesion_figure(self, dataset: str) -> Figure:
         s = self.sample_stats(dataset)
