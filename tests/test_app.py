@@ -273,3 +273,15 @@ def _bar() -> np.ndarray:
     img = np.zeros((28, 28), np.uint8)
     img[4:24, 13:16] = 255
     return img
+
+
+def test_stop_button_ends_the_run_and_says_what_is_kept(tiny_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
+    monkeypatch.setattr(app, "RUNS_DIR", tmp_path)
+    assert "Nothing is training" in app.stop_training(None)
+    run = app.train_live("digits", 1000, 3, 0.05, [], None)
+    next(run)  # random weights evaluated: the run is live
+    assert "Stopping" in app.stop_training(None)
+    outs = list(run)
+    assert "before the first epoch ended: nothing to keep" in outs[-1][0]
+    assert "local" not in app.LIVE and not list(tmp_path.glob("*.safetensors"))
