@@ -241,16 +241,17 @@ def train_live(dataset: str, images: float, epochs: float, lr: float, trained: l
     """
     session = getattr(request, "session_hash", None) or "local"
     skip = gr.skip()
+    unchanged = (skip,) * 4  # download, explore, model switch, trained keys: they change only at the end
     if session in LIVE:
-        yield "⚠️ A run is already training in this tab: stop it first.", skip, skip, skip, skip, skip
+        yield "⚠️ A run is already training in this tab: stop it first.", skip, *unchanged
         return
     if lr is None:
-        yield "⚠️ Enter a learning rate (the lecture's is 0.05).", skip, skip, skip, skip, skip
+        yield "⚠️ Enter a learning rate (the lecture's is 0.05).", skip, *unchanged
         return
     try:
         run = LiveRun.start(dataset, int(images), int(epochs), float(lr), RUNS_DIR, find_data_dir(dataset))
     except ValueError as exc:
-        yield sentence(exc), skip, skip, skip, skip, skip
+        yield sentence(exc), skip, *unchanged
         return
     LIVE[session] = run
     shown = 0.0
@@ -260,19 +261,19 @@ def train_live(dataset: str, images: float, epochs: float, lr: float, trained: l
             if r.event == "step" and time.monotonic() - shown < REDRAW_EVERY_S:
                 continue
             shown = time.monotonic()
-            yield f"⏳ {r.status}", curves_view(r), skip, skip, skip, skip
+            yield f"⏳ {r.status}", curves_view(r), *unchanged
     finally:
         LIVE.pop(session, None)
     status = ("⚠️ " if run.error else "✅ ") + run.status
     if not run.epochs_done:
-        yield status, curves_view(run), skip, skip, skip, skip
+        yield status, curves_view(run), *unchanged
         return
     try:
         key = explainer.add_trained(run.out)
     except CheckpointError as exc:
-        yield f"{status} ⚠️ It could not be loaded for the views: {exc}", curves_view(run), skip, skip, skip, skip
+        yield f"{status} ⚠️ It could not be loaded for the views: {exc}", curves_view(run), *unchanged
         return
-    yield f"{status} ⏳ Measuring each block's lesion on the 1,000 samples…", curves_view(run), *[skip] * 4
+    yield f"{status} ⏳ Measuring each block's lesion on the 1,000 samples…", curves_view(run), *unchanged
     explainer.sample_stats(key)  # the lesion chart and the block means, so that switching to it is instant
     trained = [k for k in trained if k != key] + [key]
     yield (

@@ -93,22 +93,21 @@ class Explainer:
         self._cache_size = cache_size
         self._lock = threading.RLock()
         self._stats: dict[str, SampleSetStats] = {}
-        self.trained: list[str] = []  # keys of trained models in memory, oldest first
-        self._trained_files: dict[str, Path] = {}  # every trained model's file, to reload one pushed out
+        self._trained: set[str] = set()  # keys of every model trained in the app; their files are in `weights`
 
     # -- basics --------------------------------------------------------------------------------------------
     def model(self, key: str) -> tuple[ResNet18, ModelCard]:
         """The model and card of a key; a trained model pushed out of memory comes back from its file."""
         entry = self.models.get(key)
-        if entry is None and key in self._trained_files:
-            self.add_trained(self._trained_files[key])
+        if entry is None and key in self._trained:
+            self.add_trained(self.weights[key])
             entry = self.models[key]
         if entry is None:
             raise KeyError(f"no model {key!r}; the models here are {sorted(self.models)}")
         return entry
 
     def knows(self, key: str) -> bool:
-        return key in self.models or key in self._trained_files
+        return key in self.models or key in self._trained
 
     def card(self, dataset: str) -> ModelCard:
         return self.model(dataset)[1]
@@ -140,16 +139,15 @@ class Explainer:
         model.requires_grad_(False)
         key = f"{card.dataset}:{path.stem}"
         with self._lock:
-            self.models[key], self.weights[key], self._trained_files[key] = (model, card), path, path
-            if key in self.trained:
-                self.trained.remove(key)
-            self.trained.append(key)
+            self.models.pop(key, None)  # (re)inserted last: `models` keeps the order of use
+            self.models[key], self.weights[key] = (model, card), path
+            self._trained.add(key)
             self._stats.pop(key, None)
             for stale in [k for k in self._cache if k[0] == key]:
                 del self._cache[stale]
-            while len(self.trained) > MAX_TRAINED:
-                old = self.trained.pop(0)
-                self.models.pop(old), self.weights.pop(old), self._stats.pop(old, None)
+            loaded = [k for k in self.models if k in self._trained]  # oldest first
+            for old in loaded[: max(0, len(loaded) - MAX_TRAINED)]:
+                self.models.pop(old), self._stats.pop(old, None)
         return key
 
     # -- the light path: stroke to label ---------------------------------------------------------------------
@@ -251,7 +249,7 @@ class Explainer:
             model, card = self.model(dataset)
             path = Path(self.weights[dataset])
         # A model trained in the app keeps its cache beside its file, not among the shipped assets.
-        cache = {"cache_dir": path.parent / "cache"} if dataset in self._trained_files else {}
+        cache = {"cache_dir": path.parent / "cache"} if dataset in self._trained else {}
         stats = cached_stats(model, card.dataset, card.image_size, path, **cache)
         with self._lock:
             return self._stats.setdefault(dataset, stats)
@@ -265,7 +263,7 @@ class Explainer:
 
     def label(self, key: str) -> str:
         """How a person reads a model key: "clothing", or "clothing (trained here, 2 epochs)"."""
-        if key not in self._trained_files:
+        if key not in self._trained:
             return key
         card = self.card(key)
         n = int(card.epochs)
