@@ -35,6 +35,7 @@ class ModelCard:
     test_accuracy: float | None = None
     recipe: dict[str, Any] = field(default_factory=dict)
     date: str = ""
+    plain: bool = False  # the plain twin (no shortcuts); files from before the twin existed say nothing: False
     versions: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -47,6 +48,7 @@ class ModelCard:
             "dataset": self.dataset,
             "classes": json.dumps(list(self.classes)),
             "image_size": str(self.image_size),
+            "plain": json.dumps(self.plain),
             "epochs": json.dumps(self.epochs),
             "test_accuracy": json.dumps(self.test_accuracy),
             "recipe": json.dumps(self.recipe, sort_keys=True),
@@ -74,7 +76,10 @@ class ModelCard:
                 recipe=json.loads(meta["recipe"]),
                 date=meta["date"],
                 versions=json.loads(meta["versions"]),
+                plain=json.loads(meta.get("plain", "false")),
             )
+            if not isinstance(card.plain, bool):
+                raise ValueError(f"'plain' must be true or false, not {card.plain!r}")
             dataset_info(card.dataset)
         except (KeyError, ValueError, TypeError) as exc:
             raise CheckpointError(f"{path} has invalid metadata: {exc}") from None
@@ -133,12 +138,13 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[Re
     path = Path(path)
     state, meta = load_state(path)
     card = ModelCard.from_metadata(meta, path)
-    model = ResNet18()
+    model = ResNet18(plain=card.plain)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
     if missing or extra:
-        raise CheckpointError(f"{path} does not hold this ResNet-18: missing {missing[:3]}, unexpected {extra[:3]}")
+        kind = "plain twin of the ResNet-18" if card.plain else "ResNet-18"
+        raise CheckpointError(f"{path} does not hold this {kind}: missing {missing[:3]}, unexpected {extra[:3]}")
     for k, v in expected.items():
         if state[k].shape != v.shape:
             raise CheckpointError(f"{path}: {k} has shape {tuple(state[k].shape)}, expected {tuple(v.shape)}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from resnet.model import BLOCK_NAMES, STAGES, ResNet18
+from resnet.model import ResNet18
 
 
 @dataclass
@@ -21,12 +21,13 @@ class BlockTrace:
     """One residual block for a batch; every tensor is (B, C, H, W) with the block's output shape, but ``input``."""
 
     name: str  # "b2.0" .. "b5.1"
-    projects: bool  # shortcut is a 1x1 projection (else the identity)
+    projects: bool  # shortcut is a 1x1 projection (else the identity, or none in a plain block)
+    plain: bool  # the plain twin's block: no shortcut, the output is relu(F(x))
     lesioned: bool  # residual branch removed for this pass
     input: torch.Tensor  # x entering the block, (B, Cin, Hin, Win)
-    shortcut: torch.Tensor  # identity x or conv3(x)
+    shortcut: torch.Tensor | None  # identity x or conv3(x); None in a plain block
     residual: torch.Tensor  # F(x) = bn2(conv2(relu(bn1(conv1(x))))), zeros when lesioned
-    preact: torch.Tensor  # F(x) + shortcut, before the ReLU
+    preact: torch.Tensor  # F(x) + shortcut (plain: F(x)), before the ReLU
     output: torch.Tensor  # relu(preact)
 
 
@@ -41,47 +42,43 @@ class Trace:
     def block(self, name: str) -> BlockTrace:
         return next(b for b in self.blocks if b.name == name)
 
+    def detached(self) -> Trace:
+        """The same trace with its stage outputs and logits cut from the autograd graph."""
+        return Trace({k: v.detach() for k, v in self.stages.items()}, self.blocks, self.logits.detach())
 
-def _keep(t: torch.Tensor) -> torch.Tensor:
-    return t.detach().clone()
+
+def _keep(t: torch.Tensor | None) -> torch.Tensor | None:
+    return None if t is None else t.detach().clone()
 
 
 def trace(model: ResNet18, x: torch.Tensor, lesions: Collection[str] = (), keep_graph: bool = False) -> Trace:
     """Run ``x`` (B, 1, S, S) through ``model`` (in its current mode), recording every intermediate.
 
-    With ``keep_graph`` the stage outputs stay attached to the autograd graph (for Grad-CAM); the block
-    tensors are always detached copies.
+    The blocks come from ``model.walk``, the same walk as the forward pass. With ``keep_graph`` the stage outputs
+    stay attached to the autograd graph (for Grad-CAM); the block tensors are always detached copies.
     """
-    unknown = set(lesions) - set(BLOCK_NAMES)
-    if unknown:
-        raise ValueError(f"unknown blocks {sorted(unknown)}; expected names from {BLOCK_NAMES}")
     stages: dict[str, torch.Tensor] = {}
     blocks: list[BlockTrace] = []
+    kinds = dict(model.blocks())
     with torch.set_grad_enabled(keep_graph and torch.is_grad_enabled()):
-        h = model.b1(x)
-        stages["b1"] = h
-        for stage in STAGES[1:]:
-            for i, block in enumerate(getattr(model, stage)):
-                name = f"{stage}.{i}"
-                shortcut = block.shortcut(h)
-                lesioned = name in lesions
-                residual = torch.zeros_like(shortcut) if lesioned else block.residual(h)
-                preact = residual + shortcut
-                out = F.relu(preact)
-                blocks.append(
-                    BlockTrace(
-                        name,
-                        block.projects,
-                        lesioned,
-                        _keep(h),
-                        _keep(shortcut),
-                        _keep(residual),
-                        _keep(preact),
-                        _keep(out),
-                    )
+        h = stages["b1"] = model.b1(x)
+        for p in model.walk(h, lesions):
+            block = kinds[p.name]
+            residual = torch.zeros_like(p.output) if p.residual is None else p.residual
+            blocks.append(
+                BlockTrace(
+                    p.name,
+                    block.projects,
+                    block.plain,
+                    p.residual is None,
+                    _keep(p.input),
+                    _keep(p.shortcut),
+                    _keep(residual),
+                    _keep(p.preact),
+                    _keep(p.output),
                 )
-                h = out
-            stages[stage] = h
+            )
+            h = stages[p.name.split(".")[0]] = p.output
         logits = model.head(h)
     if not keep_graph:
         stages = {k: _keep(v) for k, v in stages.items()}
@@ -102,7 +99,11 @@ def block_stats(t: Trace) -> list[BlockStats]:
     """‖F(x)‖ / ‖x‖ and the cosine between F(x) and x for every block of a trace (x: the shortcut output)."""
     stats = []
     for b in t.blocks:
-        f, s = b.residual.flatten(1), b.shortcut.flatten(1)
+        # A plain block has no shortcut: F(x) is compared with what entered the block (same shape or not: 0).
+        x = b.shortcut if b.shortcut is not None else b.input
+        f, s = b.residual.flatten(1), x.flatten(1)
+        if f.shape != s.shape:
+            s = torch.zeros_like(f)
         ratio = f.norm(dim=1) / s.norm(dim=1).clamp(min=1e-12)
         cosine = F.cosine_similarity(f, s, dim=1, eps=1e-12)
         stats.append(BlockStats(b.name, ratio, cosine))

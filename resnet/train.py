@@ -13,7 +13,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -54,6 +54,7 @@ class TrainConfig:
     test_limit: int = 0  # evaluate on the first N test images (0: all)
     device: str = "cpu"
     data_dir: str = str(DEFAULT_DATA_DIR)
+    plain: bool = False  # train the plain twin: the same network without its shortcuts
 
     def recipe(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k not in ("device", "data_dir")}
@@ -188,7 +189,7 @@ def train(
         device=dev,
         drop_last=len(train_y) >= 2 * cfg.batch_size,
     )
-    model = (model or ResNet18()).to(dev).to(memory_format=torch.channels_last)
+    model = (model or ResNet18(plain=cfg.plain)).to(dev).to(memory_format=torch.channels_last)
     if dev.type == "cpu":
         fast_weight_grads(model)  # same parameters and state dict; a faster weight gradient on small maps
     opt = make_optimizer(cfg, model)
@@ -199,38 +200,12 @@ def train(
             raise CheckpointError(f"{state_path(out)} was made with another recipe: {saved.recipe()}")
     elif out is not None:
         metrics_path(out).unlink(missing_ok=True)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
-    steps = len(loader)
-    total = steps * cfg.epochs
     for epoch in range(start + 1, cfg.epochs + 1):
-        model.train()
         t_epoch = time.perf_counter()
-        t_train = 0.0
-        loss_sum = torch.zeros((), device=dev)
-        correct = torch.zeros((), device=dev, dtype=torch.long)
-        seen = 0
-        lr = cfg.lr
-        for i, (x, y) in enumerate(loader, start=1):
-            if should_stop is not None and should_stop():
-                return
-            t0 = time.perf_counter()
-            lr = lr_at(cfg, ((epoch - 1) * steps + i - 1) / total)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            with autocast:
-                logits = model(x)
-                loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.detach() * len(y)
-            correct += (logits.argmax(1) == y).sum()
-            seen += len(y)
-            if dev.type == "cuda" and i % 50 and i != steps:
-                t_train += time.perf_counter() - t0  # don't sync every step on a GPU
-                continue
-            t_train += time.perf_counter() - t0
-            yield Step(epoch, i, steps, loss_sum.item() / seen, correct.item() / seen, seen / t_train, lr)
+        result = yield from _train_epoch(model, opt, loader, cfg, epoch, should_stop)
+        if result is None:  # stopped on request: the last finished epoch stays saved
+            return
+        train_loss, train_accuracy, t_train, images_per_s, lr = result
         preds = predict(model, test_x, cfg.image_size, device=dev)
         test_acc = (preds == test_y).float().mean().item()
         times["train_time_s"] += t_train
@@ -238,23 +213,77 @@ def train(
         event = Epoch(
             epoch,
             cfg.epochs,
-            loss_sum.item() / seen,
-            correct.item() / seen,
+            train_loss,
+            train_accuracy,
             test_acc,
             times["train_time_s"],
             times["wall_time_s"],
-            seen / t_train,
+            images_per_s,
             lr,
         )
         if out is not None:
-            t_save = time.perf_counter()
-            card = ModelCard(cfg.dataset, cfg.image_size, epoch, round(test_acc, 6), cfg.recipe())
-            save_model(model, card, out, half=half)
-            _save_state(state_path(out), model, opt, loader, cfg, epoch, times)
-            times["wall_time_s"] += time.perf_counter() - t_save
-            with open(metrics_path(out), "a") as f:
-                f.write(json.dumps(asdict(event)) + "\n")
+            _save_epoch(out, model, opt, loader, cfg, event, times, half)
         yield event
+
+
+def _train_epoch(
+    model: ResNet18,
+    opt: torch.optim.SGD,
+    loader: TensorLoader,
+    cfg: TrainConfig,
+    epoch: int,
+    should_stop: Callable[[], bool] | None,
+) -> Generator[Step, None, tuple[float, float, float, float, float] | None]:
+    """One epoch of SGD steps, yielding a ``Step`` per batch (every 50 on a GPU, which is not synced per step).
+
+    Returns (mean loss, accuracy, seconds in training steps, images/s, last learning rate), or None when stopped.
+    """
+    dev = next(model.parameters()).device
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    model.train()
+    steps = len(loader)
+    total = steps * cfg.epochs
+    t_train = 0.0
+    loss_sum = torch.zeros((), device=dev)
+    correct = torch.zeros((), device=dev, dtype=torch.long)
+    seen = 0
+    lr = cfg.lr
+    for i, (x, y) in enumerate(loader, start=1):
+        if should_stop is not None and should_stop():
+            return None
+        t0 = time.perf_counter()
+        lr = lr_at(cfg, ((epoch - 1) * steps + i - 1) / total)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        with autocast:
+            logits = model(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss_sum += loss.detach() * len(y)
+        correct += (logits.argmax(1) == y).sum()
+        seen += len(y)
+        t_train += time.perf_counter() - t0
+        if dev.type == "cuda" and i % 50 and i != steps:
+            continue  # don't sync every step on a GPU
+        yield Step(epoch, i, steps, loss_sum.item() / seen, correct.item() / seen, seen / t_train, lr)
+    return loss_sum.item() / seen, correct.item() / seen, t_train, seen / t_train, lr
+
+
+def _save_epoch(
+    out: Path, model: ResNet18, opt, loader: TensorLoader, cfg: TrainConfig, event: Epoch, times: dict, half: bool
+) -> None:
+    """After an epoch: the model with its card, the resumable state, and a line of the metrics log."""
+    t_save = time.perf_counter()
+    card = ModelCard(
+        cfg.dataset, cfg.image_size, event.epoch, round(event.test_accuracy, 6), cfg.recipe(), plain=cfg.plain
+    )
+    save_model(model, card, out, half=half)
+    _save_state(state_path(out), model, opt, loader, cfg, event.epoch, times)
+    times["wall_time_s"] += time.perf_counter() - t_save
+    with open(metrics_path(out), "a") as f:
+        f.write(json.dumps(asdict(event)) + "\n")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -278,6 +307,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
     p.add_argument("--out", type=Path, help="model file (default runs/<dataset>.safetensors)")
+    p.add_argument("--plain", action="store_true", help="train the plain twin (no shortcuts, no 1x1 projections)")
     p.add_argument("--half", action="store_true", help="store the model's floats as float16 (what we ship)")
     p.add_argument("--resume", action="store_true", help="continue from the state file beside --out")
     return p.parse_args(argv)
@@ -299,6 +329,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         test_limit=args.test_limit,
         device=args.device,
         data_dir=args.data_dir,
+        plain=args.plain,
         **fields,
     )
 

@@ -7,8 +7,10 @@ Charts are ``matplotlib.figure.Figure`` objects (no global pyplot state).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
@@ -18,7 +20,12 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
 from torchvision.utils import make_grid
 
+from resnet.model import STAGES, ResNet18
 from resnet.probes import BlockStats, BlockTrace
+from resnet.sampleset import SampleSetStats
+
+if TYPE_CHECKING:
+    from resnet.analysis import Analysis
 
 SEQUENTIAL = "viridis"  # activations after a ReLU: 0 .. max
 DIVERGING = "RdBu_r"  # signed tensors (F(x), F(x) + x): blue < 0 < red, white at 0
@@ -102,6 +109,11 @@ def gradcam_overlay(image: torch.Tensor, cam: torch.Tensor, alpha: float = 0.5) 
     return ((1 - alpha) * grey + alpha * heat).round().byte().numpy()
 
 
+def shortcut_kind(projects: bool, plain: bool = False) -> str:
+    """The shortcut of a block in words: "identity", "1×1 projection" or "none (plain)"."""
+    return "none (plain)" if plain else "1×1 projection" if projects else "identity"
+
+
 BLOCK_COLUMNS = ("shortcut x", "residual F(x)", "F(x) + x", "ReLU output")
 
 
@@ -125,7 +137,7 @@ def block_panel(blocks: Sequence[BlockTrace], stats: Sequence[BlockStats], tile:
         y0 = head_h + i * (tile + gap)
         for j in range(4):
             img.paste(Image.fromarray(tiles[j]), (label_w + j * (tile + gap), y0))
-        kind = "1×1 projection" if b.projects else "identity"
+        kind = shortcut_kind(b.projects, b.plain)
         h, w = b.output.shape[-2:]
         lines = [
             f"{b.name}  ({b.output.shape[1]}×{h}×{w})",
@@ -194,6 +206,13 @@ def lesion_figure(
     return fig
 
 
+def lesion_chart(model: ResNet18, stats: SampleSetStats, title: str) -> Figure:
+    """``lesion_figure`` of a model from its sample-set statistics; ``title`` names the model."""
+    projects = [block.projects for _, block in model.blocks()]
+    accuracy = [stats.lesion_accuracy[name] for name, _ in model.blocks()]
+    return lesion_figure([name for name, _ in model.blocks()], accuracy, stats.baseline, projects, title)
+
+
 def training_figure(curves: dict[str, tuple[Sequence[int], Sequence[float]]], total_images: int) -> Figure:
     """Live training curves: loss on the left, accuracy (train per batch, test per epoch) on the right.
 
@@ -224,13 +243,6 @@ def training_figure(curves: dict[str, tuple[Sequence[int], Sequence[float]]], to
     return fig
 
 
-def top_classes(logits: torch.Tensor, classes: Sequence[str], k: int = 3) -> dict[str, float]:
-    """The k most likely classes of logits (10,) with their softmax probabilities."""
-    p = logits.float().softmax(-1)
-    top = p.topk(k)
-    return {classes[i]: float(v) for v, i in zip(top.values, top.indices, strict=True)}
-
-
 def montage(items: Sequence[tuple[np.ndarray, str]], gap: int = 8, caption_h: int = 20) -> np.ndarray:
     """Pictures (H_i, W_i, 3) side by side on white with their captions above: one image instead of many."""
     height = max(img.shape[0] for img, _ in items) + caption_h
@@ -243,3 +255,79 @@ def montage(items: Sequence[tuple[np.ndarray, str]], gap: int = 8, caption_h: in
         d.text((x + 2, 3), caption, fill="black", font=font(12))
         x += img.shape[1] + gap
     return np.asarray(canvas)
+
+
+# -- the views of one analysis (pure functions of an ``Analysis`` and, where named, the sample-set statistics) --
+def feature_maps(a: Analysis, max_channels: int | None = 16) -> list[tuple[np.ndarray, str]]:
+    """One grid per stage (b1..b5) with captions like "b3 · 128 × 8 × 8 (top 16)"."""
+    out = []
+    for name in STAGES:
+        acts = a.trace.stages[name][0]
+        grid, _ = feature_grid(acts, max_channels, tile=48 if max_channels else 24)
+        c, h, w = acts.shape
+        shown = f"top {min(max_channels, c)}" if max_channels else "all"
+        out.append((grid, f"{name} · {c} × {h} × {w} ({shown})"))
+    return out
+
+
+def stage_channels(a: Analysis, stage: str) -> tuple[np.ndarray, str]:
+    """Every channel of one stage, strongest first, and its caption."""
+    acts = a.trace.stages[stage][0]
+    c, h, w = acts.shape
+    grid, _ = feature_grid(acts, None, tile=max(16, 128 // h), columns=int(np.ceil(np.sqrt(c))))
+    return grid, f"{stage} · {c} × {h} × {w}: all {c} channels, strongest first"
+
+
+def gradcams(a: Analysis) -> list[tuple[np.ndarray, str]]:
+    """The Grad-CAM overlay of every stage, captioned with the class it explains."""
+    image = a.prepared.tensor[0, 0]
+    return [(gradcam_overlay(image, cam), f"{name} · “{a.target_name}”") for name, cam in a.cams.items()]
+
+
+@dataclass
+class BlockRow:
+    """One block's statistics for one input, beside the sample-set means."""
+
+    block: str
+    projects: bool  # the shortcut is a 1×1 projection
+    plain: bool  # no shortcut at all (the plain twin)
+    lesioned: bool
+    ratio: float  # ‖F(x)‖ / ‖x‖
+    cosine: float  # cos(F(x), x)
+    mean_ratio: float
+    mean_cosine: float
+
+    @property
+    def shortcut(self) -> str:
+        return shortcut_kind(self.projects, self.plain)
+
+
+def block_rows(a: Analysis, sample_stats: SampleSetStats) -> list[BlockRow]:
+    """Per block: ‖F(x)‖/‖x‖ and cos(F(x), x) for this input and averaged over the sample set."""
+    return [
+        BlockRow(
+            b.name,
+            b.projects,
+            b.plain,
+            b.lesioned,
+            float(s.ratio[0]),
+            float(s.cosine[0]),
+            sample_stats.mean_ratio[b.name],
+            sample_stats.mean_cosine[b.name],
+        )
+        for b, s in zip(a.trace.blocks, a.stats, strict=True)
+    ]
+
+
+def residual_views(a: Analysis, sample_stats: SampleSetStats) -> tuple[np.ndarray, Figure]:
+    """The block panel and the chart of the block statistics beside their sample-set means."""
+    rows = block_rows(a, sample_stats)
+    fig = block_stats_figure(
+        [r.block for r in rows],
+        [r.ratio for r in rows],
+        [r.cosine for r in rows],
+        [r.mean_ratio for r in rows],
+        [r.mean_cosine for r in rows],
+        [r.projects for r in rows],
+    )
+    return block_panel(a.trace.blocks, a.stats), fig

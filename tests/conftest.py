@@ -55,3 +55,27 @@ def models():
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def registry():
+    """The shipped models in a registry shared by tests that only read it."""
+    from resnet.registry import ModelRegistry
+
+    return ModelRegistry()
+
+
+@pytest.fixture(scope="session")
+def shipped_ctx(registry, tmp_path_factory):
+    """The app's context on the shared registry (tests that train or add models make their own)."""
+    import app
+
+    return app.Context.create(registry, tmp_path_factory.mktemp("runs"))
+
+
+@pytest.fixture
+def fresh_ctx(tmp_path):
+    """A context of its own: models trained or added here stay here."""
+    import app
+
+    return app.Context.create(runs_dir=tmp_path)

@@ -1,4 +1,4 @@
-"""The app's callbacks as plain functions, and round trips through gradio_client against the launched app."""
+"""The app's callbacks as plain functions of a context, and round trips through gradio_client against the app."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pytest
 from drawing import draw_like_a_person
+from matplotlib.figure import Figure
 from PIL import Image
 
 import app
@@ -27,9 +28,9 @@ def sketch_value(drawing: np.ndarray) -> dict:
     return {"background": None, "layers": [rgba], "composite": rgba}
 
 
-def test_classify_a_drawing(seven):
+def test_classify_a_drawing(shipped_ctx, seven):
     image = app.sketch_image(sketch_value(seven))
-    top, status, seen, model_input = app.classify(image, "digits", [])
+    top, status, seen, model_input = app.classify(shipped_ctx, image, "digits", [])
     assert next(iter(top)) == "7" and len(top) == 3 and top["7"] > 0.9
     assert seen.shape == (28 * 6, 28 * 6) and model_input.shape == (64 * 3, 64 * 3)  # enlarged to show pixels
     assert "inverted" in status
@@ -40,46 +41,51 @@ def test_classify_a_drawing(seven):
     [None, {"background": None, "layers": [], "composite": None}, sketch_value(np.full((280, 280), 255, np.uint8))],
     ids=["none", "cleared", "blank"],
 )
-def test_empty_canvas_prompts_never_predicts(value):
-    top, status, seen, _model_input = app.classify(app.sketch_image(value), "digits", [], source="sketch")
+def test_empty_canvas_prompts_never_predicts(shipped_ctx, value):
+    top, status, seen, _model_input = app.classify(shipped_ctx, app.sketch_image(value), "digits", [], source="sketch")
     assert top is None and seen is None and "canvas is empty" in status
 
 
-def test_lesions_change_the_prediction_path(seven):
-    plain, *_ = app.classify(seven, "digits", [])
-    all_off, status, *_ = app.classify(seven, "digits", list(BLOCK_NAMES))
+def test_lesions_change_the_prediction_path(shipped_ctx, seven):
+    plain, *_ = app.classify(shipped_ctx, seven, "digits", [])
+    all_off, status, *_ = app.classify(shipped_ctx, seven, "digits", list(BLOCK_NAMES))
     assert plain != all_off and "8 block(s) lesioned" in status
 
 
-def test_views_compute_only_what_is_shown(seven):
-    out = app.views(seven, "digits", [], "predicted", "b3", "residual")
-    grids, cams, channels, panel, chart, arch = out
-    assert panel.ndim == 3 and chart is not None
-    assert all(v is not None and not isinstance(v, (np.ndarray, list)) for v in (grids, cams, channels, arch))
+def test_views_compute_only_what_is_shown(shipped_ctx, seven):
+    out = app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", "residual")
+    assert out.block_panel.ndim == 3 and out.block_panel.shape[2] == 3
+    assert isinstance(out.block_chart, Figure) and [len(ax.patches) for ax in out.block_chart.axes] == [16, 16]
+    skipped = (out.stage_grids, out.cams, out.all_channels, out.arch_table)
+    assert all(v == app.gr.skip() for v in skipped)  # left as they are on the page
 
 
-def test_feature_views(seven):
-    grids, cams, channels = app.feature_views(seven, "digits", [], "predicted", "b5")
+def test_feature_views(shipped_ctx, seven):
+    grids, cams, channels = app.feature_views(shipped_ctx, seven, "digits", [], "predicted", "b5")
     assert [caption.split(" · ")[0] for _, caption in grids] == ["b1", "b2", "b3", "b4", "b5"]
     assert grids[2][1].startswith("b3 · 128 × 8 × 8")
     assert all("“7”" in caption for _, caption in cams)
     assert "512" in channels.label
 
 
-def test_lesion_and_architecture_views():
-    assert app.lesion_view("clothing") is not None
-    rows = app.architecture_view("digits")
+def test_lesion_and_architecture_views(shipped_ctx, registry):
+    chart = app.lesion_view(shipped_ctx, "clothing")
+    stats = registry.sample_stats("clothing")
+    heights = [bar.get_height() for bar in chart.axes[0].patches]
+    assert heights == pytest.approx([100 * stats.lesion_accuracy[n] for n in BLOCK_NAMES])
+    assert chart.axes[0].get_title().startswith("clothing:")
+    rows = app.architecture_view(shipped_ctx, "digits")
     assert rows[0][0].strip() == "b1" and any("1×1" in r[1] for r in rows)
     assert rows[-1][1].startswith("fully connected 512 → 10")
 
 
-def test_switching_dataset_changes_gallery_and_classes():
-    gallery, hint, dropdown, lesion_chart = app.switch_dataset("clothing", "en")
-    assert "clothing" in lesion_chart.axes[0].get_title()
+def test_switching_model_changes_gallery_hint_chart_and_classes(shipped_ctx):
+    gallery, hint, lesion_chart = app.switch_model(shipped_ctx, "clothing", "en")
+    assert lesion_chart.axes[0].get_title().startswith("clothing:")
     assert len(gallery) == 10 * app.GALLERY_PER_CLASS and gallery[0][1] == "T-shirt/top"
-    assert "clothing" in hint.lower() and "Ankle boot" in [
-        c[0] if isinstance(c, tuple) else c for c in dropdown.choices
-    ]
+    assert "clothing" in hint.lower() and app.switch_model(shipped_ctx, "clothing", "zh").hint != hint
+    choices = [c[0] if isinstance(c, tuple) else c for c in app.class_choices(shipped_ctx, "clothing").choices]
+    assert choices == ["predicted", *shipped_ctx.registry.card("clothing").classes]
 
 
 # -- robustness through the plain callbacks -------------------------------------------------------------------
@@ -106,25 +112,25 @@ BAD_UPLOADS = [
 
 
 @pytest.mark.parametrize(("name", "make", "expect"), BAD_UPLOADS)
-def test_bad_uploads_get_a_clear_message(tmp_path, name, make, expect):
-    top, status, seen, _ = app.classify(_file(tmp_path, name, make()), "digits", [])
+def test_bad_uploads_get_a_clear_message(shipped_ctx, tmp_path, name, make, expect):
+    top, status, seen, _ = app.classify(shipped_ctx, _file(tmp_path, name, make()), "digits", [])
     assert top is None and seen is None
     assert status.startswith("⚠️") and expect in status.lower()
 
 
-def test_huge_upload_is_classified(tmp_path):
+def test_huge_upload_is_classified(shipped_ctx, tmp_path):
     img = Image.new("L", (8000, 8000), 255)
     img.paste(0, (3500, 1500, 4300, 6500))  # a "1"
-    top, *_ = app.classify(_file(tmp_path, "huge.png", _png(img)), "digits", [])
+    top, *_ = app.classify(shipped_ctx, _file(tmp_path, "huge.png", _png(img)), "digits", [])
     assert next(iter(top)) == "1"
 
 
 # -- the launched app through gradio_client ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def client():
+def client(shipped_ctx):
     from gradio_client import Client
 
-    _, url, _ = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    _, url, _ = app.launch(shipped_ctx, prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
     c = Client(url, verbose=False)
     yield c
     c.close() if hasattr(c, "close") else None
@@ -178,38 +184,23 @@ def test_client_huge_upload(client, tmp_path):
     assert result["label"] == "1"
 
 
-def test_every_explanation_exists_in_english_and_chinese():
-    en = app.switch_language("en", "digits")
-    zh = app.switch_language("zh", "clothing")
-    assert len(en) == len(zh) == len(app.NOTE_KEYS) + 1
+def test_every_explanation_exists_in_english_and_chinese(shipped_ctx):
+    en = app.switch_language(shipped_ctx, "en", "digits")
+    zh = app.switch_language(shipped_ctx, "zh", "clothing")
+    assert len(en) == len(zh) == len(app.Notes._fields)
     assert all(e and z and e != z for e, z in zip(en, zh, strict=True))
     assert "残差" in zh[0] and "f(x) = F(x) + x" in zh[0]
 
 
-def test_a_corrupted_weights_file_leaves_the_other_model_serving(tmp_path):
-    from resnet.checkpoint import CheckpointError
-    from resnet.evaluate import default_weights
-    from resnet.explainer import Explainer
-
-    broken = tmp_path / "clothing.safetensors"
-    broken.write_bytes(default_weights("clothing").read_bytes()[:1000])
-    e = Explainer({"digits": default_weights("digits"), "clothing": broken})
-    assert set(e.models) == {"digits"} and str(broken) in e.errors["clothing"]
-    swapped = Explainer({"digits": default_weights("clothing"), "clothing": default_weights("clothing")})
-    assert "holds a 'clothing' model" in swapped.errors["digits"]
-    with pytest.raises(CheckpointError, match="no model could be loaded"):
-        Explainer({"digits": broken})
-
-
 def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
-    tiny_data, tmp_path, monkeypatch, seven
+    tiny_data, fresh_ctx, tmp_path, monkeypatch, seven
 ):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
-    monkeypatch.setattr(app, "RUNS_DIR", tmp_path)
-    monkeypatch.setattr(app, "REDRAW_EVERY_S", 0.0)  # every step
-    outs = list(app.train_live("digits", 1000, 1, 0.05, [], None))
-    streamed = [o for o in outs if o[0].startswith("⏳")]
-    points = [len(o[1].axes[0].lines[0].get_xdata()) for o in streamed]
+    ctx = fresh_ctx
+    ctx.redraw_every_s = 0.0  # every step
+    outs = list(app.train_live(ctx, "digits", 1000, 1, 0.05, [], None))
+    streamed = [o for o in outs if o.status.startswith("⏳")]
+    points = [len(o.curves.axes[0].lines[0].get_xdata()) for o in streamed]
     assert len(streamed) >= 6 and points == sorted(points) and points[-1] > points[0]  # the loss curve grows
     status, figure, download, explore, switch, trained = outs[-1]
     assert explore.visible
@@ -221,67 +212,39 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
     (key,) = trained
     saved = next(tmp_path.glob("digits-*.safetensors"))
     assert key == f"digits:{saved.stem}" and download.visible and download.value["orig_name"] == saved.name
-    assert (f"Yours: {app.explainer.label(key)}", key) in switch.choices
-    assert app.explore_trained(trained).value == key
+    assert switch.choices[-1] == (f"Yours: {ctx.registry.label(key)}", key)
+    assert app.explore_trained(ctx, trained).value == key
 
     # Every view takes the trained model's key: the label, the views, the lesion chart.
     drawing = app.sketch_image(sketch_value(seven))
-    top, line, *_ = app.classify(drawing, key, [], "sketch")
+    top, line, *_ = app.classify(ctx, drawing, key, [], "sketch")
     assert len(top) == 3 and "trained here, 1 epoch" in line
-    feature_grids, cams, _ = app.feature_views(drawing, key, ["b3.1"], "predicted", "b2")
+    feature_grids, cams, _ = app.feature_views(ctx, drawing, key, ["b3.1"], "predicted", "b2")
     assert len(feature_grids) == 5 and len(cams) == 5
-    panel, chart = app.residual_views(drawing, key, [])
-    assert panel.ndim == 3 and chart is not None
-    assert "trained here" in app.lesion_view(key).axes[0].get_title()
+    panel, chart = app.residual_views(ctx, drawing, key, [])
+    assert panel.ndim == 3 and [len(ax.patches) for ax in chart.axes] == [16, 16]
+    assert "trained here" in app.lesion_view(ctx, key).axes[0].get_title()
     assert (tmp_path / "cache").is_dir()  # its lesion statistics are cached beside it, not among the assets
-    gallery, hint, *_ = app.switch_dataset(key)
+    gallery, hint, _ = app.switch_model(ctx, key)
     assert len(gallery) == 20 and "digit" in hint
 
 
-def test_training_refuses_bad_settings_and_a_second_run(monkeypatch, tmp_path):
-    monkeypatch.setattr(app, "RUNS_DIR", tmp_path)
-    (status, *_rest) = next(app.train_live("digits", 1000, 1, 7.0, [], None))
+def test_training_refuses_bad_settings_and_a_second_run(fresh_ctx):
+    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", 1000, 1, 7.0, [], None))
     assert status.startswith("⚠️") and "learning rate" in status
-    (status, *_rest) = next(app.train_live("digits", 1000, 1, None, [], None))  # an emptied number box
+    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", 1000, 1, None, [], None))  # an emptied number box
     assert "Enter a learning rate" in status
-    monkeypatch.setitem(app.LIVE, "local", object())
-    (status, *_rest) = next(app.train_live("digits", 1000, 1, 0.05, [], None))
+    fresh_ctx.live["local"] = object()
+    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", 1000, 1, 0.05, [], None))
     assert "already training" in status
 
 
-def test_a_trained_model_pushed_out_of_memory_comes_back_from_its_file(tmp_path, monkeypatch):
-    from resnet import explainer as explainer_module
-    from resnet.checkpoint import load_model, save_model
-    from resnet.evaluate import default_weights
-    from resnet.explainer import Explainer
-
-    monkeypatch.setattr(explainer_module, "MAX_TRAINED", 1)
-    e = Explainer({"digits": default_weights("digits")})
-    model, card = load_model(default_weights("digits"))
-    first, second = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
-    save_model(model, card, first)
-    save_model(model, card, second)
-    a, b = e.add_trained(first), e.add_trained(second)
-    assert a not in e.models and b in e.models  # the oldest was dropped from memory...
-    assert e.knows(a) and e.classify(_bar(), a).top  # ...and comes back
-    assert a in e.models and b not in e.models
-    with pytest.raises(KeyError, match="no model"):
-        e.card("digits:never-trained")
-
-
-def _bar() -> np.ndarray:
-    img = np.zeros((28, 28), np.uint8)
-    img[4:24, 13:16] = 255
-    return img
-
-
-def test_stop_button_ends_the_run_and_says_what_is_kept(tiny_data, tmp_path, monkeypatch):
+def test_stop_button_ends_the_run_and_says_what_is_kept(tiny_data, fresh_ctx, tmp_path, monkeypatch):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
-    monkeypatch.setattr(app, "RUNS_DIR", tmp_path)
-    assert "Nothing is training" in app.stop_training(None)
-    run = app.train_live("digits", 1000, 3, 0.05, [], None)
+    assert "Nothing is training" in app.stop_training(fresh_ctx, None)
+    run = app.train_live(fresh_ctx, "digits", 1000, 3, 0.05, [], None)
     next(run)  # random weights evaluated: the run is live
-    assert "Stopping" in app.stop_training(None)
+    assert "Stopping" in app.stop_training(fresh_ctx, None)
     outs = list(run)
-    assert "before the first epoch ended: nothing to keep" in outs[-1][0]
-    assert "local" not in app.LIVE and not list(tmp_path.glob("*.safetensors"))
+    assert "before the first epoch ended: nothing to keep" in outs[-1].status
+    assert "local" not in fresh_ctx.live and not list(tmp_path.glob("*.safetensors"))

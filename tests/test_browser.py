@@ -25,11 +25,16 @@ ARGS = [
 
 
 @pytest.fixture(scope="module")
-def page():
+def ctx(tmp_path_factory) -> app.Context:
+    return app.Context.create(runs_dir=tmp_path_factory.mktemp("runs"))
+
+
+@pytest.fixture(scope="module")
+def page(ctx):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (scripts/setup.sh --dev installs it)")
-    _, url, _ = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    _, url, _ = app.launch(ctx, prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
     SHOTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -107,9 +112,8 @@ def test_language_and_architecture(page):
     page.wait_for_function("() => document.body.innerText.includes('seen from inside')")
 
 
-def test_train_in_the_browser_then_explore_and_download(page, tiny_data, tmp_path, monkeypatch):
+def test_train_in_the_browser_then_explore_and_download(page, ctx, tiny_data, monkeypatch):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))  # the app runs in this process
-    monkeypatch.setattr(app, "RUNS_DIR", tmp_path)
     page.get_by_role("tab", name="Train it yourself").click()
     page.locator("#train-dataset").get_by_text("Digits (MNIST)").click()
     page.locator("#train-button").click()

@@ -108,3 +108,49 @@ def test_block_stats(model):
     for s in stats:
         assert s.ratio.shape == (2,) and (s.ratio >= 0).all() and (s.cosine.abs() <= 1 + 1e-6).all()
     assert (stats[1].ratio == 0).all()  # lesioned: F(x) = 0
+
+
+def test_one_walk_serves_the_forward_pass_the_lesions_and_the_probes(model):
+    """The forward pass equals the stages called one after another, and the walk names every block once."""
+    x = torch.rand(2, 1, 64, 64)
+    with torch.no_grad():
+        by_stage = model.head(model.b5(model.b4(model.b3(model.b2(model.b1(x))))))
+        assert torch.equal(model(x), by_stage)
+        passes = list(model.walk(model.b1(x), {"b2.1"}))
+    assert [p.name for p in passes] == list(BLOCK_NAMES)
+    assert passes[1].residual is None and all(p.residual is not None for p in passes if p.name != "b2.1")
+    with pytest.raises(ValueError, match="unknown blocks"):
+        trace(model, x, {"b2.2"})
+
+
+def test_the_plain_twin_has_the_same_layers_without_the_projections():
+    residual, plain = ResNet18(), ResNet18(plain=True)
+    assert count_parameters(plain) == 11_005_450  # the three 1x1 projections (172,928 parameters) removed
+    names = set(plain.state_dict())
+    assert names == {k for k in residual.state_dict() if ".conv3." not in k}
+    assert all(block.plain and not block.projects for _, block in plain.blocks())
+
+
+def test_plain_blocks_are_relu_of_the_residual_branch_of_the_same_weights(model):
+    """The plain twin with the residual model's weights: every block output is relu(F(x)), F the residual's."""
+    plain = ResNet18(plain=True).eval()
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if ".conv3." not in k})
+    x = torch.rand(2, 1, 64, 64)
+    with torch.no_grad():
+        t = trace(plain, x)
+        assert torch.equal(t.logits, plain(x))
+        blocks = dict(model.blocks())
+        for b in t.blocks:
+            assert b.plain and b.shortcut is None
+            assert torch.equal(b.output, F.relu(blocks[b.name].residual(b.input))), b.name
+            assert torch.equal(b.preact, b.residual)
+
+
+def test_a_lesioned_plain_block_passes_its_input_where_shapes_allow_and_nothing_where_they_do_not():
+    plain = ResNet18(plain=True).eval()
+    x = torch.rand(2, 1, 64, 64)
+    with torch.no_grad():
+        t = trace(plain, x, {"b2.1", "b3.0"})
+    skipped, cut = t.block("b2.1"), t.block("b3.0")
+    assert torch.equal(skipped.output, skipped.input)  # post-ReLU input: relu(x) = x
+    assert cut.output.shape == (2, 128, 8, 8) and not cut.output.any()

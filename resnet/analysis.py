@@ -1,0 +1,111 @@
+"""What one input does inside one model: the light path (stroke to label) and the analysis the views share.
+
+``classify`` is one forward pass. ``Analyser.analyse`` is one traced forward pass and one Grad-CAM backward pass,
+kept in a small cache keyed by the preprocessed image, the model key, the lesions and the Grad-CAM class, so
+that every view of the same input reads the same pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from resnet.gradcam import cams_from_trace
+from resnet.model import check_lesions
+from resnet.preprocess import Prepared, preprocess
+from resnet.probes import BlockStats, Trace, block_stats, trace
+from resnet.registry import ModelRegistry
+
+
+@dataclass
+class Classification:
+    top: dict[str, float]  # the top-3 classes with probabilities
+    seen: np.ndarray  # (28, 28) uint8: what the model sees
+    model_input: np.ndarray  # (S, S) uint8: the resized input the network gets
+    prepared: Prepared
+
+
+@dataclass
+class Analysis:
+    """One forward (and backward, for Grad-CAM) pass of one input through one model."""
+
+    model_key: str
+    classes: tuple[str, ...]
+    prepared: Prepared
+    trace: Trace
+    stats: list[BlockStats]  # ‖F(x)‖/‖x‖ and cos(F(x), x) of every block
+    cams: dict[str, torch.Tensor]  # stage -> (S, S) Grad-CAM map in [0, 1]
+    target: int  # the class Grad-CAM explains
+
+    @property
+    def target_name(self) -> str:
+        return self.classes[self.target]
+
+
+def top_classes(logits: torch.Tensor, classes: Sequence[str], k: int = 3) -> dict[str, float]:
+    """The k most likely classes of logits (10,) with their softmax probabilities."""
+    p = logits.float().softmax(-1)
+    top = p.topk(k)
+    return {classes[i]: float(v) for v, i in zip(top.values, top.indices, strict=True)}
+
+
+def prepare(registry: ModelRegistry, image, model_key: str) -> Prepared:
+    """Preprocess for a model; raises ``EmptyDrawingError`` / ``InvalidImageError`` with a message for the person."""
+    card = registry.card(model_key)
+    return preprocess(image, card.dataset, card.image_size)
+
+
+@torch.no_grad()
+def classify(registry: ModelRegistry, image, model_key: str, lesions: Collection[str] = ()) -> Classification:
+    """The light path: preprocess and one (lesioned) forward pass; ``ValueError`` for unknown lesion names."""
+    lesions = check_lesions(lesions)
+    p = prepare(registry, image, model_key)
+    model, card = registry.get(model_key)
+    logits = model.forward_lesioned(p.tensor, lesions)[0]
+    return Classification(
+        top_classes(logits, card.classes),
+        (p.image * 255).round().astype(np.uint8),
+        (p.tensor[0, 0].clamp(0, 1) * 255).round().byte().numpy(),
+        p,
+    )
+
+
+class Analyser:
+    """Traces and Grad-CAM of the last few inputs, shared by every view (thread-safe)."""
+
+    def __init__(self, registry: ModelRegistry, cache_size: int = 16):
+        self.registry = registry
+        # key -> (the model it was computed with, the analysis): a model reloaded under the same key never hits.
+        self._cache: OrderedDict[tuple, tuple[weakref.ref, Analysis]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def analyse(self, image, model_key: str, lesions: Collection[str] = (), target: int | None = None) -> Analysis:
+        """The analysis of ``image`` with Grad-CAM for class ``target`` (the prediction when None)."""
+        lesions = check_lesions(lesions)
+        p = prepare(self.registry, image, model_key)
+        model, card = self.registry.get(model_key)
+        key = (model_key, lesions, target, hashlib.sha1(p.tensor.numpy().tobytes()).hexdigest())
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0]() is model:
+                self._cache.move_to_end(key)
+                return hit[1]
+        with torch.enable_grad():  # the parameters are frozen: gradients start at the input
+            t = trace(model, p.tensor.detach().requires_grad_(True), lesions, keep_graph=True)
+            cams, cls = cams_from_trace(t, p.tensor.shape[-1], target)
+        t = t.detached()
+        result = Analysis(model_key, card.classes, p, t, block_stats(t), cams, cls)
+        with self._lock:
+            self._cache[key] = (weakref.ref(model), result)
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result

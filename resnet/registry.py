@@ -1,0 +1,116 @@
+"""The models the app serves: the shipped ones, loaded once and never changed, and those trained in the app.
+
+A model key is a dataset name for a shipped model ("digits", "clothing") or ``"<dataset>:<file stem>"`` for a
+model trained in the app (what ``add_trained`` returns). Trained models are kept in memory up to ``MAX_TRAINED``;
+an older one is dropped and comes back from its file when asked for again. Each model's sample-set statistics
+(lesion accuracies, mean block statistics) are computed once per weights file and kept beside the model.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from resnet.checkpoint import CheckpointError, ModelCard, load_model
+from resnet.data import DATASETS
+from resnet.evaluate import default_weights
+from resnet.model import ResNet18
+from resnet.samples import Samples, load_samples
+from resnet.sampleset import SampleSetStats, cached_stats
+
+MAX_TRAINED = 8  # models trained in the app kept in memory (about 45 MB each); the oldest goes first
+
+
+class ModelRegistry:
+    """Model keys to (model, card), with the weights file of each and its sample-set statistics."""
+
+    def __init__(self, weights: Mapping[str, Path] | None = None):
+        """Load every shipped weights file; one that is missing or corrupted is reported in ``errors``, not raised,
+        so that the other model still serves. Raises ``CheckpointError`` only when no model loads."""
+        self.weights: dict[str, Path] = dict(weights or {name: default_weights(name) for name in DATASETS})
+        self.models: dict[str, tuple[ResNet18, ModelCard]] = {}  # in order of loading: oldest first
+        self.errors: dict[str, str] = {}
+        self._trained: set[str] = set()  # keys of every model trained in the app; their files are in `weights`
+        self._stats: dict[str, SampleSetStats] = {}
+        self._lock = threading.RLock()
+        for key, path in self.weights.items():
+            try:
+                model, card = load_model(path)
+                if card.dataset != key:
+                    raise CheckpointError(f"{path} holds a {card.dataset!r} model, not {key!r}")
+            except CheckpointError as exc:
+                self.errors[key] = str(exc)
+                continue
+            self.models[key] = (model.requires_grad_(False), card)  # read-only; Grad-CAM needs no weight gradients
+        if not self.models:
+            raise CheckpointError("no model could be loaded: " + "; ".join(self.errors.values()))
+
+    @property
+    def shipped(self) -> list[str]:
+        """Keys of the shipped models that loaded, in the order of ``DATASETS``."""
+        return [key for key in self.weights if key in self.models and key not in self._trained]
+
+    def knows(self, model_key: str) -> bool:
+        return model_key in self.models or model_key in self._trained
+
+    def get(self, model_key: str) -> tuple[ResNet18, ModelCard]:
+        """The model and card of a key; a trained model pushed out of memory comes back from its file."""
+        with self._lock:
+            entry = self.models.get(model_key)
+            if entry is None and model_key in self._trained:
+                self.add_trained(self.weights[model_key])
+                entry = self.models[model_key]
+        if entry is None:
+            raise KeyError(f"no model {model_key!r}; the models here are {sorted(self.models)}")
+        return entry
+
+    def card(self, model_key: str) -> ModelCard:
+        return self.get(model_key)[1]
+
+    def samples(self, model_key: str) -> Samples:
+        """The shipped test-set samples of the model's dataset."""
+        return load_samples(self.card(model_key).dataset)
+
+    def add_trained(self, path: Path) -> str:
+        """Load a checkpoint trained in the app (validated) and return its model key.
+
+        At most ``MAX_TRAINED`` stay in memory; adding one more drops the oldest, which ``get()`` reloads from its
+        file when it is asked for again. Raises ``CheckpointError`` for a file that is not a valid model.
+        """
+        path = Path(path)
+        model, card = load_model(path)
+        key = f"{card.dataset}:{path.stem}"
+        with self._lock:
+            self.models.pop(key, None)  # (re)inserted last: `models` keeps the order of use
+            self.models[key], self.weights[key] = (model.requires_grad_(False), card), path
+            self._trained.add(key)
+            self._stats.pop(key, None)
+            loaded = [k for k in self.models if k in self._trained]  # oldest first
+            for old in loaded[: max(0, len(loaded) - MAX_TRAINED)]:
+                self.models.pop(old), self._stats.pop(old, None)
+        return key
+
+    def label(self, model_key: str) -> str:
+        """How a person reads a model key: "clothing", or "clothing (trained here, 2 epochs)"."""
+        if model_key not in self._trained:
+            return model_key
+        card = self.card(model_key)
+        n = int(card.epochs)
+        return f"{card.dataset} (trained here, {n} epoch{'s' * (n != 1)})"
+
+    def sample_stats(self, model_key: str) -> SampleSetStats:
+        """Lesion accuracies and mean block statistics over the shipped samples (cached per weights file).
+
+        Computed outside the lock: a new model's statistics take half a minute, and other people's views go on.
+        """
+        with self._lock:
+            if model_key in self._stats:
+                return self._stats[model_key]
+            model, card = self.get(model_key)
+            path = Path(self.weights[model_key])
+        # A model trained in the app keeps its cache beside its file, not among the shipped assets.
+        cache = {"cache_dir": path.parent / "cache"} if model_key in self._trained else {}
+        stats = cached_stats(model, card.dataset, card.image_size, path, **cache)
+        with self._lock:
+            return self._stats.setdefault(model_key, stats)

@@ -1,0 +1,70 @@
+"""The light path and the shared analysis: what the views read equals a fresh pass through the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from resnet import analysis
+from resnet.analysis import Analyser
+from resnet.checkpoint import load_model, save_model
+from resnet.evaluate import default_weights
+from resnet.gradcam import cams_from_trace
+from resnet.preprocess import preprocess
+from resnet.probes import trace
+from resnet.registry import ModelRegistry
+
+
+def _bar() -> np.ndarray:
+    """A white vertical bar on black: a "1"."""
+    img = np.zeros((28, 28), np.uint8)
+    img[4:24, 13:16] = 255
+    return img
+
+
+def test_classify_is_the_models_own_forward_pass(registry):
+    c = analysis.classify(registry, _bar(), "digits", ["b4.1"])
+    model, card = registry.get("digits")
+    with torch.no_grad():
+        p = preprocess(_bar(), "digits", card.image_size)
+        probs = model.forward_lesioned(p.tensor, {"b4.1"})[0].softmax(-1)
+    top = probs.topk(3)
+    assert list(c.top) == [card.classes[i] for i in top.indices]
+    assert list(c.top.values()) == pytest.approx(top.values.tolist())
+    assert c.seen.shape == (28, 28) and c.model_input.shape == (card.image_size,) * 2
+    with pytest.raises(ValueError, match="unknown blocks"):
+        analysis.classify(registry, _bar(), "digits", ["b9.9"])
+
+
+def test_a_cached_analysis_equals_a_fresh_one(registry):
+    analyser = Analyser(registry)
+    a = analyser.analyse(_bar(), "clothing", ["b3.1"], target=1)
+    assert analyser.analyse(_bar(), "clothing", ["b3.1"], target=1) is a  # the second view reads the same pass
+    assert a.model_key == "clothing" and a.target_name == "Trouser" and a.classes[1] == "Trouser"
+    model, card = registry.get("clothing")
+    x = preprocess(_bar(), "clothing", card.image_size).tensor.requires_grad_(True)
+    with torch.enable_grad():
+        t = trace(model, x, {"b3.1"}, keep_graph=True)
+        cams, cls = cams_from_trace(t, x.shape[-1], 1)
+    assert cls == 1 and torch.equal(a.trace.logits, t.logits.detach())
+    assert all(torch.equal(a.cams[s], cams[s]) for s in cams)
+    assert a.trace.block("b3.1").lesioned and not a.trace.block("b3.1").residual.any()
+    assert analyser.analyse(_bar(), "clothing", [], target=1) is not a  # other lesions: another pass
+
+
+def test_a_model_reloaded_under_the_same_key_is_never_read_from_the_cache(tmp_path):
+    r = ModelRegistry({"digits": default_weights("digits")})
+    analyser = Analyser(r)
+    model, card = load_model(default_weights("digits"))
+    path = tmp_path / "mine.safetensors"
+    save_model(model, card, path)
+    key = r.add_trained(path)
+    before = analyser.analyse(_bar(), key)
+    with torch.no_grad():
+        model.fc.bias += 5 * torch.nn.functional.one_hot(torch.tensor(7), 10)  # another model, same file name
+    save_model(model, card, path)
+    assert r.add_trained(path) == key
+    after = analyser.analyse(_bar(), key)
+    assert after is not before
+    assert float(after.trace.logits[0, 7]) == pytest.approx(float(before.trace.logits[0, 7]) + 5, abs=1e-3)

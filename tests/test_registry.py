@@ -1,0 +1,54 @@
+"""The model registry: shipped models loaded once, a bad file leaves the other serving, trained models come and go."""
+
+from __future__ import annotations
+
+import pytest
+
+from resnet import registry as registry_module
+from resnet.checkpoint import CheckpointError, load_model, save_model
+from resnet.evaluate import default_weights
+from resnet.registry import ModelRegistry
+
+
+def test_the_shipped_models_load_read_only(registry):
+    assert registry.shipped == ["digits", "clothing"] and not registry.errors
+    for key in registry.shipped:
+        model, card = registry.get(key)
+        assert card.dataset == key and not model.training and not card.plain
+        assert not any(p.requires_grad for p in model.parameters())
+        assert registry.label(key) == key and registry.samples(key).images.shape == (1000, 28, 28)
+
+
+def test_a_corrupted_weights_file_leaves_the_other_model_serving(tmp_path):
+    broken = tmp_path / "clothing.safetensors"
+    broken.write_bytes(default_weights("clothing").read_bytes()[:1000])
+    r = ModelRegistry({"digits": default_weights("digits"), "clothing": broken})
+    assert r.shipped == ["digits"] and str(broken) in r.errors["clothing"]
+    swapped = ModelRegistry({"digits": default_weights("clothing"), "clothing": default_weights("clothing")})
+    assert "holds a 'clothing' model" in swapped.errors["digits"] and swapped.shipped == ["clothing"]
+    with pytest.raises(CheckpointError, match="no model could be loaded"):
+        ModelRegistry({"digits": broken})
+
+
+def test_a_trained_model_pushed_out_of_memory_comes_back_from_its_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(registry_module, "MAX_TRAINED", 1)
+    r = ModelRegistry({"digits": default_weights("digits")})
+    model, card = load_model(default_weights("digits"))
+    first, second = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    save_model(model, card, first)
+    save_model(model, card, second)
+    a, b = r.add_trained(first), r.add_trained(second)
+    assert (a, b) == ("digits:a", "digits:b") and r.shipped == ["digits"]
+    assert a not in r.models and b in r.models  # the oldest was dropped from memory...
+    assert r.knows(a) and r.card(a).dataset == "digits"  # ...and comes back
+    assert a in r.models and b not in r.models
+    assert r.label(a) == f"digits (trained here, {int(card.epochs)} epochs)"
+    with pytest.raises(KeyError, match="no model"):
+        r.card("digits:never-trained")
+
+
+def test_sample_stats_are_read_once_per_model(registry):
+    first = registry.sample_stats("digits")
+    assert registry.sample_stats("digits") is first and set(first.lesion_accuracy) == {
+        n for n, _ in registry.get("digits")[0].blocks()
+    }
