@@ -23,18 +23,23 @@ import gradio as gr
 import numpy as np
 from matplotlib.figure import Figure
 
-from resnet import analysis, viz
+from resnet import analysis, depth, plain_vs_residual, viz, why
 from resnet.analysis import Analyser, Analysis
 from resnet.architecture import layer_table
 from resnet.checkpoint import CheckpointError
-from resnet.data import find_data_dir
+from resnet.data import DATASETS, find_data_dir
 from resnet.lecture import LANGUAGES, text
 from resnet.live import LiveRun
 from resnet.model import BLOCK_NAMES, STAGES
 from resnet.preprocess import EmptyDrawingError, InvalidImageError
 from resnet.registry import ModelRegistry
 
-MODEL_NAMES = {"digits": "Digits (MNIST)", "clothing": "Clothing (Fashion-MNIST)"}
+MODEL_NAMES = {
+    "digits": "Digits (MNIST)",
+    "digits-plain": "Digits, plain twin (no shortcuts)",
+    "clothing": "Clothing (Fashion-MNIST)",
+    "clothing-plain": "Clothing, plain twin (no shortcuts)",
+}
 GALLERY_PER_CLASS = 2
 MAX_FILE_SIZE = "20mb"
 BLOCK_STATS_HEADERS = ("block", "shortcut", "lesioned", "‖F(x)‖/‖x‖", "cos(F(x), x)", "mean ‖F‖/‖x‖", "mean cos")
@@ -178,6 +183,7 @@ class Views(NamedTuple):
     all_channels: Annotated[Any, gr.Image]
     block_panel: Annotated[np.ndarray | Skip | None, gr.Image]
     block_chart: Annotated[Figure | Skip | None, gr.Plot]
+    path_chart: Annotated[Figure | Skip | None, gr.Plot]
     arch_table: Annotated[list[list[str]] | Skip, gr.Dataframe]
 
 
@@ -187,6 +193,7 @@ class Notes(NamedTuple):
     intro: Annotated[str, gr.Markdown]
     features: Annotated[str, gr.Markdown]
     residual: Annotated[str, gr.Markdown]
+    plain: Annotated[str, gr.Markdown]
     lesions: Annotated[str, gr.Markdown]
     formulas: Annotated[str, gr.Markdown]
     architecture: Annotated[str, gr.Markdown]
@@ -319,8 +326,24 @@ def residual_views(ctx: Context, image, model_key: str, lesions) -> ResidualView
 
 
 def lesion_view(ctx: Context, model_key: str) -> Figure:
+    """What each single lesion costs on the samples, beside the same for the model's twin (residual or plain)."""
     model, _ = ctx.registry.get(model_key)
-    return viz.lesion_chart(model, ctx.registry.sample_stats(model_key), ctx.registry.label(model_key))
+    keys = [k for k in (model_key, ctx.registry.twin(model_key)) if k is not None]
+    shown = [(ctx.registry.label(k), ctx.registry.card(k).plain, ctx.registry.sample_stats(k)) for k in keys]
+    return viz.lesion_chart(model, shown, ctx.registry.label(model_key))
+
+
+def path_view(ctx: Context, model_key: str, lesions) -> Figure | None:
+    """The path ensemble of the model and its twin, with the ticked lesion set as a point (None: not measured)."""
+    keys = [k for k in (model_key, ctx.registry.twin(model_key)) if k is not None and ctx.registry.path_stats(k)]
+    if not keys:
+        return None
+    series = [(ctx.registry.label(k), ctx.registry.card(k).plain, ctx.registry.path_stats(k)) for k in keys]
+    current = None
+    if model_key in keys:
+        chosen = frozenset(lesions or ())
+        current = (len(chosen), ctx.registry.path_stats(model_key).of(chosen))
+    return viz.path_figure(sorted(series, key=lambda s: s[1]), current, ctx.registry.card(model_key).dataset)
 
 
 def architecture_view(ctx: Context, model_key: str) -> list[list[str]]:
@@ -336,14 +359,16 @@ def views(ctx: Context, image, model_key: str, lesions, target: str, stage: str,
     skip = gr.skip()
     features = FeatureViews(skip, skip, skip)
     residual = ResidualViews(skip, skip)
-    arch = skip
+    paths = arch = skip
     if view == "features":
         features = feature_views(ctx, image, model_key, lesions, target, stage)
     elif view == "residual":
         residual = residual_views(ctx, image, model_key, lesions)
+    elif view == "plain":
+        paths = path_view(ctx, model_key, lesions)
     elif view == "architecture":
         arch = architecture_view(ctx, model_key)
-    return Views(*features, *residual, arch)
+    return Views(*features, *residual, paths, arch)
 
 
 def current_views(ctx: Context, source: str, sketch, upload, model_key: str, lesions, target, stage, view) -> Views:
@@ -516,6 +541,7 @@ class PredictionColumn(NamedTuple):
 class ViewTabs(NamedTuple):
     features_note: gr.Markdown
     residual_note: gr.Markdown
+    plain_note: gr.Markdown
     formulas: gr.Markdown
     arch_note: gr.Markdown
 
@@ -524,8 +550,8 @@ def input_column(ctx: Context, default: str) -> InputColumn:
     """The model switch, the canvas and upload tabs, and the test-set samples (a click loads one)."""
     source = gr.State("sketch")
     model = gr.Radio(ctx.shipped, value=default, label="Model", elem_id="dataset")
-    for name, why in ctx.registry.errors.items():
-        gr.Markdown(f"⚠️ The {name} model could not be loaded, so it is left out: {why}")
+    for name, reason in ctx.registry.errors.items():
+        gr.Markdown(f"⚠️ The {name} model could not be loaded, so it is left out: {reason}")
     hint_note = gr.Markdown(hint(ctx, "en", default), elem_classes="note")
     with gr.Tabs(selected="sketch") as input_tabs:
         with gr.Tab("Draw", id="sketch") as sketch_tab:
@@ -629,6 +655,17 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, default: s
                 label="Blocks b2.0 … b5.1", interactive=False, height=820, scale=2, elem_id="block-panel", format="png"
             )
             block_chart = gr.Plot(label="Block statistics", scale=3)
+    with gr.Tab("Plain vs residual", id="plain", elem_id="plain-tab") as plain_tab:
+        plain_note = gr.Markdown(text("en", "plain"), elem_classes="note")
+        runs = depth.load_runs()
+        gr.Plot(
+            plain_vs_residual.depth_figure(runs), label="Depth experiment (He et al. Fig. 6)", elem_id="depth-chart"
+        )
+        gr.Markdown(depth.sentence(runs), elem_id="depth-verdict")
+        path_chart = gr.Plot(label="Path ensemble (Veit et al. 2016)", elem_id="path-chart")
+        with gr.Row():
+            gr.Plot(plain_vs_residual.responses_figure(why.load("responses")), label="Layer responses")
+            gr.Plot(plain_vs_residual.gradients_figure(why.load("gradients")), label="Gradient flow")
     with gr.Tab("Architecture & formulas", id="architecture") as arch_tab, gr.Row():
         with gr.Column():
             formulas = gr.Markdown(text("en", "formulas"))
@@ -639,7 +676,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, default: s
             )
 
     current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions]
-    outputs = list(Views(stage_grids, cams, all_channels, block_panel, block_chart, arch_table))
+    outputs = list(Views(stage_grids, cams, all_channels, block_panel, block_chart, path_chart, arch_table))
     follow = bind(current_views, ctx)
     for event in pred.changed:
         event.then(follow, [*current, target, stage, view], outputs, **QUIET)
@@ -651,10 +688,11 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, default: s
         list(FeatureViews(stage_grids, cams, all_channels)),
         **QUIET,
     )
-    for tab, name in ((features_tab, "features"), (residual_tab, "residual"), (arch_tab, "architecture")):
+    tabs = ((features_tab, "features"), (residual_tab, "residual"), (plain_tab, "plain"), (arch_tab, "architecture"))
+    for tab, name in tabs:
         chosen = tab.select(bind(choose, name), None, view, **QUIET)
         chosen.then(follow, [*current, target, stage, view], outputs, **QUIET)
-    return ViewTabs(features_note, residual_note, formulas, arch_note)
+    return ViewTabs(features_note, residual_note, plain_note, formulas, arch_note)
 
 
 def training_tab(ctx: Context, inp: InputColumn, default: str) -> gr.Markdown:
@@ -662,7 +700,9 @@ def training_tab(ctx: Context, inp: InputColumn, default: str) -> gr.Markdown:
     with gr.Tab("Train it yourself", id="train"):
         note = gr.Markdown(text("en", "training"), elem_classes="note")
         with gr.Row():
-            dataset = gr.Radio(ctx.shipped, value=default, label="Dataset", elem_id="train-dataset")
+            dataset = gr.Radio(
+                [(MODEL_NAMES[d], d) for d in DATASETS], value="digits", label="Dataset", elem_id="train-dataset"
+            )
             images = gr.Slider(1000, 60000, value=6000, step=1000, label="Training images", elem_id="train-images")
             epochs = gr.Slider(1, 20, value=2, step=1, label="Epochs", elem_id="train-epochs")
             lr = gr.Number(
@@ -733,6 +773,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
             intro,
             tabs.features_note,
             tabs.residual_note,
+            tabs.plain_note,
             pred.lesion_note,
             tabs.formulas,
             tabs.arch_note,

@@ -16,7 +16,7 @@ import torchvision
 from safetensors.torch import save_file
 
 from resnet.data import dataset_info
-from resnet.model import ResNet18
+from resnet.model import ResNet, build_model
 
 FORMAT = "resnet-explainer/1"
 
@@ -36,6 +36,7 @@ class ModelCard:
     recipe: dict[str, Any] = field(default_factory=dict)
     date: str = ""
     plain: bool = False  # the plain twin (no shortcuts); files from before the twin existed say nothing: False
+    arch: str = "resnet18"  # resnet.model.build_model's name: the lecture's network, or resnet20, resnet56, ...
     versions: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -49,6 +50,7 @@ class ModelCard:
             "classes": json.dumps(list(self.classes)),
             "image_size": str(self.image_size),
             "plain": json.dumps(self.plain),
+            "arch": self.arch,
             "epochs": json.dumps(self.epochs),
             "test_accuracy": json.dumps(self.test_accuracy),
             "recipe": json.dumps(self.recipe, sort_keys=True),
@@ -77,7 +79,9 @@ class ModelCard:
                 date=meta["date"],
                 versions=json.loads(meta["versions"]),
                 plain=json.loads(meta.get("plain", "false")),
+                arch=meta.get("arch", "resnet18"),
             )
+            build_model(card.arch)
             if not isinstance(card.plain, bool):
                 raise ValueError(f"'plain' must be true or false, not {card.plain!r}")
             dataset_info(card.dataset)
@@ -105,7 +109,7 @@ def atomic_save(tensors: dict[str, torch.Tensor], path: str | Path, metadata: di
         raise
 
 
-def save_model(model: ResNet18, card: ModelCard, path: str | Path, half: bool = False) -> None:
+def save_model(model: ResNet, card: ModelCard, path: str | Path, half: bool = False) -> None:
     """Save the model's state dict (optionally float16 floats) with ``card`` as metadata."""
     state = {k: (v.half() if half and v.is_floating_point() else v) for k, v in model.state_dict().items()}
     atomic_save(state, path, card.to_metadata())
@@ -133,17 +137,17 @@ def load_state(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str
         raise CheckpointError(f"{path} is not a readable safetensors file, or is corrupted ({exc})") from None
 
 
-def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[ResNet18, ModelCard]:
+def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[ResNet, ModelCard]:
     """Load a model in eval mode, float32, after checking every tensor's name, shape and the metadata."""
     path = Path(path)
     state, meta = load_state(path)
     card = ModelCard.from_metadata(meta, path)
-    model = ResNet18(plain=card.plain)
+    model = build_model(card.arch, card.plain)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
     if missing or extra:
-        kind = "plain twin of the ResNet-18" if card.plain else "ResNet-18"
+        kind = f"{'plain ' if card.plain else ''}{card.arch}"
         raise CheckpointError(f"{path} does not hold this {kind}: missing {missing[:3]}, unexpected {extra[:3]}")
     for k, v in expected.items():
         if state[k].shape != v.shape:

@@ -15,7 +15,7 @@ import torch
 
 from resnet.checkpoint import CheckpointError, load_model
 from resnet.data import DATASETS, DEFAULT_DATA_DIR, DataNotFoundError, load_split, resize
-from resnet.model import ResNet18
+from resnet.model import ResNet
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "weights"
 
@@ -27,7 +27,7 @@ def default_weights(dataset: str) -> Path:
 
 @torch.no_grad()
 def predict(
-    model: ResNet18, images: torch.Tensor, image_size: int, batch_size: int = 500, device: torch.device | str = "cpu"
+    model: ResNet, images: torch.Tensor, image_size: int, batch_size: int = 500, device: torch.device | str = "cpu"
 ) -> torch.Tensor:
     """Predicted classes (N,) for uint8 images (N, 28, 28)."""
     model.eval()

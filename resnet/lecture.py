@@ -63,6 +63,15 @@ samples. Removing a block whose shortcut is the identity usually costs little: t
 signal, as if the network were an ensemble of shallower ones (Veit et al., 2016). The downsampling blocks
 (hatched) hurt most: without F(x) only a 1×1 projection of the previous stage is left.
 """,
+        "plain": """
+**Plain vs residual: why the shortcut matters.** The *plain twin* is the same network with every shortcut switched
+off: each block outputs ReLU(F(x)) and has to learn the whole mapping, not a correction. He et al. (2016) found
+that deeper plain networks train *worse* (a higher **training** error, so it is not overfitting) while deeper
+residual networks do not. Below: our rerun of their experiment on Fashion-MNIST with their CIFAR networks (6n + 2
+layers; plain dashed, residual solid); the path ensemble of Veit et al. (2016), the accuracy for every one of the
+256 subsets of removed blocks (the star is the lesion set you ticked); the size of what each block learns
+(He et al., Fig. 7); and the gradient that reaches each block.
+""",
         "architecture": """
 **Architecture.** Every layer with its output shape (channels × height × width) and parameter count, measured
 by running the model on an input of the size it was trained at: 11,178,378 parameters in all, as in the lecture.
@@ -117,6 +126,13 @@ ReLU 输出，均为通道平均（蓝 < 0 < 红，每个块一个刻度）。�
 预测会立刻更新。图中是单独去掉每个块后在 1000 个样本上的准确率。去掉捷径为恒等映射的块通常影响不大：
 信号仍能经其他路径传递，好像网络是许多较浅网络的集成（Veit 等，2016）。下采样块（斜线）影响最大：
 去掉 F(x) 后只剩上一模块的 1×1 投影。
+""",
+        "plain": """
+**普通网络与残差网络：捷径为什么重要。** *普通孪生网络*（plain twin）就是把每个捷径都关掉的同一个网络：每个块输出
+ReLU(F(x))，必须学习整个映射，而不只是一个修正量。He 等人（2016）发现：更深的普通网络反而**训练**误差更高（所以不是
+过拟合），而更深的残差网络不会这样。下面依次是：我们在 Fashion-MNIST 上用论文的 CIFAR 网络（6n + 2 层；虚线为普通网络，
+实线为残差网络）重做的这个实验；Veit 等人（2016）的“路径集成”：去掉任意一组块（共 256 种组合）后的准确率（星号是你勾选
+的损伤组合）；每个块所学 F(x) 的大小（He 等人，图 7）；以及传到每个块的梯度大小。
 """,
         "architecture": """
 **网络结构。** 每一层的输出形状（通道 × 高 × 宽）和参数量，由模型在训练时的输入尺寸上实际运行得到：

@@ -8,7 +8,9 @@ residual branch is never overwritten by the sum.
 ``ResNet18(plain=True)`` is the plain twin of He et al. (2016): the same blocks with the shortcut switched off,
 ``relu(F(x))``, and no 1x1 projections. Its layer names are the same, so every probe and view works on it.
 
-One walk through the blocks, ``ResNet18.walk``, serves the forward pass, the lesioned forward pass and the
+He et al.'s CIFAR family (``CifarResNet``, 6n + 2 layers) is built from the same parts for the depth experiment.
+
+One walk through the blocks, ``ResNet.walk``, serves the forward pass, the lesioned forward pass and the
 probes (``resnet.probes.trace``).
 """
 
@@ -40,11 +42,11 @@ class BlockPass(NamedTuple):
     output: torch.Tensor  # relu(preact)
 
 
-def check_lesions(lesions: Collection[str]) -> frozenset[str]:
-    """The lesion set as a frozenset; ``ValueError`` naming the valid blocks for any unknown name."""
-    unknown = set(lesions) - set(BLOCK_NAMES)
+def check_lesions(lesions: Collection[str], names: Collection[str] = BLOCK_NAMES) -> frozenset[str]:
+    """The lesion set as a frozenset; ``ValueError`` naming the valid blocks (``names``) for any unknown name."""
+    unknown = set(lesions) - set(names)
     if unknown:
-        raise ValueError(f"unknown blocks {sorted(unknown)}; lesions take names from {list(BLOCK_NAMES)}")
+        raise ValueError(f"unknown blocks {sorted(unknown)}; lesions take names from {list(names)}")
     return frozenset(lesions)
 
 
@@ -133,56 +135,46 @@ def resnet_block(
     return blk
 
 
-class ResNet18(nn.Sequential):
-    """The lecture's ``net``: ``b1`` stem, stages ``b2``..``b5``, global average pool, flatten, ``fc``.
+class ResNet(nn.Sequential):
+    """A stem ``b1``, residual stages ``b2``, ``b3``, ..., global average pooling, flatten and ``fc``.
 
-    Input (B, 1, S, S) in [0, 1]; output logits (B, 10). At S = 96 the stages give b1 64x24x24, b2 64x24x24,
-    b3 128x12x12, b4 256x6x6, b5 512x3x3. ``plain=True`` builds the plain twin (no shortcuts, no projections).
+    The lecture's ResNet-18 and He et al.'s CIFAR family are both built from it. ``plain`` says that its blocks
+    have no shortcut (the plain twin).
     """
 
-    def __init__(self, num_classes: int = NUM_CLASSES, plain: bool = False):
-        super().__init__(
-            OrderedDict(
-                b1=nn.Sequential(
-                    nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3),
-                    nn.BatchNorm2d(64),
-                    nn.ReLU(),
-                    nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
-                ),
-                b2=nn.Sequential(*resnet_block(64, 64, 2, first_block=True, plain=plain)),
-                b3=nn.Sequential(*resnet_block(64, 128, 2, plain=plain)),
-                b4=nn.Sequential(*resnet_block(128, 256, 2, plain=plain)),
-                b5=nn.Sequential(*resnet_block(256, 512, 2, plain=plain)),
-                pool=nn.AdaptiveAvgPool2d((1, 1)),
-                flatten=nn.Flatten(),
-                fc=nn.Linear(512, num_classes),
-            )
-        )
+    def __init__(self, stem: nn.Module, stages: list[list[Residual]], width: int, num_classes: int, plain: bool):
+        modules: OrderedDict[str, nn.Module] = OrderedDict(b1=stem)
+        for i, blocks in enumerate(stages, start=2):
+            modules[f"b{i}"] = nn.Sequential(*blocks)
+        modules.update(pool=nn.AdaptiveAvgPool2d((1, 1)), flatten=nn.Flatten(), fc=nn.Linear(width, num_classes))
+        super().__init__(modules)
         self.plain = plain
+        self.stages = tuple(f"b{i}" for i in range(1, len(stages) + 2))  # the stem, then the residual stages
+        self.block_names = tuple(name for name, _ in self.blocks())
 
     def blocks(self) -> Iterator[tuple[str, Residual]]:
-        """The 8 residual blocks in order, named ``"b2.0"`` .. ``"b5.1"``."""
-        for stage in STAGES[1:]:
+        """The residual blocks in order, named ``"<stage>.<index>"`` (``"b2.0"`` .. ``"b5.1"`` in ResNet-18)."""
+        for stage in self.stages[1:]:
             for i, block in enumerate(getattr(self, stage)):
                 yield f"{stage}.{i}", block
 
     def walk(self, h: torch.Tensor, lesions: Collection[str] = ()) -> Iterator[BlockPass]:
-        """The one walk through the blocks: from the stem's output h (B, 64, S/4, S/4), each block's pass in order.
+        """The one walk through the blocks: from the stem's output h (B, C, H, W), each block's pass in order.
 
         Every block named in ``lesions`` runs without its residual branch (checked by ``check_lesions``).
         """
-        lesions = check_lesions(lesions)
+        lesions = check_lesions(lesions, self.block_names)
         for name, block in self.blocks():
             shortcut, residual, preact, out = block.paths(h, name in lesions)
             yield BlockPass(name, h, shortcut, residual, preact, out)
             h = out
 
     def head(self, x: torch.Tensor) -> torch.Tensor:
-        """Pool, flatten and classify: (B, 512, h, w) -> logits (B, 10)."""
+        """Pool, flatten and classify: (B, C, h, w) -> logits (B, classes)."""
         return self.fc(self.flatten(self.pool(x)))
 
     def forward_lesioned(self, x: torch.Tensor, lesions: Collection[str] = ()) -> torch.Tensor:
-        """Logits (B, 10) with the residual branch of every block named in ``lesions`` removed.
+        """Logits (B, classes) with the residual branch of every block named in ``lesions`` removed.
 
         The model is neither copied nor changed, so one shared model serves any set of lesions.
         """
@@ -192,8 +184,63 @@ class ResNet18(nn.Sequential):
         return self.head(h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (B, 10) of images (B, 1, S, S)."""
+        """Logits (B, classes) of images (B, 1, S, S)."""
         return self.forward_lesioned(x)
+
+
+class ResNet18(ResNet):
+    """The lecture's ``net``: ``b1`` stem, stages ``b2``..``b5``, global average pool, flatten, ``fc``.
+
+    Input (B, 1, S, S) in [0, 1]; output logits (B, 10). At S = 96 the stages give b1 64x24x24, b2 64x24x24,
+    b3 128x12x12, b4 256x6x6, b5 512x3x3. ``plain=True`` builds the plain twin (no shortcuts, no projections).
+    """
+
+    def __init__(self, num_classes: int = NUM_CLASSES, plain: bool = False):
+        stem = nn.Sequential(
+            nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3),
+            nn.BatchNorm2d(64),
+            nn.ReLU(),
+            nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+        )
+        stages = [
+            resnet_block(64, 64, 2, first_block=True, plain=plain),
+            resnet_block(64, 128, 2, plain=plain),
+            resnet_block(128, 256, 2, plain=plain),
+            resnet_block(256, 512, 2, plain=plain),
+        ]
+        super().__init__(stem, stages, 512, num_classes, plain)
+
+
+class CifarResNet(ResNet):
+    """He et al.'s CIFAR family (2016, section 4.2): 6n + 2 layers for the depth experiment.
+
+    A 3x3 convolution with 16 channels (``b1``), three stages ``b2``..``b4`` of n blocks with 16, 32 and 64
+    channels (the first block of ``b3`` and ``b4`` halves H and W with a 1x1 projection shortcut), global average
+    pooling and ``fc``. Input (B, 1, 28, 28): the stages give 16x28x28, 32x14x14, 64x7x7.
+    """
+
+    def __init__(self, depth: int, num_classes: int = NUM_CLASSES, plain: bool = False):
+        if depth < 8 or (depth - 2) % 6:
+            raise ValueError(f"the CIFAR family has 6n + 2 layers (20, 32, 44, 56, 110, ...), not {depth}")
+        n = (depth - 2) // 6
+        stem = nn.Sequential(nn.Conv2d(1, 16, kernel_size=3, padding=1), nn.BatchNorm2d(16), nn.ReLU())
+        stages = [
+            resnet_block(16, 16, n, first_block=True, plain=plain),
+            resnet_block(16, 32, n, plain=plain),
+            resnet_block(32, 64, n, plain=plain),
+        ]
+        super().__init__(stem, stages, 64, num_classes, plain)
+        self.depth = depth
+
+
+def build_model(arch: str = "resnet18", plain: bool = False) -> ResNet:
+    """A model by name: ``"resnet18"`` (the lecture's) or ``"resnet<6n+2>"`` (He et al.'s CIFAR family)."""
+    if arch == "resnet18":
+        return ResNet18(plain=plain)
+    depth = arch.removeprefix("resnet")
+    if arch.startswith("resnet") and depth.isdigit():
+        return CifarResNet(int(depth), plain=plain)
+    raise ValueError(f"unknown architecture {arch!r}: 'resnet18' or 'resnet<6n+2>' (resnet20, resnet56, ...)")
 
 
 def count_parameters(model: nn.Module) -> int:

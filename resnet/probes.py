@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from resnet.model import ResNet18
+from resnet.model import ResNet
 
 
 @dataclass
@@ -51,7 +51,7 @@ def _keep(t: torch.Tensor | None) -> torch.Tensor | None:
     return None if t is None else t.detach().clone()
 
 
-def trace(model: ResNet18, x: torch.Tensor, lesions: Collection[str] = (), keep_graph: bool = False) -> Trace:
+def trace(model: ResNet, x: torch.Tensor, lesions: Collection[str] = (), keep_graph: bool = False) -> Trace:
     """Run ``x`` (B, 1, S, S) through ``model`` (in its current mode), recording every intermediate.
 
     The blocks come from ``model.walk``, the same walk as the forward pass. With ``keep_graph`` the stage outputs
@@ -96,14 +96,20 @@ class BlockStats:
 
 
 def block_stats(t: Trace) -> list[BlockStats]:
-    """‖F(x)‖ / ‖x‖ and the cosine between F(x) and x for every block of a trace (x: the shortcut output)."""
+    """‖F(x)‖ / ‖x‖ and the cosine between F(x) and x for every block of a trace (x: the shortcut output).
+
+    A plain block has no shortcut: there F(x) is set against the block's input where they have the same shape,
+    and both numbers are NaN where the block downsamples (nothing to compare with).
+    """
     stats = []
     for b in t.blocks:
-        # A plain block has no shortcut: F(x) is compared with what entered the block (same shape or not: 0).
         x = b.shortcut if b.shortcut is not None else b.input
-        f, s = b.residual.flatten(1), x.flatten(1)
-        if f.shape != s.shape:
-            s = torch.zeros_like(f)
+        f = b.residual.flatten(1)
+        if x.shape != b.residual.shape:
+            nan = torch.full((f.shape[0],), float("nan"))
+            stats.append(BlockStats(b.name, nan, nan.clone()))
+            continue
+        s = x.flatten(1)
         ratio = f.norm(dim=1) / s.norm(dim=1).clamp(min=1e-12)
         cosine = F.cosine_similarity(f, s, dim=1, eps=1e-12)
         stats.append(BlockStats(b.name, ratio, cosine))

@@ -1,9 +1,10 @@
 """The models the app serves: the shipped ones, loaded once and never changed, and those trained in the app.
 
-A model key is a dataset name for a shipped model ("digits", "clothing") or ``"<dataset>:<file stem>"`` for a
-model trained in the app (what ``add_trained`` returns). Trained models are kept in memory up to ``MAX_TRAINED``;
-an older one is dropped and comes back from its file when asked for again. Each model's sample-set statistics
-(lesion accuracies, mean block statistics) are computed once per weights file and kept beside the model.
+A model key is a dataset name for a shipped model ("digits", "clothing"), ``"<dataset>-plain"`` for its shipped
+plain twin (when its file is there), or ``"<dataset>:<file stem>"`` for a model trained in the app (what
+``add_trained`` returns). Trained models are kept in memory up to ``MAX_TRAINED``; an older one is dropped and
+comes back from its file when asked for again. Each model's sample-set statistics (lesion accuracies, mean block
+statistics) are computed once per weights file and kept beside the model.
 """
 
 from __future__ import annotations
@@ -16,10 +17,22 @@ from resnet.checkpoint import CheckpointError, ModelCard, load_model
 from resnet.data import DATASETS
 from resnet.evaluate import default_weights
 from resnet.model import ResNet18
+from resnet.paths import PathStats, cached_paths
 from resnet.samples import Samples, load_samples
 from resnet.sampleset import SampleSetStats, cached_stats
 
 MAX_TRAINED = 8  # models trained in the app kept in memory (about 45 MB each); the oldest goes first
+PLAIN = "-plain"  # the suffix of a plain twin's key
+
+
+def shipped_weights() -> dict[str, Path]:
+    """Each dataset's shipped model, and its plain twin where that file is shipped, in the model switch's order."""
+    weights = {}
+    for name in DATASETS:
+        weights[name] = default_weights(name)
+        if default_weights(name + PLAIN).exists():
+            weights[name + PLAIN] = default_weights(name + PLAIN)
+    return weights
 
 
 class ModelRegistry:
@@ -28,21 +41,25 @@ class ModelRegistry:
     def __init__(self, weights: Mapping[str, Path] | None = None):
         """Load every shipped weights file; one that is missing or corrupted is reported in ``errors``, not raised,
         so that the other model still serves. Raises ``CheckpointError`` only when no model loads."""
-        self.weights: dict[str, Path] = dict(weights or {name: default_weights(name) for name in DATASETS})
+        self.weights: dict[str, Path] = dict(weights or shipped_weights())
         self.models: dict[str, tuple[ResNet18, ModelCard]] = {}  # in order of loading: oldest first
         self.errors: dict[str, str] = {}
         self._trained: set[str] = set()  # keys of every model trained in the app; their files are in `weights`
         self._stats: dict[str, SampleSetStats] = {}
+        self._paths: dict[str, PathStats | None] = {}  # shipped models: read at start-up, never computed here
         self._lock = threading.RLock()
         for key, path in self.weights.items():
             try:
                 model, card = load_model(path)
-                if card.dataset != key:
-                    raise CheckpointError(f"{path} holds a {card.dataset!r} model, not {key!r}")
+                plain = key.endswith(PLAIN)
+                if card.dataset != key.removesuffix(PLAIN) or card.plain != plain:
+                    kind = f"{card.dataset!r}{' plain twin' if card.plain else ''}"
+                    raise CheckpointError(f"{path} holds a {kind} model, not {key!r}")
             except CheckpointError as exc:
                 self.errors[key] = str(exc)
                 continue
             self.models[key] = (model.requires_grad_(False), card)  # read-only; Grad-CAM needs no weight gradients
+            self._paths[key] = cached_paths(model, card.dataset, card.image_size, path, compute=None)
         if not self.models:
             raise CheckpointError("no model could be loaded: " + "; ".join(self.errors.values()))
 
@@ -91,13 +108,25 @@ class ModelRegistry:
                 self.models.pop(old), self._stats.pop(old, None)
         return key
 
+    def twin(self, model_key: str) -> str | None:
+        """The shipped model's other half: "digits" <-> "digits-plain" (None when that one is not here)."""
+        if model_key in self._trained or model_key not in self.models:
+            return None
+        other = model_key.removesuffix(PLAIN) if model_key.endswith(PLAIN) else model_key + PLAIN
+        return other if other in self.models else None
+
     def label(self, model_key: str) -> str:
-        """How a person reads a model key: "clothing", or "clothing (trained here, 2 epochs)"."""
-        if model_key not in self._trained:
-            return model_key
+        """How a person reads a model key: "clothing", "clothing, plain twin", "clothing (trained here, 2 epochs)"."""
         card = self.card(model_key)
+        plain = ", plain twin" if card.plain else ""
+        if model_key not in self._trained:
+            return card.dataset + plain
         n = int(card.epochs)
-        return f"{card.dataset} (trained here, {n} epoch{'s' * (n != 1)})"
+        return f"{card.dataset}{plain} (trained here, {n} epoch{'s' * (n != 1)})"
+
+    def path_stats(self, model_key: str) -> PathStats | None:
+        """Accuracy for every lesion subset (``python -m resnet.paths`` caches it); None where it was not computed."""
+        return self._paths.get(model_key)
 
     def sample_stats(self, model_key: str) -> SampleSetStats:
         """Lesion accuracies and mean block statistics over the shipped samples (cached per weights file).

@@ -11,6 +11,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
@@ -21,6 +22,7 @@ from resnet.samples import SAMPLES_DIR, load_samples
 
 CACHE_DIR = SAMPLES_DIR.parent / "cache"
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -75,16 +77,25 @@ def cached_stats(
     """The statistics for these weights: from the cache when it matches, else computed (and cached if we can)."""
     digest = sha256(weights)
     path = cache_dir / f"{dataset}-{digest[:16]}.json"
+    return read_cache(path, SampleSetStats, digest) or write_cache(
+        path, compute_stats(model, dataset, image_size, digest)
+    )
+
+
+def read_cache(path: Path, cls: type[T], digest: str) -> T | None:
+    """The dataclass ``cls`` stored as JSON at ``path`` if it was computed for the weights ``digest``, else None."""
     try:
-        stats = SampleSetStats(**json.loads(path.read_text()))
-        if stats.weights_sha256 == digest:
-            return stats
+        cached = cls(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
-        pass
-    stats = compute_stats(model, dataset, image_size, digest)
+        return None
+    return cached if cached.weights_sha256 == digest else None
+
+
+def write_cache(path: Path, value: T) -> T:
+    """Store a dataclass as JSON (a read-only deployment only logs a warning and recomputes next start)."""
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(stats), indent=1))
-    except OSError as exc:  # a read-only deployment still works, it just recomputes next start
-        log.warning("could not cache sample-set statistics: %s", exc)
-    return stats
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(value), indent=1))
+    except OSError as exc:
+        log.warning("could not cache %s: %s", path.name, exc)
+    return value

@@ -24,7 +24,7 @@ from resnet.checkpoint import CheckpointError, ModelCard, atomic_save, load_stat
 from resnet.cpu import fast_weight_grads, keep_freed_memory
 from resnet.data import AUGMENTS, DATASETS, DEFAULT_DATA_DIR, DataNotFoundError, TensorLoader, load_split
 from resnet.evaluate import predict
-from resnet.model import ResNet18
+from resnet.model import ResNet, build_model
 
 # Named recipes; command-line flags override single fields.
 RECIPES: dict[str, dict] = {
@@ -55,6 +55,7 @@ class TrainConfig:
     device: str = "cpu"
     data_dir: str = str(DEFAULT_DATA_DIR)
     plain: bool = False  # train the plain twin: the same network without its shortcuts
+    arch: str = "resnet18"  # or He et al.'s CIFAR family for the depth experiment: resnet20, resnet56, ...
 
     def recipe(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k not in ("device", "data_dir")}
@@ -158,7 +159,7 @@ def train(
     out: Path | None = None,
     resume: bool = False,
     half: bool = False,
-    model: ResNet18 | None = None,
+    model: ResNet | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Iterator[Step | Epoch]:
     """Train a ResNet-18 and yield a ``Step`` per batch and an ``Epoch`` per epoch.
@@ -189,7 +190,7 @@ def train(
         device=dev,
         drop_last=len(train_y) >= 2 * cfg.batch_size,
     )
-    model = (model or ResNet18(plain=cfg.plain)).to(dev).to(memory_format=torch.channels_last)
+    model = (model or build_model(cfg.arch, cfg.plain)).to(dev).to(memory_format=torch.channels_last)
     if dev.type == "cpu":
         fast_weight_grads(model)  # same parameters and state dict; a faster weight gradient on small maps
     opt = make_optimizer(cfg, model)
@@ -227,7 +228,7 @@ def train(
 
 
 def _train_epoch(
-    model: ResNet18,
+    model: ResNet,
     opt: torch.optim.SGD,
     loader: TensorLoader,
     cfg: TrainConfig,
@@ -272,13 +273,12 @@ def _train_epoch(
 
 
 def _save_epoch(
-    out: Path, model: ResNet18, opt, loader: TensorLoader, cfg: TrainConfig, event: Epoch, times: dict, half: bool
+    out: Path, model: ResNet, opt, loader: TensorLoader, cfg: TrainConfig, event: Epoch, times: dict, half: bool
 ) -> None:
     """After an epoch: the model with its card, the resumable state, and a line of the metrics log."""
     t_save = time.perf_counter()
-    card = ModelCard(
-        cfg.dataset, cfg.image_size, event.epoch, round(event.test_accuracy, 6), cfg.recipe(), plain=cfg.plain
-    )
+    accuracy = round(event.test_accuracy, 6)
+    card = ModelCard(cfg.dataset, cfg.image_size, event.epoch, accuracy, cfg.recipe(), plain=cfg.plain, arch=cfg.arch)
     save_model(model, card, out, half=half)
     _save_state(state_path(out), model, opt, loader, cfg, event.epoch, times)
     times["wall_time_s"] += time.perf_counter() - t_save
@@ -307,6 +307,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
     p.add_argument("--out", type=Path, help="model file (default runs/<dataset>.safetensors)")
+    p.add_argument("--arch", default=d.arch, help="resnet18 (the lecture's) or resnet20, resnet56, ... (6n + 2)")
     p.add_argument("--plain", action="store_true", help="train the plain twin (no shortcuts, no 1x1 projections)")
     p.add_argument("--half", action="store_true", help="store the model's floats as float16 (what we ship)")
     p.add_argument("--resume", action="store_true", help="continue from the state file beside --out")
@@ -330,6 +331,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         device=args.device,
         data_dir=args.data_dir,
         plain=args.plain,
+        arch=args.arch,
         **fields,
     )
 

@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
 from torchvision.utils import make_grid
 
-from resnet.model import STAGES, ResNet18
+from resnet.model import STAGES, ResNet
+from resnet.paths import PathStats
 from resnet.probes import BlockStats, BlockTrace
 from resnet.sampleset import SampleSetStats
 
@@ -131,19 +132,33 @@ def block_panel(blocks: Sequence[BlockTrace], stats: Sequence[BlockStats], tile:
         x0 = label_w + j * (tile + gap)
         d.text((x0 + (tile - d.textlength(title, font=font(12))) / 2, 4), title, fill="black", font=font(12))
     for i, (b, s) in enumerate(zip(blocks, stats, strict=True)):
-        maps = torch.stack([b.shortcut[0], b.residual[0], b.preact[0], b.output[0]]).mean(1)  # (4, h, w)
+        # A plain block has no shortcut and adds nothing: its x and F(x) + x tiles stay empty, F(x) stands alone.
+        shown = [b.shortcut, b.residual, b.preact, b.output] if not b.plain else [None, b.residual, None, b.output]
+        maps = torch.stack([t[0].mean(0) for t in shown if t is not None])  # (k, h, w)
         vmax = float(maps.abs().max().clamp(min=1e-6))
-        tiles = colorize(upscale(maps, tile), -vmax, vmax, DIVERGING).numpy()
+        tiles = iter(colorize(upscale(maps, tile), -vmax, vmax, DIVERGING).numpy())
         y0 = head_h + i * (tile + gap)
-        for j in range(4):
-            img.paste(Image.fromarray(tiles[j]), (label_w + j * (tile + gap), y0))
+        for j, t in enumerate(shown):
+            x0 = label_w + j * (tile + gap)
+            if t is None:
+                d.rectangle((x0, y0, x0 + tile - 1, y0 + tile - 1), outline="#bbb")
+                words = "no shortcut" if j == 0 else "nothing added"
+                d.text(
+                    (x0 + (tile - d.textlength(words, font=font(11))) / 2, y0 + tile / 2 - 6),
+                    words,
+                    fill="#888",
+                    font=font(11),
+                )
+                continue
+            img.paste(Image.fromarray(next(tiles)), (x0, y0))
         kind = shortcut_kind(b.projects, b.plain)
         h, w = b.output.shape[-2:]
+        ratio, cosine = float(s.ratio[0]), float(s.cosine[0])
         lines = [
             f"{b.name}  ({b.output.shape[1]}×{h}×{w})",
             f"shortcut: {kind}",
-            "LESIONED: F(x) removed" if b.lesioned else f"‖F(x)‖/‖x‖ = {float(s.ratio[0]):.2f}",
-            "" if b.lesioned else f"cos(F(x), x) = {float(s.cosine[0]):+.2f}",
+            "LESIONED: F(x) removed" if b.lesioned else f"‖F(x)‖/‖x‖ = {ratio:.2f}" if ratio == ratio else "",
+            "" if b.lesioned or cosine != cosine else f"cos(F(x), x) = {cosine:+.2f}",
             f"scale ±{vmax:.2g}",
         ]
         for k, line in enumerate(lines):
@@ -184,33 +199,107 @@ def block_stats_figure(
     return fig
 
 
+RESIDUAL_COLOUR, PLAIN_COLOUR = "#3b6fb6", "#c0392b"
+
+
+@dataclass
+class LesionSeries:
+    """One model's bars in the lesion chart."""
+
+    name: str
+    accuracy: Sequence[float]  # per block, in [0, 1]
+    baseline: float  # with no lesion
+    plain: bool
+
+
 def lesion_figure(
-    names: Sequence[str], accuracy: Sequence[float], baseline: float, projects: Sequence[bool], dataset: str
+    names: Sequence[str], downsamples: Sequence[bool], series: Sequence[LesionSeries], title: str
 ) -> Figure:
-    """Sample-set accuracy with each single block's residual branch removed; downsampling blocks hatched."""
-    fig = Figure(figsize=(6.4, 3.4), dpi=90, layout="constrained")
+    """Sample-set accuracy with each single block's residual branch removed; downsampling blocks hatched.
+
+    Several series (a residual network and its plain twin, as in Veit et al. 2016, Fig. 3) stand side by side:
+    residual bars blue, plain bars red, each with its no-lesion accuracy as a dashed line.
+    """
+    fig = Figure(figsize=(6.4, 3.6), dpi=90, layout="constrained")
     ax = fig.subplots()
     pos = np.arange(len(names))
-    colours = ["#d98c3a" if p else "#3b6fb6" for p in projects]
-    bars = ax.bar(pos, [100 * a for a in accuracy], color=colours)
-    for bar, p in zip(bars, projects, strict=True):
-        if p:
-            bar.set_hatch("//")
-    ax.axhline(100 * baseline, color="black", linestyle="--", linewidth=1, label=f"no lesion: {100 * baseline:.1f}%")
+    width = 0.8 / len(series)
+    for k, s in enumerate(series):
+        colour = PLAIN_COLOUR if s.plain else RESIDUAL_COLOUR
+        x = pos - 0.4 + width * (k + 0.5)
+        bars = ax.bar(x, [100 * a for a in s.accuracy], width, color=colour, label=s.name)
+        for bar, down in zip(bars, downsamples, strict=True):
+            if down:
+                bar.set_hatch("//")
+        ax.axhline(
+            100 * s.baseline, color=colour, linestyle="--", linewidth=1, label=f"no lesion: {100 * s.baseline:.1f}%"
+        )
     ax.axhline(10, color="#999", linestyle=":", linewidth=1, label="chance: 10%")
-    ax.set_xticks(pos, [f"{n}\n(downsamples)" if p else n for n, p in zip(names, projects, strict=True)], fontsize=7)
+    ax.set_xticks(pos, [f"{n}\n(downsamples)" if p else n for n, p in zip(names, downsamples, strict=True)], fontsize=7)
     ax.set_ylabel("accuracy (%)", fontsize=8)
     ax.set_ylim(0, 105)
-    ax.set_title(f"{dataset}: sample-set accuracy with one block's F(x) removed", fontsize=9)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.set_title(f"{title}: sample-set accuracy with one block's F(x) removed", fontsize=9)
+    fig.legend(fontsize=6, loc="outside lower center", ncol=3 * len(series) - (len(series) - 1))
     return fig
 
 
-def lesion_chart(model: ResNet18, stats: SampleSetStats, title: str) -> Figure:
-    """``lesion_figure`` of a model from its sample-set statistics; ``title`` names the model."""
-    projects = [block.projects for _, block in model.blocks()]
-    accuracy = [stats.lesion_accuracy[name] for name, _ in model.blocks()]
-    return lesion_figure([name for name, _ in model.blocks()], accuracy, stats.baseline, projects, title)
+def lesion_chart(model: ResNet, models: Sequence[tuple[str, bool, SampleSetStats]], title: str) -> Figure:
+    """``lesion_figure`` from sample-set statistics: ``models`` = (name, plain, statistics), residual first."""
+    names = [name for name, _ in model.blocks()]
+    downsamples = [not block.keeps_shape for _, block in model.blocks()]
+    series = [
+        LesionSeries(name, [stats.lesion_accuracy[b] for b in names], stats.baseline, plain)
+        for name, plain, stats in sorted(models, key=lambda m: m[1])
+    ]
+    return lesion_figure(names, downsamples, series, title)
+
+
+def path_figure(series: Sequence[tuple[str, bool, PathStats]], current: tuple[int, float] | None, title: str) -> Figure:
+    """Veit et al.'s path ensemble: accuracy against the number of blocks removed, over all lesion subsets.
+
+    ``series`` = (name, plain, statistics): per model the mean over subsets (solid: any blocks; dotted: identity
+    blocks only) with the range of all subsets shaded. ``current`` = (blocks removed, accuracy) of the lesion set
+    ticked in the app, drawn as a point.
+    """
+    fig = Figure(figsize=(6.4, 3.4), dpi=90, layout="constrained")
+    ax = fig.subplots()
+    for name, plain, stats in series:
+        colour = PLAIN_COLOUR if plain else RESIDUAL_COLOUR
+        rows = stats.by_removed()
+        k = np.arange(len(rows))
+        mean, low, high = (np.array([r[i] for r in rows]) * 100 for i in range(3))
+        ax.fill_between(k, low, high, color=colour, alpha=0.12, linewidth=0)
+        ax.plot(k, mean, color=colour, marker="o", markersize=3, label=f"{name}: mean over all subsets")
+        identity = stats.by_removed(stats.identity)
+        ax.plot(
+            range(len(identity)),
+            [100 * r[0] for r in identity],
+            color=colour,
+            linestyle=":",
+            marker=".",
+            label=f"{name}: identity blocks only",
+        )
+    if current is not None:
+        ax.plot(
+            [current[0]],
+            [100 * current[1]],
+            marker="*",
+            markersize=14,
+            color="#f1c40f",
+            markeredgecolor="black",
+            linestyle="none",
+            label=f"your lesions: {100 * current[1]:.1f}%",
+            zorder=5,
+        )
+    ax.axhline(10, color="#999", linestyle=":", linewidth=1)
+    ax.set_xlabel("blocks removed (of 8; shaded: range over all subsets)", fontsize=8)
+    ax.set_ylabel("sample-set accuracy (%)", fontsize=8)
+    ax.set_ylim(0, 105)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{title}: the 256 paths of 8 blocks (Veit et al. 2016)", fontsize=9)
+    ax.legend(fontsize=6, loc="upper right")
+    return fig
 
 
 def training_figure(curves: dict[str, tuple[Sequence[int], Sequence[float]]], total_images: int) -> Figure:

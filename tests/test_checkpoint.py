@@ -96,3 +96,33 @@ def test_shipped_weights_carry_their_card(models):
     for name, (_, card) in models.items():
         assert card.dataset == name and card.image_size == 64
         assert card.test_accuracy >= (0.995 if name == "digits" else 0.93)
+
+
+@pytest.mark.parametrize(("arch", "plain"), [("resnet18", True), ("resnet20", False), ("resnet20", True)])
+def test_the_card_says_which_network_and_whether_it_is_plain(tmp_path, arch, plain):
+    from resnet.model import build_model
+
+    m = build_model(arch, plain).eval()
+    path = tmp_path / "m.safetensors"
+    save_model(m, ModelCard("digits", 28, arch=arch, plain=plain), path)
+    assert read_metadata(path)["plain"] == json.dumps(plain) and read_metadata(path)["arch"] == arch
+    loaded, card = load_model(path)
+    assert (card.arch, card.plain, type(loaded), loaded.plain) == (arch, plain, type(m), plain)
+    x = torch.rand(2, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), m(x))
+
+
+def test_a_card_from_before_the_plain_twin_reads_as_the_residual_resnet18(saved):
+    _, path = saved
+    from safetensors.torch import load_file
+
+    meta = read_metadata(path)
+    del meta["plain"], meta["arch"]
+    save_file(load_file(path), path, metadata=meta)
+    model, card = load_model(path)
+    assert not card.plain and card.arch == "resnet18" and not model.plain and model.b3[0].projects
+    meta["plain"] = "true"  # a plain card on residual weights: the projections are unexpected
+    save_file(load_file(path), path, metadata=meta)
+    with pytest.raises(CheckpointError, match="does not hold this plain resnet18"):
+        load_model(path)

@@ -5,18 +5,35 @@ from __future__ import annotations
 import pytest
 
 from resnet import registry as registry_module
-from resnet.checkpoint import CheckpointError, load_model, save_model
+from resnet.checkpoint import CheckpointError, ModelCard, load_model, save_model
 from resnet.evaluate import default_weights
-from resnet.registry import ModelRegistry
+from resnet.registry import ModelRegistry, shipped_weights
 
 
 def test_the_shipped_models_load_read_only(registry):
-    assert registry.shipped == ["digits", "clothing"] and not registry.errors
+    assert not registry.errors and registry.shipped == list(shipped_weights())
+    assert [k for k in registry.shipped if not k.endswith("-plain")] == ["digits", "clothing"]
     for key in registry.shipped:
         model, card = registry.get(key)
-        assert card.dataset == key and not model.training and not card.plain
-        assert not any(p.requires_grad for p in model.parameters())
-        assert registry.label(key) == key and registry.samples(key).images.shape == (1000, 28, 28)
+        plain = key.endswith("-plain")
+        assert card.dataset == key.removesuffix("-plain") and card.plain == plain == model.plain
+        assert not model.training and not any(p.requires_grad for p in model.parameters())
+        assert registry.label(key) == card.dataset + (", plain twin" if plain else "")
+        assert registry.samples(key).images.shape == (1000, 28, 28)
+        if plain:
+            assert registry.twin(key) == card.dataset and registry.twin(card.dataset) == key
+
+
+def test_a_plain_file_under_a_residual_key_is_refused(tmp_path):
+    from resnet.model import ResNet18
+
+    path = tmp_path / "plain.safetensors"
+    save_model(ResNet18(plain=True), ModelCard("digits", 64, plain=True), path)
+    r = ModelRegistry({"digits": default_weights("digits"), "clothing": path})
+    assert "holds a 'digits' plain twin model, not 'clothing'" in r.errors["clothing"]
+    r = ModelRegistry({"digits": path, "clothing": default_weights("clothing")})
+    assert "not 'digits'" in r.errors["digits"] and r.shipped == ["clothing"]
+    assert ModelRegistry({"digits-plain": path}).shipped == ["digits-plain"]
 
 
 def test_a_corrupted_weights_file_leaves_the_other_model_serving(tmp_path):

@@ -87,4 +87,6 @@ def test_importing_the_app_loads_nothing():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     at_import, created = out.stdout.splitlines()
-    assert at_import == "0 []" and int(created) == 2  # both shipped models, once the context is created
+    from resnet.registry import shipped_weights
+
+    assert at_import == "0 []" and int(created) == len(shipped_weights())  # each shipped model, once, on create()

@@ -1,0 +1,137 @@
+"""The charts of the "Plain vs residual" tab: the depth experiment, layer responses and gradient flow.
+
+Pure functions of measured data (``resnet.depth``, ``resnet.why``); ``matplotlib.figure.Figure`` objects, residual
+solid and blue, plain dashed and red, as in He et al.'s figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from resnet.depth import DepthRun
+from resnet.viz import PLAIN_COLOUR, RESIDUAL_COLOUR
+
+DEPTH_SHADES = {20: 0.55, 32: 0.7, 44: 0.85, 56: 1.0, 110: 1.0}  # deeper = stronger colour
+
+
+def _missing(ax, what: str) -> None:
+    """Say on the chart that its data are not there, and how to make them."""
+    ax.text(
+        0.5,
+        0.5,
+        f"not measured yet:\n{what}",
+        ha="center",
+        va="center",
+        fontsize=9,
+        color="#666",
+        transform=ax.transAxes,
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _style(plain: bool) -> dict:
+    return {"color": PLAIN_COLOUR if plain else RESIDUAL_COLOUR, "linestyle": "--" if plain else "-"}
+
+
+def depth_figure(
+    runs: Sequence[DepthRun], extra: Sequence[tuple[str, Sequence[float], Sequence[float]]] = ()
+) -> Figure:
+    """Training error (left) and test error (right) against epochs: plain dashed, residual solid, one line a depth.
+
+    ``extra`` = (label, epochs, training error) curves drawn on top in black, e.g. a run trained in the app.
+    """
+    fig = Figure(figsize=(10, 3.4), dpi=90, layout="constrained")
+    ax_train, ax_test = fig.subplots(1, 2, sharey=False)
+    for r in runs:
+        epochs = np.arange(1, len(r.train_error) + 1)
+        alpha = DEPTH_SHADES.get(r.depth, 1.0)
+        marker = "o" if r.depth > 30 else "s"
+        for ax, values in ((ax_train, r.train_error), (ax_test, r.test_error)):
+            ax.plot(
+                epochs,
+                [100 * v for v in values],
+                marker=marker,
+                markersize=3,
+                alpha=alpha,
+                label=r.name,
+                **_style(r.plain),
+            )
+    for label, epochs, errors in extra:
+        ax_train.plot(epochs, [100 * e for e in errors], color="black", marker="*", markersize=7, label=label)
+    for ax, title in ((ax_train, "training error (%)"), (ax_test, "test error (%)")):
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    if runs:
+        ax_train.legend(fontsize=7)
+    else:
+        _missing(ax_train, "bash scripts/depth_study.sh")
+    return fig
+
+
+def responses_figure(responses: dict) -> Figure:
+    """He et al. Fig. 7: per block, the std of F(x) (its last BN's output) for the ResNet and its plain twin."""
+    fig = Figure(figsize=(6.4, 3.2), dpi=90, layout="constrained")
+    ax = fig.subplots()
+    for dataset, entry in responses.items():
+        alpha = 1.0 if dataset == "digits" else 0.6
+        for kind in ("residual", "plain"):
+            std = entry[kind]["std"]
+            ax.plot(
+                list(std),
+                list(std.values()),
+                marker="o",
+                markersize=3,
+                alpha=alpha,
+                label=f"{dataset}, {kind}",
+                **_style(kind == "plain"),
+            )
+    ax.set_ylabel("std of F(x)", fontsize=8)
+    ax.set_xlabel("block", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    ax.set_title("Layer responses (He et al. Fig. 7): the size of what each block learns", fontsize=9)
+    if responses:
+        ax.legend(fontsize=7)
+    else:
+        _missing(ax, "python -m resnet.why")
+    return fig
+
+
+def gradients_figure(gradients: dict) -> Figure:
+    """Per block, ‖∂loss/∂ block output‖ per image (log scale), at initialisation (thin) and after training (thick)."""
+    pairs = [k for k in ("18", "56") if k in gradients]
+    fig = Figure(figsize=(10, 3.2), dpi=90, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, max(len(pairs), 1)))
+    for ax, depth in zip(axes, pairs, strict=False):
+        entry = gradients[depth]
+        for kind in ("residual", "plain"):
+            for when, width in (("init", 1.0), ("trained", 2.2)):
+                norms = entry[kind].get(when)
+                if not norms:
+                    continue
+                ax.plot(
+                    range(len(norms)),
+                    list(norms.values()),
+                    linewidth=width,
+                    alpha=0.6 if when == "init" else 1,
+                    label=f"{kind}, {'at initialisation' if when == 'init' else 'trained'}",
+                    **_style(kind == "plain"),
+                )
+        names = list(entry["residual"]["init"])
+        step = max(1, len(names) // 9)
+        ax.set_xticks(range(0, len(names), step), names[::step], fontsize=6, rotation=45)
+        ax.set_yscale("log")
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3, which="both")
+        ax.set_title(f"{depth} layers ({entry['dataset']}): gradient reaching each block's output", fontsize=9)
+        ax.legend(fontsize=6)
+    if not pairs:
+        _missing(axes[0], "python -m resnet.why")
+    return fig
