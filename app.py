@@ -62,6 +62,13 @@ CSS = """
 """
 
 QUIET: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
+NETWORKS = [
+    ("ResNet-18, the lecture's (64 px)", "resnet18"),
+    ("ResNet-20, He et al.'s CIFAR family (28 px)", "resnet20"),
+    ("ResNet-32 (28 px)", "resnet32"),
+    ("ResNet-56 (28 px)", "resnet56"),
+    ("ResNet-110 (28 px)", "resnet110"),
+]
 
 
 @dataclass
@@ -204,10 +211,16 @@ class Notes(NamedTuple):
 class TrainingUpdate(NamedTuple):
     status: Annotated[str, gr.Markdown]
     curves: Annotated[Figure | Skip, gr.Plot]
+    comparison: Annotated[Figure | Skip, gr.Plot]
     download: Annotated[Any, gr.DownloadButton]
     explore: Annotated[Any, gr.Button]
     model: Annotated[Any, gr.Radio]
     trained: Annotated[list[str] | Skip, gr.State]
+
+
+class NetworkDefaults(NamedTuple):
+    lr: Annotated[float, gr.Number]
+    images: Annotated[int, gr.Slider]
 
 
 class Explanation(NamedTuple):
@@ -409,16 +422,37 @@ def curves_view(run: LiveRun) -> Figure:
     return viz.training_figure(series, run.total_images)
 
 
+def comparison_view(run: LiveRun) -> Figure:
+    """The run's training error per epoch drawn over the shipped curves of the same experiment."""
+    cfg = run.cfg
+    label = f"yours: {'plain' if cfg.plain else 'residual'}-{cfg.arch.removeprefix('resnet')} ({cfg.limit:,} images)"
+    epochs = list(range(1, len(run.epochs) + 1))
+    mine = (label, epochs, [1 - e.train_accuracy for e in run.epochs])
+    return plain_vs_residual.depth_figure(depth.reference_runs(cfg.arch, cfg.dataset), [mine])
+
+
 def train_live(
-    ctx: Context, dataset: str, images: float, epochs: float, lr: float | None, trained: list[str], request: gr.Request
+    ctx: Context,
+    dataset: str,
+    network: str,
+    shortcuts: str,
+    images: float,
+    epochs: float,
+    lr: float | None,
+    trained: list[str],
+    request: gr.Request,
 ) -> Iterator[TrainingUpdate]:
-    """Train a model from scratch, streaming its curves; at the end it joins the model switch (this session only)."""
+    """Train a network from scratch, streaming its curves and, per epoch, its training error over the shipped curves.
+
+    ``network`` is "resnet18" (the lecture's) or one of He et al.'s CIFAR family ("resnet20", "resnet56", ...);
+    ``shortcuts`` "residual" or "plain". A ResNet-18 joins the model switch at the end (this session only).
+    """
     session = getattr(request, "session_hash", None) or "local"
     skip = gr.skip()
 
-    def update(status: str, curves: Figure | Skip = skip) -> TrainingUpdate:
+    def update(status: str, curves: Figure | Skip = skip, comparison: Figure | Skip = skip) -> TrainingUpdate:
         """A status and curves; download, explore, the model switch and the trained keys change only at the end."""
-        return TrainingUpdate(status, curves, skip, skip, skip, skip)
+        return TrainingUpdate(status, curves, comparison, skip, skip, skip, skip)
 
     if session in ctx.live:
         yield update("⚠️ A run is already training in this tab: stop it first.")
@@ -427,7 +461,16 @@ def train_live(
         yield update("⚠️ Enter a learning rate (the lecture's is 0.05).")
         return
     try:
-        run = LiveRun.start(dataset, int(images), int(epochs), float(lr), ctx.runs_dir, find_data_dir(dataset))
+        run = LiveRun.start(
+            dataset,
+            int(images),
+            int(epochs),
+            float(lr),
+            ctx.runs_dir,
+            find_data_dir(dataset),
+            arch=network,
+            plain=shortcuts == "plain",
+        )
     except ValueError as exc:
         yield update(sentence(exc))
         return
@@ -439,12 +482,24 @@ def train_live(
             if r.event == "step" and time.monotonic() - shown < ctx.redraw_every_s:
                 continue
             shown = time.monotonic()
-            yield update(f"⏳ {r.status}", curves_view(r))
+            yield update(f"⏳ {r.status}", curves_view(r), comparison_view(r) if r.event == "epoch" else skip)
     finally:
         ctx.live.pop(session, None)
     status = ("⚠️ " if run.error else "✅ ") + run.status
     if not run.epochs_done:
         yield update(status, curves_view(run))
+        return
+    download = gr.DownloadButton(value=str(run.out), visible=True)
+    if network != "resnet18":  # the views are the lecture's network's; a CIFAR-family run is compared and kept
+        yield TrainingUpdate(
+            f"{status} Saved as `{run.out}`: your curve is drawn over the shipped depth experiment below.",
+            curves_view(run),
+            comparison_view(run),
+            download,
+            skip,
+            skip,
+            skip,
+        )
         return
     try:
         key = ctx.registry.add_trained(run.out)
@@ -458,11 +513,19 @@ def train_live(
         f"{status} Saved as `{run.out}`. Pick “Yours” in the model switch (or press the button) to see it in every "
         "view.",
         curves_view(run),
-        gr.DownloadButton(value=str(run.out), visible=True),
+        comparison_view(run),
+        download,
         gr.Button(visible=True),
         gr.Radio(choices=model_choices(ctx, trained)),
         trained,
     )
+
+
+def network_defaults(network: str) -> NetworkDefaults:
+    """A network's learning rate and training images as in its shipped reference runs."""
+    if network == "resnet18":
+        return NetworkDefaults(0.05, 6000)
+    return NetworkDefaults(0.1, 30000)  # scripts/depth_study.sh
 
 
 def stop_training(ctx: Context, request: gr.Request) -> Annotated[str, gr.Markdown]:
@@ -700,6 +763,14 @@ def training_tab(ctx: Context, inp: InputColumn, default: str) -> gr.Markdown:
     with gr.Tab("Train it yourself", id="train"):
         note = gr.Markdown(text("en", "training"), elem_classes="note")
         with gr.Row():
+            network = gr.Dropdown(NETWORKS, value="resnet18", label="Network", elem_id="train-network")
+            shortcuts = gr.Radio(
+                [("residual (with shortcuts)", "residual"), ("plain twin (no shortcuts)", "plain")],
+                value="residual",
+                label="Shortcuts",
+                elem_id="train-shortcuts",
+            )
+        with gr.Row():
             dataset = gr.Radio(
                 [(MODEL_NAMES[d], d) for d in DATASETS], value="digits", label="Dataset", elem_id="train-dataset"
             )
@@ -715,11 +786,13 @@ def training_tab(ctx: Context, inp: InputColumn, default: str) -> gr.Markdown:
             explore = gr.Button("See your model in every view", visible=False, elem_id="explore-model")
         status = gr.Markdown("Press **Train** to start.", elem_id="train-status")
         curves = gr.Plot(label="Training curves", elem_id="train-curves")
+        comparison = gr.Plot(label="Your run over the shipped curves (training error per epoch)", elem_id="train-vs")
         trained = gr.State([])
+    network.change(network_defaults, network, list(NetworkDefaults(lr, images)), **QUIET)
     train_button.click(
         bind(train_live, ctx),
-        [dataset, images, epochs, lr, trained],
-        list(TrainingUpdate(status, curves, download, explore, inp.model, trained)),
+        [dataset, network, shortcuts, images, epochs, lr, trained],
+        list(TrainingUpdate(status, curves, comparison, download, explore, inp.model, trained)),
         concurrency_limit=1,  # one training at a time: it takes every core
         concurrency_id="train",
         **QUIET,

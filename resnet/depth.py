@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEPTH_DIR = Path(__file__).resolve().parent.parent / "assets" / "depth"
+WEIGHTS_DIR = DEPTH_DIR.parent / "weights"
 LOG = re.compile(r"(plain|residual)-(\d+)\.metrics\.jsonl")
 
 
@@ -38,15 +39,28 @@ def read_log(path: Path) -> DepthRun:
     match = LOG.fullmatch(path.name)
     if match is None:
         raise ValueError(f"{path.name}: expected plain-<depth>.metrics.jsonl or residual-<depth>.metrics.jsonl")
+    return read_metrics(path, match[1] == "plain", int(match[2]))
+
+
+def read_metrics(path: Path, plain: bool, depth: int) -> DepthRun:
+    """Any metrics log of ``resnet.train`` as a run of a network with ``depth`` layers."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     if not rows or [r["epoch"] for r in rows] != list(range(1, len(rows) + 1)):
         raise ValueError(f"{path}: epochs are not 1, 2, ... in order")
     return DepthRun(
-        match[1] == "plain",
-        int(match[2]),
-        tuple(1 - r["train_accuracy"] for r in rows),
-        tuple(1 - r["test_accuracy"] for r in rows),
+        plain, depth, tuple(1 - r["train_accuracy"] for r in rows), tuple(1 - r["test_accuracy"] for r in rows)
     )
+
+
+def reference_runs(arch: str, dataset: str) -> list[DepthRun]:
+    """The shipped curves a run trained in the app is drawn over: the depth experiment's for He et al.'s family,
+    the shipped ResNet-18 and its plain twin (where shipped) for the lecture's network."""
+    if arch != "resnet18":
+        return load_runs()
+    logs = [
+        (WEIGHTS_DIR / f"{dataset}{suffix}.metrics.jsonl", plain) for suffix, plain in (("", False), ("-plain", True))
+    ]
+    return [read_metrics(path, plain, 18) for path, plain in logs if path.exists()]
 
 
 def load_runs(folder: Path = DEPTH_DIR) -> list[DepthRun]:

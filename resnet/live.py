@@ -22,8 +22,8 @@ import torch
 from resnet.checkpoint import CheckpointError
 from resnet.data import DATASETS, DataNotFoundError, load_split
 from resnet.evaluate import predict
-from resnet.model import ResNet18
-from resnet.train import Epoch, Step, TrainConfig, state_path, train
+from resnet.model import ResNet, build_model
+from resnet.train import RECIPES, Epoch, Step, TrainConfig, state_path, train
 
 TEST_IMAGES = 2000  # test images evaluated after each epoch: a few seconds on a CPU
 
@@ -52,6 +52,7 @@ class LiveRun:
     started: float = field(default_factory=time.perf_counter)
     steps_per_epoch: int | None = None  # known once the first batch is done
     event: str = "start"  # what the last yield came after: "start", "step", "epoch" or "end"
+    epochs: list[Epoch] = field(default_factory=list)  # every finished epoch, as ``train`` reported it
 
     @classmethod
     def start(
@@ -63,9 +64,14 @@ class LiveRun:
         runs_dir: Path,
         data_dir: str | Path,
         batch_size: int = 128,
+        arch: str = "resnet18",
+        plain: bool = False,
     ) -> LiveRun:
-        """A run of our "fast" recipe on the first ``images`` training images, named by dataset and time.
+        """A run on the first ``images`` training images, named by dataset, network and time.
 
+        The lecture's ResNet-18 (or its plain twin) trains with our "fast" recipe at 64 px; He et al.'s CIFAR family
+        (``arch`` "resnet20", "resnet56", ...) with the depth experiment's recipe at 28 px, as in
+        ``scripts/depth_study.sh``, so that a run can be set against the shipped curves.
         Batch 128 rather than the command line's 256: as fast per image on a CPU, twice the updates per epoch, so
         short runs learn more (6,000 digits, 2 epochs: 98.2% against 84.9% at 256, both in 85 s on 2 cores).
         """
@@ -75,7 +81,9 @@ class LiveRun:
             raise ValueError(f"the learning rate must be in (0, 1], not {lr}")
         if images < 1 or epochs < 1:
             raise ValueError(f"a run needs at least 1 image and 1 epoch, not {images} and {epochs}")
+        build_model(arch, plain)  # a clear ValueError for an unknown network
         stamp = time.strftime("%Y%m%d-%H%M%S")
+        recipe = {} if arch == "resnet18" else dict(RECIPES["depth"], image_size=28)
         cfg = TrainConfig(
             dataset=dataset,
             epochs=int(epochs),
@@ -84,8 +92,13 @@ class LiveRun:
             limit=int(images),
             test_limit=TEST_IMAGES,
             data_dir=str(data_dir),
+            arch=arch,
+            plain=plain,
+            **recipe,
         )
-        return cls(cfg, Path(runs_dir) / f"{dataset}-{stamp}-{int(images)}img-{int(epochs)}ep.safetensors")
+        network = f"{arch}{'-plain' if plain else ''}-" if (arch, plain) != ("resnet18", False) else ""
+        name = f"{dataset}-{network}{stamp}-{int(images)}img-{int(epochs)}ep.safetensors"
+        return cls(cfg, Path(runs_dir) / name)
 
     @property
     def total_images(self) -> int:
@@ -120,6 +133,7 @@ class LiveRun:
                 elif isinstance(ev, Epoch):
                     seen = ev.epoch * steps * batch
                     self.curves.append(CurvePoint(seen, "test accuracy", ev.test_accuracy))
+                    self.epochs.append(ev)
                     self.epochs_done, self.test_accuracy = ev.epoch, ev.test_accuracy
                     self.status = (
                         f"epoch {ev.epoch}/{self.cfg.epochs} done: test accuracy {100 * ev.test_accuracy:.1f}% on "
@@ -133,10 +147,10 @@ class LiveRun:
         self.status, self.event = self.summary(), "end"
         yield self
 
-    def _untrained(self) -> ResNet18:
+    def _untrained(self) -> ResNet:
         """The run's initial model (as ``train`` would make it), with its test accuracy recorded at 0 images."""
         torch.manual_seed(self.cfg.seed)
-        model = ResNet18()
+        model = build_model(self.cfg.arch, self.cfg.plain)
         test_x, test_y = load_split(self.cfg.dataset, train=False, data_dir=self.cfg.data_dir)
         test_x, test_y = test_x[:TEST_IMAGES], test_y[:TEST_IMAGES]
         with torch.no_grad():

@@ -32,6 +32,10 @@ RECIPES: dict[str, dict] = {
     "fast": dict(optimizer="sgd-nesterov", schedule="onecycle", augment=True, weight_decay=5e-4, label_smoothing=0.1),
     # The lecture's (d2l train_ch6): plain SGD, constant 0.05, no augmentation; run it with --image-size 96.
     "lecture": dict(optimizer="sgd", schedule="constant", augment=False, weight_decay=0.0, label_smoothing=0.0),
+    # The depth experiment (scripts/depth_study.sh): He et al.'s CIFAR recipe (SGD with momentum, lr 0.1, weight
+    # decay 1e-4, batch 128) with a cosine schedule for our few epochs, no augmentation and no label smoothing, so
+    # that the training error measures how well a network fits its training set.
+    "depth": dict(optimizer="sgd-momentum", schedule="cosine", augment=False, weight_decay=1e-4, label_smoothing=0.0),
 }
 
 

@@ -12,11 +12,11 @@ DEPTHS=${DEPTHS:-"20 56"}
 IMAGES=${IMAGES:-30000}   # the first 30,000 training images: 8 epochs of all four runs take ~50 min on 2 CPU cores
 EPOCHS=${EPOCHS:-8}
 DATA=${DATA:-../shared/data}
-# He et al.'s CIFAR recipe (SGD, momentum 0.9, lr 0.1, weight decay 1e-4, batch 128), a cosine schedule instead of
-# their two steps (fewer epochs here), no augmentation and no label smoothing, so that the training error measures
-# how well each network fits its training set.
-RECIPE=(--image-size 28 --batch-size 128 --lr 0.1 --optimizer sgd-momentum --schedule cosine --weight-decay 1e-4
-        --label-smoothing 0 --no-augment --limit "$IMAGES" --epochs "$EPOCHS" --dataset clothing --data-dir "$DATA")
+# --recipe depth: He et al.'s CIFAR recipe (SGD, momentum 0.9, lr 0.1, weight decay 1e-4, batch 128), a cosine
+# schedule instead of their two steps (fewer epochs here), no augmentation and no label smoothing, so that the
+# training error measures how well each network fits its training set (resnet/train.py, RECIPES).
+RECIPE=(--recipe depth --image-size 28 --batch-size 128 --lr 0.1 --limit "$IMAGES" --epochs "$EPOCHS"
+        --dataset clothing --data-dir "$DATA")
 mkdir -p runs/depth assets/depth
 for depth in $DEPTHS; do
   for kind in plain residual; do

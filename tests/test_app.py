@@ -198,17 +198,20 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
     ctx = fresh_ctx
     ctx.redraw_every_s = 0.0  # every step
-    outs = list(app.train_live(ctx, "digits", 1000, 1, 0.05, [], None))
+    outs = list(app.train_live(ctx, "digits", "resnet18", "residual", 1000, 1, 0.05, [], None))
     streamed = [o for o in outs if o.status.startswith("⏳")]
     points = [len(o.curves.axes[0].lines[0].get_xdata()) for o in streamed]
     assert len(streamed) >= 6 and points == sorted(points) and points[-1] > points[0]  # the loss curve grows
-    status, figure, download, explore, switch, trained = outs[-1]
+    status, figure, comparison, download, explore, switch, trained = outs[-1]
     assert explore.visible
     assert status.startswith("✅ Finished after 1 epoch"), status
     loss_ax, acc_ax = figure.axes
     lines = {line.get_label(): line for line in acc_ax.lines}
     assert len(loss_ax.lines[0].get_xdata()) == len(lines["train accuracy"].get_xdata()) == 4  # 512 images / 128
     assert list(lines["test accuracy"].get_xdata()) == [0, 512]  # random weights, then after the epoch
+    yours = comparison.axes[0].lines[-1]  # drawn over the shipped ResNet-18 curves
+    assert yours.get_label().startswith("yours: residual-18") and list(yours.get_xdata()) == [1]
+    assert {line.get_label() for line in comparison.axes[0].lines[:-1]} >= {"residual-18"}
     (key,) = trained
     saved = next(tmp_path.glob("digits-*.safetensors"))
     assert key == f"digits:{saved.stem}" and download.visible and download.value["orig_name"] == saved.name
@@ -230,21 +233,40 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
 
 
 def test_training_refuses_bad_settings_and_a_second_run(fresh_ctx):
-    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", 1000, 1, 7.0, [], None))
+    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, 7.0, [], None))
     assert status.startswith("⚠️") and "learning rate" in status
-    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", 1000, 1, None, [], None))  # an emptied number box
+    (status, *_rest) = next(
+        app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, None, [], None)
+    )  # an emptied number box
     assert "Enter a learning rate" in status
     fresh_ctx.live["local"] = object()
-    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", 1000, 1, 0.05, [], None))
+    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, 0.05, [], None))
     assert "already training" in status
 
 
 def test_stop_button_ends_the_run_and_says_what_is_kept(tiny_data, fresh_ctx, tmp_path, monkeypatch):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
     assert "Nothing is training" in app.stop_training(fresh_ctx, None)
-    run = app.train_live(fresh_ctx, "digits", 1000, 3, 0.05, [], None)
+    run = app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 3, 0.05, [], None)
     next(run)  # random weights evaluated: the run is live
     assert "Stopping" in app.stop_training(fresh_ctx, None)
     outs = list(run)
     assert "before the first epoch ended: nothing to keep" in outs[-1].status
     assert "local" not in fresh_ctx.live and not list(tmp_path.glob("*.safetensors"))
+
+
+def test_a_plain_cifar_network_trains_and_is_drawn_over_the_depth_experiment(tiny_data, fresh_ctx, monkeypatch):
+    monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
+    assert app.network_defaults("resnet56") == (0.1, 30000) and app.network_defaults("resnet18") == (0.05, 6000)
+    outs = list(app.train_live(fresh_ctx, "clothing", "resnet20", "plain", 1000, 2, 0.1, [], None))
+    status, _curves, comparison, download, explore, switch, trained = outs[-1]
+    assert status.startswith("✅ Finished after 2 epochs") and "depth experiment" in status
+    assert download.visible and "clothing-resnet20-plain-" in download.value["orig_name"]
+    assert explore == switch == trained == app.gr.skip()  # the views are the lecture's network's: not switched to
+    yours = comparison.axes[0].lines[-1]
+    assert yours.get_label() == "yours: plain-20 (1,000 images)" and list(yours.get_xdata()) == [1, 2]
+    from resnet.depth import load_runs
+
+    assert len(comparison.axes[0].lines) == len(load_runs()) + 1  # the shipped depth curves, then yours
+    per_epoch = [o.comparison for o in outs if isinstance(o.comparison, app.Figure)]
+    assert len(per_epoch) == 3  # after each epoch and at the end
