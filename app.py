@@ -525,7 +525,7 @@ def network_defaults(network: str) -> NetworkDefaults:
     """A network's learning rate and training images as in its shipped reference runs."""
     if network == "resnet18":
         return NetworkDefaults(0.05, 6000)
-    return NetworkDefaults(0.1, 30000)  # scripts/depth_study.sh
+    return NetworkDefaults(0.1, 24000)  # scripts/depth_study.sh
 
 
 def stop_training(ctx: Context, request: gr.Request) -> Annotated[str, gr.Markdown]:

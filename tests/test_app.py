@@ -154,9 +154,13 @@ def test_client_round_trip(client, seven, tmp_path):
 
     explained = client.predict(image=handle_file(str(path)), dataset="clothing", lesions=[], api_name="/explain")
     label, grids, cams, panel, stats = explained
-    assert label["label"] == "Trouser" and grids and cams and panel  # three images (file paths)
-    assert Image.open(grids).width > 5 * Image.open(cams).height / 2
+    assert label["label"] == "Trouser"
+    grids, cams, panel = (Image.open(p) for p in (grids, cams, panel))  # three PNG files
+    assert grids.width > 5 * cams.height / 2 and cams.width > 5 * cams.height * 0.9  # five stages side by side
+    assert panel.height > 8 * 84 and panel.mode == "RGB"  # a row of 84-pixel tiles per block
     assert [row[0] for row in stats["data"]] == list(BLOCK_NAMES) and stats["data"][2][1] == "1×1 projection"
+    with pytest.raises(Exception, match="b9.9.*not in the list of choices"):  # the lesion checkboxes refuse it
+        client.predict(image=handle_file(str(path)), dataset="clothing", lesions=["b9.9"], api_name="/explain")
 
 
 @pytest.mark.slow
@@ -257,7 +261,7 @@ def test_stop_button_ends_the_run_and_says_what_is_kept(tiny_data, fresh_ctx, tm
 
 def test_a_plain_cifar_network_trains_and_is_drawn_over_the_depth_experiment(tiny_data, fresh_ctx, monkeypatch):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
-    assert app.network_defaults("resnet56") == (0.1, 30000) and app.network_defaults("resnet18") == (0.05, 6000)
+    assert app.network_defaults("resnet56") == (0.1, 24000) and app.network_defaults("resnet18") == (0.05, 6000)
     outs = list(app.train_live(fresh_ctx, "clothing", "resnet20", "plain", 1000, 2, 0.1, [], None))
     status, _curves, comparison, download, explore, switch, trained = outs[-1]
     assert status.startswith("✅ Finished after 2 epochs") and "depth experiment" in status

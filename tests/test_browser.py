@@ -112,6 +112,25 @@ def test_language_and_architecture(page):
     page.wait_for_function("() => document.body.innerText.includes('seen from inside')")
 
 
+def test_plain_vs_residual(page):
+    """The tab of the depth experiment, the path ensemble with the ticked lesions, and the plain twin's views."""
+    page.get_by_role("tab", name="Plain vs residual").click()
+    page.wait_for_selector("#depth-chart img")
+    page.wait_for_selector("#path-chart img")  # computed for the model and lesions on screen
+    assert "What you see" in page.locator("#depth-verdict").inner_text()
+    page.wait_for_timeout(500)
+    page.screenshot(path=SHOTS / "7-plain-vs-residual.png", full_page=True)
+
+    page.get_by_text("Digits, plain twin (no shortcuts)").click()
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('plain twin')")
+    page.get_by_role("tab", name="Residual vs identity").click()
+    page.wait_for_selector("#block-panel img")
+    page.wait_for_timeout(500)
+    page.screenshot(path=SHOTS / "8-plain-twin-blocks.png", full_page=True)
+    page.get_by_text("Digits (MNIST)").first.click()
+    page.wait_for_function("() => !document.querySelector('#status').innerText.includes('plain twin')")
+
+
 def test_train_in_the_browser_then_explore_and_download(page, ctx, tiny_data, monkeypatch):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))  # the app runs in this process
     page.get_by_role("tab", name="Train it yourself").click()
