@@ -725,10 +725,10 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, default: s
             plain_vs_residual.depth_figure(runs), label="Depth experiment (He et al. Fig. 6)", elem_id="depth-chart"
         )
         gr.Markdown(depth.sentence(runs), elem_id="depth-verdict")
-        path_chart = gr.Plot(label="Path ensemble (Veit et al. 2016)", elem_id="path-chart")
+        path_chart = gr.Plot(show_label=False, elem_id="path-chart")
         with gr.Row():
-            gr.Plot(plain_vs_residual.responses_figure(why.load("responses")), label="Layer responses")
-            gr.Plot(plain_vs_residual.gradients_figure(why.load("gradients")), label="Gradient flow")
+            gr.Plot(plain_vs_residual.responses_figure(why.load("responses")), show_label=False, scale=2)
+            gr.Plot(plain_vs_residual.gradients_figure(why.load("gradients")), show_label=False, scale=3)
     with gr.Tab("Architecture & formulas", id="architecture") as arch_tab, gr.Row():
         with gr.Column():
             formulas = gr.Markdown(text("en", "formulas"))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from resnet.depth import DepthRun
 from resnet.viz import PLAIN_COLOUR, RESIDUAL_COLOUR
@@ -62,7 +63,11 @@ def depth_figure(
             )
     for label, epochs, errors in extra:
         ax_train.plot(epochs, [100 * e for e in errors], color="black", marker="*", markersize=7, label=label)
+    fig.suptitle(
+        "The depth experiment (He et al. 2016, Fig. 6) on Fashion-MNIST: plain dashed, residual solid", fontsize=9
+    )
     for ax, title in ((ax_train, "training error (%)"), (ax_test, "test error (%)")):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch", fontsize=8)
         ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=7)

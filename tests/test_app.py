@@ -159,7 +159,7 @@ def test_client_round_trip(client, seven, tmp_path):
     assert grids.width > 5 * cams.height / 2 and cams.width > 5 * cams.height * 0.9  # five stages side by side
     assert panel.height > 8 * 84 and panel.mode == "RGB"  # a row of 84-pixel tiles per block
     assert [row[0] for row in stats["data"]] == list(BLOCK_NAMES) and stats["data"][2][1] == "1×1 projection"
-    with pytest.raises(Exception, match="b9.9.*not in the list of choices"):  # the lesion checkboxes refuse it
+    with pytest.raises(Exception, match=r"b9\.9.*not in the list of choices"):  # the lesion checkboxes refuse it
         client.predict(image=handle_file(str(path)), dataset="clothing", lesions=["b9.9"], api_name="/explain")
 
 
