@@ -274,3 +274,22 @@ def test_a_plain_cifar_network_trains_and_is_drawn_over_the_depth_experiment(tin
     assert len(comparison.axes[0].lines) == len(load_runs()) + 1  # the shipped depth curves, then yours
     per_epoch = [o.comparison for o in outs if isinstance(o.comparison, app.Figure)]
     assert len(per_epoch) == 3  # after each epoch and at the end
+
+
+def test_every_view_works_for_the_plain_twin(shipped_ctx, seven):
+    if "digits-plain" not in shipped_ctx.registry.shipped:
+        pytest.skip("the digits plain twin is not shipped")
+    assert ("Digits, plain twin (no shortcuts)", "digits-plain") in shipped_ctx.shipped  # in the model switch
+    top, status, *_ = app.classify(shipped_ctx, seven, "digits-plain", [])
+    assert next(iter(top)) == "7" and "digits, plain twin" in status
+    grids, cams, channels = app.feature_views(shipped_ctx, seven, "digits-plain", [], "predicted", "b4")
+    assert "256 × " in channels.label
+    assert len(grids) == len(cams) == 5 and all("“7”" in caption for _, caption in cams)
+    panel, chart = app.residual_views(shipped_ctx, seven, "digits-plain", [])
+    assert panel.ndim == 3 and [len(ax.patches) for ax in chart.axes] == [16, 16]
+    lesions = app.lesion_view(shipped_ctx, "digits-plain")
+    assert len(lesions.axes[0].patches) == 16  # each block's bar beside its residual twin's
+    paths = app.path_view(shipped_ctx, "digits-plain", ["b2.1"])
+    labels = [line.get_label() for line in paths.axes[0].lines]
+    assert "digits, plain twin: mean over all subsets" in labels and "digits: mean over all subsets" in labels
+    assert any(label.startswith("your lesions") for label in labels)
