@@ -18,12 +18,15 @@ from resnet.viz import PLAIN_COLOUR, RESIDUAL_COLOUR
 DEPTH_SHADES = {20: 0.55, 32: 0.7, 44: 0.85, 56: 1.0, 110: 1.0}  # deeper = stronger colour
 
 
-def _missing(ax, what: str) -> None:
-    """Say on the chart that its data are not there, and how to make them."""
+def _legend(ax, measured: bool, command: str) -> None:
+    """The legend of a chart with data; on one without, what is missing and the command that measures it."""
+    if measured:
+        ax.legend(fontsize=7)
+        return
     ax.text(
         0.5,
         0.5,
-        f"not measured yet:\n{what}",
+        f"not measured yet:\n{command}",
         ha="center",
         va="center",
         fontsize=9,
@@ -32,6 +35,14 @@ def _missing(ax, what: str) -> None:
     )
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def _finish(ax, title: str, xlabel: str) -> None:
+    """The common dress of every chart here: small type, a light grid."""
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3, which="both")
 
 
 def _style(plain: bool) -> dict:
@@ -68,15 +79,9 @@ def depth_figure(
     )
     for ax, title in ((ax_train, "training error (%)"), (ax_test, "test error (%)")):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.set_title(title, fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
+        _finish(ax, title, "epoch")
         ax.set_ylim(bottom=0)
-    if runs:
-        ax_train.legend(fontsize=7)
-    else:
-        _missing(ax_train, "bash scripts/depth_study.sh")
+    _legend(ax_train, bool(runs), "bash scripts/depth_study.sh")
     return fig
 
 
@@ -98,14 +103,8 @@ def responses_figure(responses: dict) -> Figure:
                 **_style(kind == "plain"),
             )
     ax.set_ylabel("std of F(x)", fontsize=8)
-    ax.set_xlabel("block", fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.grid(alpha=0.3)
-    ax.set_title("Layer responses (He et al. Fig. 7): the size of what each block learns", fontsize=9)
-    if responses:
-        ax.legend(fontsize=7)
-    else:
-        _missing(ax, "python -m resnet.why")
+    _finish(ax, "Layer responses (He et al. Fig. 7): the size of what each block learns", "block")
+    _legend(ax, bool(responses), "python -m resnet.why")
     return fig
 
 
@@ -133,10 +132,8 @@ def gradients_figure(gradients: dict) -> Figure:
         step = max(1, len(names) // 9)
         ax.set_xticks(range(0, len(names), step), names[::step], fontsize=6, rotation=45)
         ax.set_yscale("log")
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3, which="both")
-        ax.set_title(f"{depth} layers ({entry['dataset']}): gradient reaching each block's output", fontsize=9)
+        _finish(ax, f"{depth} layers ({entry['dataset']}): ‖∂loss/∂ output‖ of each block, per image", "block")
         ax.legend(fontsize=6)
     if not pairs:
-        _missing(axes[0], "python -m resnet.why")
+        _legend(axes[0], False, "python -m resnet.why")
     return fig
