@@ -2,8 +2,8 @@
 
 python app.py        # host and port from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, as on Hugging Face Spaces
 
-Importing this module loads nothing: ``main()`` (or ``launch()``) loads the models into a ``Context`` and builds the
-page with ``build_demo(ctx)``. The callbacks are plain functions of the context and the inputs, each returning a
+Importing this module loads nothing: ``launch()`` (``python app.py``) loads the models into a ``Context`` and builds
+the page with ``build_demo(ctx)``. The callbacks are plain functions of the context and the inputs, each returning a
 named tuple whose fields name its output components (``Annotated[type, component class]``); the layout builds its
 output lists from the same named tuples, so outputs never match by position alone (``tests/test_wiring.py``).
 """

@@ -293,3 +293,15 @@ def test_every_view_works_for_the_plain_twin(shipped_ctx, seven):
     labels = [line.get_label() for line in paths.axes[0].lines]
     assert "digits, plain twin: mean over all subsets" in labels and "digits: mean over all subsets" in labels
     assert any(label.startswith("your lesions") for label in labels)
+
+
+def test_a_plain_twin_trained_here_joins_the_switch_and_its_blocks_show_f_alone(
+    tiny_data, fresh_ctx, monkeypatch, seven
+):
+    monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
+    *_, trained = list(app.train_live(fresh_ctx, "digits", "resnet18", "plain", 512, 1, 0.05, [], None))[-1]
+    (key,) = trained
+    assert fresh_ctx.registry.card(key).plain and "plain twin (trained here, 1 epoch)" in fresh_ctx.registry.label(key)
+    a = fresh_ctx.analyser.analyse(seven, key)
+    assert all(b.plain and b.shortcut is None for b in a.trace.blocks)
+    assert app.residual_views(fresh_ctx, seven, key, []).block_panel.ndim == 3
