@@ -110,9 +110,20 @@ def atomic_save(tensors: dict[str, torch.Tensor], path: str | Path, metadata: di
 
 
 def save_model(model: ResNet, card: ModelCard, path: str | Path, half: bool = False) -> None:
-    """Save the model's state dict (optionally float16 floats) with ``card`` as metadata."""
-    state = {k: (v.half() if half and v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    """Save the model's state dict (optionally float16 floats) with ``card`` as metadata.
+
+    With ``half``, a tensor whose values do not fit in float16 stays float32: the BN running variances of a deep
+    plain network reach 1e5 and more (plain-56 of the depth experiment), beyond float16's 65,504.
+    """
+    state = {k: (v.half() if half and _fits_half(v) else v) for k, v in model.state_dict().items()}
     atomic_save(state, path, card.to_metadata())
+
+
+def _fits_half(t: torch.Tensor) -> bool:
+    """A floating tensor whose every value float16 can hold."""
+    if not t.is_floating_point() or t.numel() == 0:
+        return False
+    return bool(t.abs().max() <= torch.finfo(torch.float16).max)
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:

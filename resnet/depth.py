@@ -96,10 +96,10 @@ def sentence(runs: list[DepthRun]) -> str:
     residual = f"the residual network's from {100 * by[False, low]:.1f}% to {100 * by[False, high]:.1f}%"
     if by[True, high] > by[True, low] and by[False, high] <= by[False, low]:
         moral = "without shortcuts, more layers make the network harder to train; with them, they do not."
-    elif by[True, high] > by[True, low]:
+    elif by[True, high] - by[True, low] > by[False, high] - by[False, low]:
         moral = (
-            "without shortcuts, more layers make the network much harder to train; with them the cost of depth is "
-            "small (in this short schedule the deeper residual network has not yet overtaken the shallower one)."
+            "more layers make both harder to train in this short schedule, the plain network much more so; the deeper "
+            "residual network has not caught up with the shallower one yet (He et al. trained far longer)."
         )
     else:
         moral = "at this budget the plain network does not degrade with depth (He et al.'s first claim does not show)."

@@ -126,3 +126,17 @@ def test_a_card_from_before_the_plain_twin_reads_as_the_residual_resnet18(saved)
     save_file(load_file(path), path, metadata=meta)
     with pytest.raises(CheckpointError, match="does not hold this plain resnet18"):
         load_model(path)
+
+
+def test_half_precision_keeps_what_float16_cannot_hold(tmp_path):
+    """A deep plain network's BN running variance can pass float16's 65,504: it stays float32, not inf."""
+    m = ResNet18().eval()
+    m.b2[0].bn1.running_var.fill_(3e5)
+    path = tmp_path / "big.safetensors"
+    save_model(m, ModelCard("digits", 64), path, half=True)
+    from safetensors.torch import load_file
+
+    raw = load_file(path)
+    assert raw["b2.0.bn1.running_var"].dtype == torch.float32 and raw["b2.0.conv1.weight"].dtype == torch.float16
+    loaded, _ = load_model(path)
+    assert torch.equal(loaded.b2[0].bn1.running_var, m.b2[0].bn1.running_var)
