@@ -217,6 +217,12 @@ class TrainingUpdate(NamedTuple):
     model: Annotated[Any, gr.Radio]
     trained: Annotated[list[str] | Skip, gr.State]
 
+    @classmethod
+    def progress(cls, status: str, curves: Any = None, comparison: Any = None) -> TrainingUpdate:
+        """A status (and curves): download, explore, the model switch and the trained keys change only at the end."""
+        skip = gr.skip()
+        return cls(status, skip if curves is None else curves, skip if comparison is None else comparison, *[skip] * 4)
+
 
 class NetworkDefaults(NamedTuple):
     lr: Annotated[float, gr.Number]
@@ -448,12 +454,7 @@ def train_live(
     ``shortcuts`` "residual" or "plain". A ResNet-18 joins the model switch at the end (this session only).
     """
     session = getattr(request, "session_hash", None) or "local"
-    skip = gr.skip()
-
-    def update(status: str, curves: Figure | Skip = skip, comparison: Figure | Skip = skip) -> TrainingUpdate:
-        """A status and curves; download, explore, the model switch and the trained keys change only at the end."""
-        return TrainingUpdate(status, curves, comparison, skip, skip, skip, skip)
-
+    update = TrainingUpdate.progress
     if session in ctx.live:
         yield update("⚠️ A run is already training in this tab: stop it first.")
         return
@@ -482,31 +483,31 @@ def train_live(
             if r.event == "step" and time.monotonic() - shown < ctx.redraw_every_s:
                 continue
             shown = time.monotonic()
-            yield update(f"⏳ {r.status}", curves_view(r), comparison_view(r) if r.event == "epoch" else skip)
+            yield update(f"⏳ {r.status}", curves_view(r), comparison_view(r) if r.event == "epoch" else gr.skip())
     finally:
         ctx.live.pop(session, None)
+    yield from run_ended(ctx, run, trained)
+
+
+def run_ended(ctx: Context, run: LiveRun, trained: list[str]) -> Iterator[TrainingUpdate]:
+    """What a finished run leaves: its file to download; a ResNet-18 joins the model switch, lesions measured."""
+    skip = gr.skip()
     status = ("⚠️ " if run.error else "✅ ") + run.status
     if not run.epochs_done:
-        yield update(status, curves_view(run))
+        yield TrainingUpdate.progress(status, curves_view(run))
         return
     download = gr.DownloadButton(value=str(run.out), visible=True)
-    if network != "resnet18":  # the views are the lecture's network's; a CIFAR-family run is compared and kept
-        yield TrainingUpdate(
-            f"{status} Saved as `{run.out}`: your curve is drawn over the shipped depth experiment below.",
-            curves_view(run),
-            comparison_view(run),
-            download,
-            skip,
-            skip,
-            skip,
-        )
+    if run.cfg.arch != "resnet18":  # the views are the lecture's network's: a CIFAR-family run is compared and kept
+        saved = f"{status} Saved as `{run.out}`: your curve is drawn over the shipped depth experiment below."
+        yield TrainingUpdate(saved, curves_view(run), comparison_view(run), download, skip, skip, skip)
         return
     try:
         key = ctx.registry.add_trained(run.out)
     except CheckpointError as exc:
-        yield update(f"{status} ⚠️ It could not be loaded for the views: {exc}", curves_view(run))
+        failed = f"{status} ⚠️ It could not be loaded for the views: {exc}"
+        yield TrainingUpdate(failed, curves_view(run), skip, download, skip, skip, skip)
         return
-    yield update(f"{status} ⏳ Measuring each block's lesion on the 1,000 samples…", curves_view(run))
+    yield TrainingUpdate.progress(f"{status} ⏳ Measuring each block's lesion on the 1,000 samples…", curves_view(run))
     ctx.registry.sample_stats(key)  # the lesion chart and the block means, so that switching to it is instant
     trained = [k for k in trained if k != key] + [key]
     yield TrainingUpdate(
