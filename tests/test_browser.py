@@ -121,10 +121,14 @@ def test_plain_vs_residual(page):
     page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "7-plain-vs-residual.png", full_page=True)
 
-    page.get_by_text("Digits, plain twin (no shortcuts)").click()
-    page.wait_for_function("() => document.querySelector('#status').innerText.includes('plain twin')")
     page.get_by_role("tab", name="Residual vs identity").click()
     page.wait_for_selector("#block-panel img")
+    before = page.locator("#block-panel img").get_attribute("src")
+    page.get_by_text("Digits, plain twin (no shortcuts)").click()
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('plain twin')")
+    page.wait_for_function(  # the panel follows the model switch: the plain twin's blocks
+        "src => { const i = document.querySelector('#block-panel img'); return i && i.src !== src; }", arg=before
+    )
     page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "8-plain-twin-blocks.png", full_page=True)
     page.get_by_text("Digits (MNIST)").first.click()
