@@ -16,11 +16,17 @@ def cams_from_trace(t: Trace, size: int, target: int | None = None) -> tuple[dic
     Returns the maps by stage name and the target class (the prediction when ``target`` is None).
     """
     cls = int(t.logits[0].argmax()) if target is None else int(target)
-    # Gradients w.r.t. the activations only: the shared model's .grad fields are never touched.
-    grads = torch.autograd.grad(t.logits[0, cls], list(t.stages.values()))
+    # Gradients w.r.t. the activations only: the shared model's .grad fields are never touched. A stage the logits
+    # do not depend on (before a lesioned downsampling block of the plain twin, which passes nothing) gets zeros.
+    linked = [name for name, a in t.stages.items() if a.requires_grad and t.logits.requires_grad]
+    found = torch.autograd.grad(t.logits[0, cls], [t.stages[n] for n in linked], allow_unused=True) if linked else ()
+    grads = dict(zip(linked, found, strict=True))
     maps = {}
-    for (name, a), g in zip(t.stages.items(), grads, strict=True):
-        weights = g[0].mean(dim=(1, 2))  # (C,)
+    for name, a in t.stages.items():
+        if grads.get(name) is None:
+            maps[name] = torch.zeros(size, size)
+            continue
+        weights = grads[name][0].mean(dim=(1, 2))  # (C,)
         cam = F.relu((weights[:, None, None] * a[0].detach()).sum(0))  # (h, w)
         cam = F.interpolate(cam[None, None], size=(size, size), mode="bilinear", align_corners=False)[0, 0]
         peak = cam.max()

@@ -305,3 +305,15 @@ def test_a_plain_twin_trained_here_joins_the_switch_and_its_blocks_show_f_alone(
     a = fresh_ctx.analyser.analyse(seven, key)
     assert all(b.plain and b.shortcut is None for b in a.trace.blocks)
     assert app.residual_views(fresh_ctx, seven, key, []).block_panel.ndim == 3
+
+
+def test_the_plain_twin_with_a_downsampling_block_lesioned_still_shows_every_view(shipped_ctx, seven):
+    """Nothing passes a lesioned downsampling plain block: the logits no longer depend on the earlier stages."""
+    if "digits-plain" not in shipped_ctx.registry.shipped:
+        pytest.skip("the digits plain twin is not shipped")
+    grids, cams, _ = app.feature_views(shipped_ctx, seven, "digits-plain", ["b4.0"], "predicted", "b2")
+    assert len(grids) == len(cams) == 5
+    a = shipped_ctx.analyser.analyse(seven, "digits-plain", ["b4.0"])
+    assert all(not a.cams[s].any() for s in ("b1", "b2", "b3", "b4", "b5"))  # the class depends on none of them
+    panel, _chart = app.residual_views(shipped_ctx, seven, "digits-plain", ["b4.0"])
+    assert panel.ndim == 3
