@@ -722,9 +722,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, default: s
     with gr.Tab("Plain vs residual", id="plain", elem_id="plain-tab") as plain_tab:
         plain_note = gr.Markdown(text("en", "plain"), elem_classes="note")
         runs = depth.load_runs()
-        gr.Plot(
-            plain_vs_residual.depth_figure(runs), label="Depth experiment (He et al. Fig. 6)", elem_id="depth-chart"
-        )
+        gr.Plot(plain_vs_residual.depth_figure(runs), show_label=False, elem_id="depth-chart")
         gr.Markdown(depth.sentence(runs), elem_id="depth-verdict")
         path_chart = gr.Plot(show_label=False, elem_id="path-chart")
         with gr.Row():
