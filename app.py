@@ -15,7 +15,7 @@ import inspect
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
@@ -33,6 +33,10 @@ from resnet.live import LiveRun
 from resnet.model import BLOCK_NAMES, STAGES
 from resnet.preprocess import EmptyDrawingError, InvalidImageError
 from resnet.registry import ModelRegistry
+from resnet.samples import load_samples
+from resnet.scenes import Scene, browser_language
+from resnet.strings import tr, tr_format, translate_figure
+from resnet.tour import TOUR, caption
 
 MODEL_NAMES = {
     "digits": "Digits (MNIST)",
@@ -59,6 +63,17 @@ SELECT_BRUSH_JS = """() => {
 CSS = """
 #label .output-class { font-size: 1.6rem; }
 .note { font-size: 0.92rem; }
+/* The projector view: type readable from the back of a room at 1280×720, and only what the lecture needs. */
+body.projector {
+  --text-xs: 14px; --text-sm: 17px; --text-md: 20px; --text-lg: 23px; --text-xl: 28px; --text-xxl: 34px;
+  --block-label-text-size: 18px; --block-info-text-size: 16px; --block-title-text-size: 20px;
+  --section-header-text-size: 20px; --checkbox-label-text-size: 18px; --button-small-text-size: 17px;
+  --input-text-size: 18px;
+}
+body.projector .prose, body.projector .note { font-size: 20px !important; line-height: 1.45; }
+body.projector #label .output-class { font-size: 3.2rem; }
+body.projector #intro p, body.projector #link-row, body.projector #hint, body.projector #gallery,
+body.projector #model-input, body.projector #lesion-costs, body.projector .view-note { display: none !important; }
 """
 
 QUIET: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
@@ -157,18 +172,38 @@ class NewInput(NamedTuple):
     status: Annotated[str, gr.Markdown]
     seen: Annotated[np.ndarray | None, gr.Image]
     model_input: Annotated[np.ndarray | None, gr.Image]
+    sample: Annotated[str | Skip, gr.State]  # "dataset:index" of a shipped sample shown, "" for a drawing
+    domain: Annotated[str, gr.State]  # the dataset the current input belongs to ("" for none)
 
 
 class PickedSample(NamedTuple):
-    upload: Annotated[np.ndarray, gr.Image]
-    source: Annotated[str, gr.State]
+    upload: Annotated[np.ndarray | Skip, gr.Image]
+    source: Annotated[str | Skip, gr.State]
     input_tabs: Annotated[Any, gr.Tabs]
+    sample: Annotated[str | Skip, gr.State]
+    domain: Annotated[str | Skip, gr.State]
+
+    @classmethod
+    def of(cls, dataset: str, index: int) -> PickedSample:
+        """Shipped sample ``index`` of ``dataset`` as the input, in the upload tab."""
+        image = viz.enlarge(load_samples(dataset).images[index], 8)
+        return cls(image, "upload", gr.Tabs(selected="upload"), f"{dataset}:{index}", dataset)
+
+    @classmethod
+    def unchanged(cls) -> PickedSample:
+        return cls(*[gr.skip()] * 5)
 
 
 class ModelSwitch(NamedTuple):
     gallery: Annotated[list[tuple[np.ndarray, str]], gr.Gallery]
     hint: Annotated[str, gr.Markdown]
     lesion_chart: Annotated[Figure, gr.Plot]
+    # A sample of the new domain when the input was of the other one (PickedSample's fields; else left as they are).
+    upload: Annotated[np.ndarray | Skip, gr.Image]
+    source: Annotated[str | Skip, gr.State]
+    input_tabs: Annotated[Any, gr.Tabs]
+    sample: Annotated[str | Skip, gr.State]
+    domain: Annotated[str | Skip, gr.State]
 
 
 class FeatureViews(NamedTuple):
@@ -262,10 +297,10 @@ def gallery_indices(ctx: Context, model_key: str) -> list[int]:
     return [int(i) for c in range(10) for i in np.flatnonzero(labels == c)[:GALLERY_PER_CLASS]]
 
 
-def gallery_items(ctx: Context, model_key: str) -> list[tuple[np.ndarray, str]]:
+def gallery_items(ctx: Context, model_key: str, lang: str = "en") -> list[tuple[np.ndarray, str]]:
     s = ctx.registry.samples(model_key)
     classes = ctx.registry.card(model_key).classes
-    return [(s.images[i], classes[s.labels[i]]) for i in gallery_indices(ctx, model_key)]
+    return [(s.images[i], tr(classes[s.labels[i]], lang)) for i in gallery_indices(ctx, model_key)]
 
 
 def hint(ctx: Context, lang: str, model_key: str) -> str:
@@ -273,8 +308,10 @@ def hint(ctx: Context, lang: str, model_key: str) -> str:
 
 
 # -- the light path: stroke to label -----------------------------------------------------------------------------
-def classify(ctx: Context, image, model_key: str, lesions: list[str] | None, source: str = "upload") -> Prediction:
-    """Label, status line, what the model sees, the model's input.
+def classify(
+    ctx: Context, image, model_key: str, lesions: list[str] | None, source: str = "upload", lang: str = "en"
+) -> Prediction:
+    """Label, status line, what the model sees, the model's input; labels and status in ``lang``.
 
     Nothing to classify gives a prompt, never a guess: for an empty canvas a friendly one, for an upload the reason.
     """
@@ -283,40 +320,265 @@ def classify(ctx: Context, image, model_key: str, lesions: list[str] | None, sou
     except EmptyDrawingError as exc:
         empty = source == "sketch" or image is None
         message = EMPTY_PROMPT[ctx.registry.card(model_key).dataset] if empty else sentence(exc)
-        return Prediction(None, message, None, None)
+        return Prediction(None, tr(message, lang), None, None)
     except InvalidImageError as exc:
         return Prediction(None, sentence(exc), None, None)
-    lesion_note = f" — with {len(lesions)} block(s) lesioned" if lesions else ""
-    status = f"Prediction from the {ctx.registry.label(model_key)} model{lesion_note}."
+    model = tr(ctx.registry.label(model_key), lang)
+    if lesions:
+        status = tr_format("Prediction from the {model} model, with {n} block(s) lesioned.", lang, model, len(lesions))
+    else:
+        status = tr_format("Prediction from the {model} model.", lang, model)
     if c.prepared.inverted:
-        status += " (Dark-on-light input: inverted to light-on-dark, as in the training set.)"
-    return Prediction(c.top, status, viz.enlarge(c.seen, 6), viz.enlarge(c.model_input, 3))
+        status += " " + tr("(Dark-on-light input: inverted to light-on-dark, as in the training set.)", lang)
+    top = {tr(name, lang): p for name, p in c.top.items()}
+    return Prediction(top, status, viz.enlarge(c.seen, 6), viz.enlarge(c.model_input, 3))
 
 
-def predict_current(ctx: Context, source: str, sketch, upload, model_key: str, lesions) -> Prediction:
+def predict_current(ctx: Context, source: str, sketch, upload, model_key: str, lesions, lang: str = "en") -> Prediction:
     """The current input's label, status and previews (nothing else waits on it)."""
-    return classify(ctx, current_input(source, sketch, upload), model_key, lesions, source)
+    return classify(ctx, current_input(source, sketch, upload), model_key, lesions, source, lang)
 
 
-def new_input(ctx: Context, source: str, sketch, upload, model_key: str, lesions) -> NewInput:
-    """A new drawing or upload (or its tab chosen): that input becomes the current one and is classified."""
-    return NewInput(source, *predict_current(ctx, source, sketch, upload, model_key, lesions))
+def new_input(ctx: Context, source: str, sketch, upload, model_key: str, lesions, lang: str = "en") -> NewInput:
+    """A new drawing or upload (or its tab chosen): that input becomes the current one and is classified.
+
+    It belongs to the current model's domain; a drawing is no shipped sample (an upload may be one: a picked sample
+    is shown in the upload box, and a file of the student's own clears the sample with ``forget_sample``).
+    """
+    prediction = predict_current(ctx, source, sketch, upload, model_key, lesions, lang)
+    domain = ctx.registry.card(model_key).dataset if current_input(source, sketch, upload) is not None else ""
+    return NewInput(source, *prediction, "" if source == "sketch" else gr.skip(), domain)
+
+
+def forget_sample() -> Annotated[str, gr.State]:
+    """A file of the student's own replaced the sample in the upload box."""
+    return ""
 
 
 def pick_sample(ctx: Context, model_key: str, evt: gr.SelectData) -> PickedSample:
     """Clicking a gallery sample loads it as the input."""
-    i = gallery_indices(ctx, model_key)[evt.index]
-    return PickedSample(viz.enlarge(ctx.registry.samples(model_key).images[i], 8), "upload", gr.Tabs(selected="upload"))
+    return PickedSample.of(ctx.registry.card(model_key).dataset, gallery_indices(ctx, model_key)[evt.index])
 
 
-def switch_model(ctx: Context, model_key: str, lang: str = "en") -> ModelSwitch:
-    """New gallery, hint and lesion chart; the current input is then re-read by the prediction."""
-    return ModelSwitch(gallery_items(ctx, model_key), hint(ctx, lang, model_key), lesion_view(ctx, model_key))
+def switch_model(ctx: Context, model_key: str, lang: str = "en", domain: str = "") -> ModelSwitch:
+    """New gallery, hint and lesion chart; the current input is then re-read by the prediction.
+
+    An input of the other domain (a trouser for the digits model) is replaced by the new domain's first sample:
+    a model asked about what it never saw would still answer with confidence.
+    """
+    dataset = ctx.registry.card(model_key).dataset
+    picked = PickedSample.of(dataset, 0) if domain and domain != dataset else PickedSample.unchanged()
+    return ModelSwitch(
+        gallery_items(ctx, model_key, lang), hint(ctx, lang, model_key), lesion_view(ctx, model_key, lang), *picked
+    )
 
 
 def switch_language(ctx: Context, lang: str, model_key: str) -> Notes:
     """Every explanation in the chosen language, and the drawing hint of the current model."""
     return Notes(*(text(lang, key) for key in Notes._fields[:-1]), hint(ctx, lang, model_key))
+
+
+# -- scenes: links, the tour, the projector view -----------------------------------------------------------------
+class SceneUpdate(NamedTuple):
+    """The page set to a scene: from a link when the page opens, or a step of the tour."""
+
+    model: Annotated[Any, gr.Radio]
+    upload: Annotated[np.ndarray | Skip, gr.Image]
+    source: Annotated[str | Skip, gr.State]
+    input_tabs: Annotated[Any, gr.Tabs]
+    sample: Annotated[str | Skip, gr.State]
+    domain: Annotated[str | Skip, gr.State]
+    lesions: Annotated[list[str], gr.CheckboxGroup]
+    view_tabs: Annotated[Any, gr.Tabs]
+    view: Annotated[str, gr.State]
+    target: Annotated[Any, gr.Dropdown]
+    stage: Annotated[str, gr.Dropdown]
+    language: Annotated[str, gr.Radio]
+    projector: Annotated[bool, gr.Checkbox]
+    tour_step: Annotated[int | Skip, gr.State]
+    tour_text: Annotated[str | Skip, gr.Markdown]
+    tour: Annotated[Any, gr.Accordion]
+    link_note: Annotated[str, gr.Markdown]
+
+
+class Link(NamedTuple):
+    query: Annotated[str, gr.Textbox]  # the hidden box the link's query goes to (the browser adds the address)
+    link: Annotated[Any, gr.Textbox]  # the link on screen (shown once made)
+    note: Annotated[str, gr.Markdown]
+
+
+LINK_JS = """(query) => {
+  const url = new URL(window.location.href);
+  url.search = query;
+  const link = url.toString();
+  if (navigator.clipboard) navigator.clipboard.writeText(link).catch(() => {});
+  return link;
+}"""
+PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
+
+
+def set_scene(ctx: Context, scene: Scene, step: int | None = None, problems: list[str] | None = None) -> SceneUpdate:
+    """Every control of ``scene``; a tour step's text when ``step`` is given (0-based). No sample: input kept."""
+    problems = list(problems or [])
+    model_key = scene.model
+    if not ctx.registry.knows(model_key):
+        problems.append(f"model={model_key!r}: not available here")
+        model_key = ctx.shipped[0][1]
+    classes = ctx.registry.card(model_key).classes
+    if scene.target not in ("predicted", *classes):
+        problems.append(f"target={scene.target!r}: not a class of the {model_key} model")
+    picked = PickedSample.of(*scene.sample) if scene.sample else PickedSample.unchanged()
+    lang = scene.language
+    note = f"⚠️ {tr('Not used from the link', lang)}: " + "; ".join(problems) if problems else ""
+    skip = gr.skip()
+    return SceneUpdate(
+        gr.Radio(value=model_key),
+        *picked,
+        list(scene.lesions),
+        gr.Tabs(selected=scene.tab),
+        scene.tab,
+        gr.Dropdown(
+            choices=[(tr(c, lang), c) for c in ("predicted", *classes)],
+            value=scene.target if scene.target in classes else "predicted",
+        ),
+        scene.stage,
+        lang,
+        scene.projector,
+        skip if step is None else step,
+        skip if step is None else caption(step, lang),
+        gr.Accordion(open=True) if step is not None else skip,
+        note,
+    )
+
+
+def restore_scene(ctx: Context, request: gr.Request) -> SceneUpdate:
+    """The scene in the page's link (``?model=…&sample=…`` or ``?tour=N``); the browser's language unless named."""
+    params = dict(request.query_params) if request is not None else {}
+    headers = getattr(request, "headers", None) or {}
+    language = params.get("language") or browser_language(headers.get("accept-language"))
+    if "tour" in params:
+        step = int(params["tour"]) - 1 if params["tour"].isdigit() else 0
+        step = min(max(step, 0), len(TOUR) - 1)
+        parsed = Scene.parse({k: v for k, v in params.items() if k in ("projector",)})
+        scene = replace(TOUR[step].scene, projector=parsed.scene.projector)
+        return set_scene(ctx, replace(scene, language=language if language in ("en", "zh") else "en"), step)
+    parsed = Scene.parse(params, models=list(ctx.registry.models), datasets=DATASETS)
+    scene = parsed.scene if "language" in params else replace(parsed.scene, language=language)
+    return set_scene(ctx, scene, problems=parsed.problems)
+
+
+def tour_go(ctx: Context, move: int, step: int, lang: str, projector: bool) -> SceneUpdate:
+    """The tour's next (``move`` = 1) or previous (-1) scene, in the language and projector view chosen."""
+    step = min(max(int(step or 0) + move, 0), len(TOUR) - 1)
+    return set_scene(ctx, replace(TOUR[step].scene, language=lang, projector=bool(projector)), step)
+
+
+def scene_link(
+    ctx: Context,
+    model_key: str,
+    sample: str,
+    source: str,
+    sketch,
+    upload,
+    lesions,
+    view: str,
+    target: str,
+    stage: str,
+    lang: str,
+    projector: bool,
+) -> Link:
+    """The query string of the page's scene, and a note when the input cannot travel in it (a drawing, a photo)."""
+    dataset, _, index = (sample or "").partition(":")
+    shown = (dataset, int(index)) if source == "upload" and index.isdigit() else None
+    scene = Scene(
+        model=model_key,
+        sample=shown,
+        lesions=tuple(b for b in BLOCK_NAMES if b in (lesions or ())),
+        tab=view,
+        target=target,
+        stage=stage,
+        language=lang,
+        projector=bool(projector),
+    )
+    own = current_input(source, sketch, upload) is not None and shown is None
+    note = tr(OWN_INPUT_NOTE, lang) if own and (source == "upload" or has_drawing(sketch)) else ""
+    return Link("?" + scene.query(), gr.Textbox(visible=True), note)
+
+
+OWN_INPUT_NOTE = (
+    "ℹ️ This link holds the model, lesions and view, and a shipped sample only: not your own drawing or photo "
+    "(Gradio's own deep links keep a copy on the server, which a restart loses: no good for slides)."
+)
+
+
+TOUR_START = {
+    "en": "Seven scenes in the lecture's order, each with its own link for slides (`?tour=1` … `?tour=7`). "
+    "Press **Next ▶** to start.",
+    "zh": "按讲义顺序的七个场景，每个都有自己的链接，可放进幻灯片（`?tour=1` … `?tour=7`）。按 **下一步 ▶** 开始。",
+}
+
+
+def tour_caption(step: int, lang: str) -> Annotated[str, gr.Markdown]:
+    """The tour's text in ``lang``: the current step's, or how to start."""
+    return TOUR_START[lang] if step is None or step < 0 else caption(step, lang)
+
+
+# -- every label, button and choice in the chosen language -----------------------------------------------------------
+CHOICES_BY_CALLBACK = ("dataset", "target")  # elem_ids whose choices a callback sets (model_labels, class_choices)
+EACH = "one output per component given"  # the return annotation of relabel: it fills every component it is wired to
+
+
+def translatable(blocks: gr.Blocks) -> list[tuple[Any, dict[str, Any]]]:
+    """Every visible component with its English texts: label, info, a button's text, choices shown as words."""
+    found = []
+    for block in blocks.blocks.values():
+        hidden, parent = False, getattr(block, "parent", None)
+        while parent is not None:  # inside a hidden row (the API's components); a hidden component may be shown later
+            hidden = hidden or getattr(parent, "visible", True) is False
+            parent = getattr(parent, "parent", None)
+        if hidden:
+            continue
+        props: dict[str, Any] = {}
+        for prop in ("label", "info"):
+            if isinstance(getattr(block, prop, None), str) and getattr(block, prop):
+                props[prop] = getattr(block, prop)
+        if isinstance(block, gr.Button | gr.DownloadButton) and isinstance(block.value, str):
+            props["value"] = block.value
+        choices = getattr(block, "choices", None)
+        if choices and block.elem_id not in CHOICES_BY_CALLBACK and any(str(c[0]) != str(c[1]) for c in choices):
+            props["choices"] = [tuple(c) for c in choices]
+        if isinstance(block, gr.Dataframe) and block.headers:
+            props["headers"] = list(block.headers)
+        if props:
+            found.append((block, props))
+    return found
+
+
+def relabel(labelled: list[tuple[Any, dict[str, Any]]], lang: str) -> Annotated[list[dict], EACH]:
+    """An update per component of ``translatable``: its texts in ``lang``."""
+
+    def say(value: Any) -> Any:
+        if isinstance(value, str):
+            return tr(value, lang)
+        if isinstance(value, tuple):
+            return (tr(str(value[0]), lang), value[1])
+        return [say(v) for v in value]
+
+    return [gr.update(**{prop: say(value) for prop, value in props.items()}) for _, props in labelled]
+
+
+def model_labels(ctx: Context, lang: str, trained: list[str]) -> Annotated[Any, gr.Radio]:
+    """The model switch's names in ``lang`` (this session's trained models kept)."""
+    return gr.Radio(choices=model_choices(ctx, trained, lang))
+
+
+def has_drawing(sketch) -> bool:
+    """Whether the canvas holds any stroke."""
+    image = sketch_image(sketch)
+    if image is None:
+        return False
+    image = np.asarray(image)
+    return bool(image[..., 3].any()) if image.ndim == 3 and image.shape[2] == 4 else bool((image < 250).any())
 
 
 # -- the heavy views, sharing one analysis ----------------------------------------------------------------------
@@ -329,30 +591,39 @@ def analyse(ctx: Context, image, model_key: str, lesions, target: str = "predict
         return None
 
 
-def feature_views(ctx: Context, image, model_key: str, lesions, target: str, stage: str) -> FeatureViews:
+def feature_views(
+    ctx: Context, image, model_key: str, lesions, target: str, stage: str, lang: str = "en"
+) -> FeatureViews:
     a = analyse(ctx, image, model_key, lesions, target)
     if a is None:
         return FeatureViews(None, None, None)
-    grid, caption = viz.stage_channels(a, stage)
-    return FeatureViews(viz.feature_maps(a), viz.gradcams(a), gr.Image(value=grid, label=caption))
+    grid, grid_caption = viz.stage_channels(a, stage)
+
+    def captioned(items: list[tuple[np.ndarray, str]]) -> list[tuple[np.ndarray, str]]:
+        return [(img, tr(c, lang)) for img, c in items]
+
+    return FeatureViews(
+        captioned(viz.feature_maps(a)), captioned(viz.gradcams(a)), gr.Image(value=grid, label=tr(grid_caption, lang))
+    )
 
 
-def residual_views(ctx: Context, image, model_key: str, lesions) -> ResidualViews:
+def residual_views(ctx: Context, image, model_key: str, lesions, lang: str = "en") -> ResidualViews:
     a = analyse(ctx, image, model_key, lesions)
     if a is None:
         return ResidualViews(None, None)
-    return ResidualViews(*viz.residual_views(a, ctx.registry.sample_stats(model_key)))
+    panel, chart = viz.residual_views(a, ctx.registry.sample_stats(model_key))
+    return ResidualViews(panel, translate_figure(chart, lang))
 
 
-def lesion_view(ctx: Context, model_key: str) -> Figure:
+def lesion_view(ctx: Context, model_key: str, lang: str = "en") -> Figure:
     """What each single lesion costs on the samples, beside the same for the model's twin (residual or plain)."""
     model, _ = ctx.registry.get(model_key)
     keys = [k for k in (model_key, ctx.registry.twin(model_key)) if k is not None]
     shown = [(ctx.registry.label(k), ctx.registry.card(k).plain, ctx.registry.sample_stats(k)) for k in keys]
-    return viz.lesion_chart(model, shown, ctx.registry.label(model_key))
+    return translate_figure(viz.lesion_chart(model, shown, ctx.registry.label(model_key)), lang)
 
 
-def path_view(ctx: Context, model_key: str, lesions) -> Figure | None:
+def path_view(ctx: Context, model_key: str, lesions, lang: str = "en") -> Figure | None:
     """The path ensemble of the model and its twin, with the ticked lesion set as a point (None: not measured)."""
     keys = [k for k in (model_key, ctx.registry.twin(model_key)) if k is not None and ctx.registry.path_stats(k)]
     if not keys:
@@ -362,7 +633,27 @@ def path_view(ctx: Context, model_key: str, lesions) -> Figure | None:
     if model_key in keys:
         chosen = frozenset(lesions or ())
         current = (len(chosen), ctx.registry.path_stats(model_key).of(chosen))
-    return viz.path_figure(sorted(series, key=lambda s: s[1]), current, ctx.registry.card(model_key).dataset)
+    figure = viz.path_figure(sorted(series, key=lambda s: s[1]), current, ctx.registry.card(model_key).dataset)
+    return translate_figure(figure, lang)
+
+
+class StaticCharts(NamedTuple):
+    """The measured charts of the Plain vs residual tab, which change only with the language."""
+
+    depth: Annotated[Figure, gr.Plot]
+    verdict: Annotated[str, gr.Markdown]
+    responses: Annotated[Figure, gr.Plot]
+    gradients: Annotated[Figure, gr.Plot]
+
+
+def static_charts(runs: list[depth.DepthRun], lang: str) -> StaticCharts:
+    """The depth experiment and its sentence, the block responses and the gradients per block, in ``lang``."""
+    return StaticCharts(
+        translate_figure(plain_vs_residual.depth_figure(runs), lang),
+        tr(depth.sentence(runs), lang),
+        translate_figure(plain_vs_residual.responses_figure(why.load("responses")), lang),
+        translate_figure(plain_vs_residual.gradients_figure(why.load("gradients")), lang),
+    )
 
 
 def architecture_view(ctx: Context, model_key: str) -> list[list[str]]:
@@ -373,32 +664,34 @@ def architecture_view(ctx: Context, model_key: str) -> list[list[str]]:
     ]
 
 
-def views(ctx: Context, image, model_key: str, lesions, target: str, stage: str, view: str) -> Views:
+def views(ctx: Context, image, model_key: str, lesions, target: str, stage: str, view: str, lang: str = "en") -> Views:
     """Compute only the view that is on screen; the others are left as they are (gr.skip)."""
     skip = gr.skip()
     features = FeatureViews(skip, skip, skip)
     residual = ResidualViews(skip, skip)
     paths = arch = skip
     if view == "features":
-        features = feature_views(ctx, image, model_key, lesions, target, stage)
+        features = feature_views(ctx, image, model_key, lesions, target, stage, lang)
     elif view == "residual":
-        residual = residual_views(ctx, image, model_key, lesions)
+        residual = residual_views(ctx, image, model_key, lesions, lang)
     elif view == "plain":
-        paths = path_view(ctx, model_key, lesions)
+        paths = path_view(ctx, model_key, lesions, lang)
     elif view == "architecture":
         arch = architecture_view(ctx, model_key)
     return Views(*features, *residual, paths, arch)
 
 
-def current_views(ctx: Context, source: str, sketch, upload, model_key: str, lesions, target, stage, view) -> Views:
+def current_views(
+    ctx: Context, source: str, sketch, upload, model_key: str, lesions, lang: str, target, stage, view
+) -> Views:
     """The heavy path, run after the label: only the view on screen."""
-    return views(ctx, current_input(source, sketch, upload), model_key, lesions, target, stage, view)
+    return views(ctx, current_input(source, sketch, upload), model_key, lesions, target, stage, view, lang)
 
 
 def current_feature_views(
-    ctx: Context, source: str, sketch, upload, model_key: str, lesions, target: str, stage: str
+    ctx: Context, source: str, sketch, upload, model_key: str, lesions, lang: str, target: str, stage: str
 ) -> FeatureViews:
-    return feature_views(ctx, current_input(source, sketch, upload), model_key, lesions, target, stage)
+    return feature_views(ctx, current_input(source, sketch, upload), model_key, lesions, target, stage, lang)
 
 
 def choose(value: str) -> Annotated[str, gr.State]:
@@ -406,35 +699,40 @@ def choose(value: str) -> Annotated[str, gr.State]:
     return value
 
 
-def class_choices(ctx: Context, model_key: str) -> Annotated[Any, gr.Dropdown]:
-    """The Grad-CAM class list of a model: "predicted", then its classes."""
-    return gr.Dropdown(choices=["predicted", *ctx.registry.card(model_key).classes], value="predicted")
+def class_choices(
+    ctx: Context, model_key: str, target: str = "predicted", lang: str = "en"
+) -> Annotated[Any, gr.Dropdown]:
+    """The Grad-CAM class list of a model: "predicted", then its classes (the chosen class kept if the model has it)."""
+    classes = ["predicted", *ctx.registry.card(model_key).classes]
+    choices = [(tr(c, lang), c) for c in classes]
+    # The value only when it must change: a scene may have set the class this (earlier-read) target predates.
+    return gr.Dropdown(choices=choices) if target in classes else gr.Dropdown(choices=choices, value="predicted")
 
 
 # -- training in the browser -------------------------------------------------------------------------------------
-def model_choices(ctx: Context, trained: list[str]) -> list[tuple[str, str]]:
+def model_choices(ctx: Context, trained: list[str], lang: str = "en") -> list[tuple[str, str]]:
     """The model switch: the shipped models, then this session's trained ones that are still known."""
-    yours = [(f"Yours: {ctx.registry.label(k)}", k) for k in trained if ctx.registry.knows(k)]
-    return ctx.shipped + yours
+    yours = [(tr(f"Yours: {ctx.registry.label(k)}", lang), k) for k in trained if ctx.registry.knows(k)]
+    return [(tr(name, lang), key) for name, key in ctx.shipped] + yours
 
 
-def curves_view(run: LiveRun) -> Figure:
+def curves_view(run: LiveRun, lang: str = "en") -> Figure:
     """The run's live curves as one figure (loss; train and test accuracy), x running to the whole run."""
     series: dict[str, tuple[list[int], list[float]]] = {}
     for p in run.curves:
         xs, ys = series.setdefault(p.series, ([], []))
         xs.append(p.images)
         ys.append(p.value)
-    return viz.training_figure(series, run.total_images)
+    return translate_figure(viz.training_figure(series, run.total_images), lang)
 
 
-def comparison_view(run: LiveRun) -> Figure:
+def comparison_view(run: LiveRun, lang: str = "en") -> Figure:
     """The run's training error per epoch drawn over the shipped curves of the same experiment."""
     cfg = run.cfg
     label = f"yours: {'plain' if cfg.plain else 'residual'}-{cfg.arch.removeprefix('resnet')} ({cfg.limit:,} images)"
     epochs = list(range(1, len(run.epochs) + 1))
     mine = (label, epochs, [1 - e.train_accuracy for e in run.epochs])
-    return plain_vs_residual.depth_figure(depth.reference_runs(cfg.arch, cfg.dataset), [mine])
+    return translate_figure(plain_vs_residual.depth_figure(depth.reference_runs(cfg.arch, cfg.dataset), [mine]), lang)
 
 
 def train_live(
@@ -446,6 +744,7 @@ def train_live(
     epochs: float,
     lr: float | None,
     trained: list[str],
+    lang: str,
     request: gr.Request,
 ) -> Iterator[TrainingUpdate]:
     """Train a network from scratch, streaming its curves and, per epoch, its training error over the shipped curves.
@@ -454,7 +753,10 @@ def train_live(
     ``shortcuts`` "residual" or "plain". A ResNet-18 joins the model switch at the end (this session only).
     """
     session = getattr(request, "session_hash", None) or "local"
-    update = TrainingUpdate.progress
+
+    def update(status: str, *figures: Any) -> TrainingUpdate:
+        return TrainingUpdate.progress(tr(status, lang), *figures)
+
     if session in ctx.live:
         yield update("⚠️ A run is already training in this tab: stop it first.")
         return
@@ -483,41 +785,47 @@ def train_live(
             if r.event == "step" and time.monotonic() - shown < ctx.redraw_every_s:
                 continue
             shown = time.monotonic()
-            yield update(f"⏳ {r.status}", curves_view(r), comparison_view(r) if r.event == "epoch" else gr.skip())
+            compared = comparison_view(r, lang) if r.event == "epoch" else gr.skip()
+            yield update(f"⏳ {r.status}", curves_view(r, lang), compared)
     finally:
         ctx.live.pop(session, None)
-    yield from run_ended(ctx, run, trained)
+    yield from run_ended(ctx, run, trained, lang)
 
 
-def run_ended(ctx: Context, run: LiveRun, trained: list[str]) -> Iterator[TrainingUpdate]:
+DRAWN_OVER = ": your curve is drawn over the shipped depth experiment below."
+MEASURING = "Measuring each block's lesion on the 1,000 samples…"
+PICK_YOURS = "Pick “Yours” in the model switch (or press the button) to see it in every view."
+
+
+def run_ended(ctx: Context, run: LiveRun, trained: list[str], lang: str = "en") -> Iterator[TrainingUpdate]:
     """What a finished run leaves: its file to download; a ResNet-18 joins the model switch, lesions measured."""
     skip = gr.skip()
-    status = ("⚠️ " if run.error else "✅ ") + run.status
+    status = tr(("⚠️ " if run.error else "✅ ") + run.status, lang)
+    curves = curves_view(run, lang)
     if not run.epochs_done:
-        yield TrainingUpdate.progress(status, curves_view(run))
+        yield TrainingUpdate.progress(status, curves)
         return
     download = gr.DownloadButton(value=str(run.out), visible=True)
     if run.cfg.arch != "resnet18":  # the views are the lecture's network's: a CIFAR-family run is compared and kept
-        saved = f"{status} Saved as `{run.out}`: your curve is drawn over the shipped depth experiment below."
-        yield TrainingUpdate(saved, curves_view(run), comparison_view(run), download, skip, skip, skip)
+        saved = status + tr(" Saved as ", lang) + f"`{run.out}`" + tr(DRAWN_OVER, lang)
+        yield TrainingUpdate(saved, curves, comparison_view(run, lang), download, skip, skip, skip)
         return
     try:
         key = ctx.registry.add_trained(run.out)
     except CheckpointError as exc:
-        failed = f"{status} ⚠️ It could not be loaded for the views: {exc}"
-        yield TrainingUpdate(failed, curves_view(run), skip, download, skip, skip, skip)
+        failed = f"{status} ⚠️ {tr('It could not be loaded for the views', lang)}: {exc}"
+        yield TrainingUpdate(failed, curves, skip, download, skip, skip, skip)
         return
-    yield TrainingUpdate.progress(f"{status} ⏳ Measuring each block's lesion on the 1,000 samples…", curves_view(run))
+    yield TrainingUpdate.progress(f"{status} ⏳ {tr(MEASURING, lang)}", curves)
     ctx.registry.sample_stats(key)  # the lesion chart and the block means, so that switching to it is instant
     trained = [k for k in trained if k != key] + [key]
     yield TrainingUpdate(
-        f"{status} Saved as `{run.out}`. Pick “Yours” in the model switch (or press the button) to see it in every "
-        "view.",
-        curves_view(run),
-        comparison_view(run),
+        status + tr(" Saved as ", lang) + f"`{run.out}`. " + tr(PICK_YOURS, lang),
+        curves,
+        comparison_view(run, lang),
         download,
         gr.Button(visible=True),
-        gr.Radio(choices=model_choices(ctx, trained)),
+        gr.Radio(choices=model_choices(ctx, trained, lang)),
         trained,
     )
 
@@ -529,18 +837,18 @@ def network_defaults(network: str) -> NetworkDefaults:
     return NetworkDefaults(0.1, 24000)  # scripts/depth_study.sh
 
 
-def stop_training(ctx: Context, request: gr.Request) -> Annotated[str, gr.Markdown]:
+def stop_training(ctx: Context, lang: str, request: gr.Request) -> Annotated[str, gr.Markdown]:
     run = ctx.live.get(getattr(request, "session_hash", None) or "local")
     if run is None:
-        return "Nothing is training in this tab."
+        return tr("Nothing is training in this tab.", lang)
     run.stop.set()
-    return "⏹️ Stopping after the current batch; finished epochs stay saved."
+    return tr("⏹️ Stopping after the current batch; finished epochs stay saved.", lang)
 
 
-def explore_trained(ctx: Context, trained: list[str]) -> Annotated[Any, gr.Radio]:
+def explore_trained(ctx: Context, trained: list[str], lang: str = "en") -> Annotated[Any, gr.Radio]:
     """Switch every view to the model trained last in this session."""
     live = [k for k in trained if ctx.registry.knows(k)]
-    return gr.Radio(choices=model_choices(ctx, trained), value=live[-1]) if live else gr.skip()
+    return gr.Radio(choices=model_choices(ctx, trained, lang), value=live[-1]) if live else gr.skip()
 
 
 # -- API endpoints (the public parameter is still called "dataset": it takes a model key) ----------------------
@@ -584,6 +892,8 @@ def api_floor(image: str | None, dataset: str) -> Annotated[dict[str, float], gr
 # -- layout: one function a section, each wiring its own events ----------------------------------------------------
 class InputColumn(NamedTuple):
     source: gr.State  # "sketch" or "upload": which input the views follow
+    sample: gr.State  # "dataset:index" when the input is a shipped sample, else ""
+    domain: gr.State  # the dataset of the current input, "" for none
     model: gr.Radio
     hint: gr.Markdown
     input_tabs: gr.Tabs
@@ -603,6 +913,10 @@ class PredictionColumn(NamedTuple):
 
 
 class ViewTabs(NamedTuple):
+    views: Views  # the components of every view below the input
+    view: gr.State  # which view tab is on screen
+    target: gr.Dropdown
+    stage: gr.Dropdown
     features_note: gr.Markdown
     residual_note: gr.Markdown
     plain_note: gr.Markdown
@@ -612,11 +926,11 @@ class ViewTabs(NamedTuple):
 
 def input_column(ctx: Context, default: str) -> InputColumn:
     """The model switch, the canvas and upload tabs, and the test-set samples (a click loads one)."""
-    source = gr.State("sketch")
+    source, sample, domain = gr.State("sketch"), gr.State(""), gr.State("")
     model = gr.Radio(ctx.shipped, value=default, label="Model", elem_id="dataset")
     for name, reason in ctx.registry.errors.items():
         gr.Markdown(f"⚠️ The {name} model could not be loaded, so it is left out: {reason}")
-    hint_note = gr.Markdown(hint(ctx, "en", default), elem_classes="note")
+    hint_note = gr.Markdown(hint(ctx, "en", default), elem_classes="note", elem_id="hint")
     with gr.Tabs(selected="sketch") as input_tabs:
         with gr.Tab("Draw", id="sketch") as sketch_tab:
             sketch = gr.Sketchpad(
@@ -643,8 +957,13 @@ def input_column(ctx: Context, default: str) -> InputColumn:
         allow_preview=False,
         elem_id="gallery",
     )
-    ui = InputColumn(source, model, hint_note, input_tabs, sketch_tab, upload_tab, sketch, upload, gallery)
-    gallery.select(bind(pick_sample, ctx), [model], list(PickedSample(upload, source, input_tabs)), **QUIET)
+    ui = InputColumn(
+        source, sample, domain, model, hint_note, input_tabs, sketch_tab, upload_tab, sketch, upload, gallery
+    )
+    gallery.select(
+        bind(pick_sample, ctx), [model], list(PickedSample(upload, source, input_tabs, sample, domain)), **QUIET
+    )
+    upload.upload(forget_sample, None, sample, **QUIET)
     return ui
 
 
@@ -655,35 +974,38 @@ def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, defaul
     status = gr.Markdown(EMPTY_PROMPT[ctx.registry.card(default).dataset], elem_id="status")
     with gr.Row():
         seen = gr.Image(label="What the model sees (28×28)", height=200, interactive=False, format="png")
-        model_input = gr.Image(label=f"Model input ({size}×{size})", height=200, interactive=False, format="png")
+        model_input = gr.Image(
+            label=f"Model input ({size}×{size})", height=200, interactive=False, format="png", elem_id="model-input"
+        )
     lesions = gr.CheckboxGroup(
         list(BLOCK_NAMES),
         label="Lesions: remove the residual branch F(x) of these blocks",
         info="b3.0, b4.0 and b5.0 downsample (1×1 projection shortcut).",
         elem_id="lesions",
     )
-    with gr.Accordion("What each single lesion costs on the 1,000 samples", open=True):
-        lesion_note = gr.Markdown(text("en", "lesions"), elem_classes="note")
+    with gr.Accordion("What each single lesion costs on the 1,000 samples", open=True, elem_id="lesion-costs"):
+        lesion_note = gr.Markdown(text("en", "lesions"), elem_classes=["note", "view-note"])
         lesion_chart = gr.Plot(lesion_view(ctx, default), show_label=False)
 
     prediction = Prediction(label, status, seen, model_input)
-    current = [inp.source, inp.sketch, inp.upload, inp.model, lesions]
+    current = [inp.source, inp.sketch, inp.upload, inp.model, lesions, language]
     changed = []
     for name, component, tab in (("sketch", inp.sketch, inp.sketch_tab), ("upload", inp.upload, inp.upload_tab)):
         changed.append(
             gr.on(
                 [component.change, tab.select],
                 bind(new_input, ctx, name),
-                [inp.sketch, inp.upload, inp.model, lesions],
-                list(NewInput(inp.source, *prediction)),
+                [inp.sketch, inp.upload, inp.model, lesions, language],
+                list(NewInput(inp.source, *prediction, inp.sample, inp.domain)),
                 trigger_mode="always_last",
                 **QUIET,
             )
         )
+    picked = PickedSample(inp.upload, inp.source, inp.input_tabs, inp.sample, inp.domain)
     switched = inp.model.change(
         bind(switch_model, ctx),
-        [inp.model, language],
-        list(ModelSwitch(inp.gallery, inp.hint, lesion_chart)),
+        [inp.model, language, inp.domain],
+        list(ModelSwitch(inp.gallery, inp.hint, lesion_chart, *picked)),
         **QUIET,
     )
     changed.append(switched.then(bind(predict_current, ctx), current, list(prediction), **QUIET))
@@ -693,7 +1015,7 @@ def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, defaul
     return PredictionColumn(prediction, lesions, lesion_note, lesion_chart, changed)
 
 
-def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, default: str) -> ViewTabs:
+def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: gr.Radio, default: str) -> ViewTabs:
     """Feature maps with Grad-CAM, the residual branch against the shortcut, the architecture and formulas.
 
     Only the tab on screen is computed, after the label of every new input, lesion set or model.
@@ -701,48 +1023,52 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, default: s
     with gr.Tab("Feature maps", id="features") as features_tab:
         # Which tab is on screen. Inside a tab: a State among the tabs themselves shifts the tab labels in the browser.
         view = gr.State("features")
-        features_note = gr.Markdown(text("en", "features"), elem_classes="note")
+        features_note = gr.Markdown(text("en", "features"), elem_classes=["note", "view-note"])
         stage_grids = gr.Gallery(
             label="Stage outputs", columns=5, height=300, object_fit="contain", format="png", elem_id="stage-grids"
         )
         with gr.Row():
             target = gr.Dropdown(
-                ["predicted", *ctx.registry.card(default).classes], value="predicted", label="Grad-CAM class"
+                ["predicted", *ctx.registry.card(default).classes],
+                value="predicted",
+                label="Grad-CAM class",
+                elem_id="target",
             )
-            stage = gr.Dropdown(list(STAGES), value="b3", label="Show all channels of stage")
+            stage = gr.Dropdown(list(STAGES), value="b3", label="Show all channels of stage", elem_id="stage")
         cams = gr.Gallery(label="Grad-CAM per stage", columns=5, height=200, object_fit="contain", format="png")
         all_channels = gr.Image(label="All channels", interactive=False, format="png")
     with gr.Tab("Residual vs identity", id="residual") as residual_tab:
-        residual_note = gr.Markdown(text("en", "residual"), elem_classes="note")
+        residual_note = gr.Markdown(text("en", "residual"), elem_classes=["note", "view-note"])
         with gr.Row(equal_height=False):
             block_panel = gr.Image(
                 label="Blocks b2.0 … b5.1", interactive=False, height=820, scale=2, elem_id="block-panel", format="png"
             )
             block_chart = gr.Plot(label="Block statistics", scale=3)
     with gr.Tab("Plain vs residual", id="plain", elem_id="plain-tab") as plain_tab:
-        plain_note = gr.Markdown(text("en", "plain"), elem_classes="note")
+        plain_note = gr.Markdown(text("en", "plain"), elem_classes=["note", "view-note"])
         runs = depth.load_runs()
-        gr.Plot(plain_vs_residual.depth_figure(runs), show_label=False, elem_id="depth-chart")
-        gr.Markdown(depth.sentence(runs), elem_id="depth-verdict")
+        charts = static_charts(runs, "en")
+        depth_chart = gr.Plot(charts.depth, show_label=False, elem_id="depth-chart")
+        verdict = gr.Markdown(charts.verdict, elem_id="depth-verdict")
         path_chart = gr.Plot(show_label=False, elem_id="path-chart")
         with gr.Row():
-            gr.Plot(plain_vs_residual.responses_figure(why.load("responses")), show_label=False, scale=2)
-            gr.Plot(plain_vs_residual.gradients_figure(why.load("gradients")), show_label=False, scale=3)
+            responses = gr.Plot(charts.responses, show_label=False, scale=2)
+            gradients = gr.Plot(charts.gradients, show_label=False, scale=3)
     with gr.Tab("Architecture & formulas", id="architecture") as arch_tab, gr.Row():
         with gr.Column():
             formulas = gr.Markdown(text("en", "formulas"))
         with gr.Column():
-            arch_note = gr.Markdown(text("en", "architecture"), elem_classes="note")
+            arch_note = gr.Markdown(text("en", "architecture"), elem_classes=["note", "view-note"])
             arch_table = gr.Dataframe(
                 headers=["layer", "what", "output shape", "parameters"], interactive=False, max_height=520
             )
 
-    current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions]
+    current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions, language]
     outputs = list(Views(stage_grids, cams, all_channels, block_panel, block_chart, path_chart, arch_table))
     follow = bind(current_views, ctx)
     for event in pred.changed:
         event.then(follow, [*current, target, stage, view], outputs, **QUIET)
-    inp.model.change(bind(class_choices, ctx), [inp.model], target, **QUIET)
+    gr.on([inp.model.change, language.change], bind(class_choices, ctx), [inp.model, target, language], target, **QUIET)
     gr.on(
         [target.change, stage.change],
         bind(current_feature_views, ctx),
@@ -754,10 +1080,19 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, default: s
     for tab, name in tabs:
         chosen = tab.select(bind(choose, name), None, view, **QUIET)
         chosen.then(follow, [*current, target, stage, view], outputs, **QUIET)
-    return ViewTabs(features_note, residual_note, plain_note, formulas, arch_note)
+    language.change(
+        bind(static_charts, runs), language, list(StaticCharts(depth_chart, verdict, responses, gradients)), **QUIET
+    )
+    views = Views(stage_grids, cams, all_channels, block_panel, block_chart, path_chart, arch_table)
+    return ViewTabs(views, view, target, stage, features_note, residual_note, plain_note, formulas, arch_note)
 
 
-def training_tab(ctx: Context, inp: InputColumn, default: str) -> gr.Markdown:
+class TrainingTab(NamedTuple):
+    note: gr.Markdown
+    trained: gr.State  # the model keys this session trained
+
+
+def training_tab(ctx: Context, inp: InputColumn, language: gr.Radio, default: str) -> TrainingTab:
     """Train the network from scratch with live curves; the model joins the switch when it is done."""
     with gr.Tab("Train it yourself", id="train"):
         note = gr.Markdown(text("en", "training"), elem_classes="note")
@@ -790,15 +1125,15 @@ def training_tab(ctx: Context, inp: InputColumn, default: str) -> gr.Markdown:
     network.change(network_defaults, network, list(NetworkDefaults(lr, images)), **QUIET)
     train_button.click(
         bind(train_live, ctx),
-        [dataset, network, shortcuts, images, epochs, lr, trained],
+        [dataset, network, shortcuts, images, epochs, lr, trained, language],
         list(TrainingUpdate(status, curves, comparison, download, explore, inp.model, trained)),
         concurrency_limit=1,  # one training at a time: it takes every core
         concurrency_id="train",
         **QUIET,
     )
-    stop_button.click(bind(stop_training, ctx), None, status, concurrency_limit=None, **QUIET)
-    explore.click(bind(explore_trained, ctx), trained, inp.model, **QUIET)
-    return note
+    stop_button.click(bind(stop_training, ctx), language, status, concurrency_limit=None, **QUIET)
+    explore.click(bind(explore_trained, ctx), [trained, language], inp.model, **QUIET)
+    return TrainingTab(note, trained)
 
 
 def api_endpoints(ctx: Context, inp: InputColumn, pred: PredictionColumn) -> None:
@@ -825,20 +1160,34 @@ def api_endpoints(ctx: Context, inp: InputColumn, pred: PredictionColumn) -> Non
 
 
 def build_demo(ctx: Context) -> gr.Blocks:
-    """The page: header, input and prediction columns, the view tabs (and training), the API endpoints."""
+    """The page: header (language, projector view, link), the tour, input and prediction columns, the view tabs
+    (and training), the API endpoints. Opening it restores the scene in its link (``restore_scene``)."""
     default = ctx.shipped[0][1]
     with gr.Blocks(title="ResNet-18, seen from inside") as demo:
         with gr.Row():
-            intro = gr.Markdown(text("en", "intro"))
-            language = gr.Radio(list(LANGUAGES.items()), value="en", label="Language / 语言", scale=0, min_width=160)
+            intro = gr.Markdown(text("en", "intro"), elem_id="intro")
+            with gr.Column(scale=0, min_width=230):
+                language = gr.Radio(list(LANGUAGES.items()), value="en", label="Language / 语言", elem_id="language")
+                projector = gr.Checkbox(False, label="Projector view", elem_id="projector")
+                copy_link = gr.Button("Copy link to this view", size="sm", elem_id="copy-link")
+        with gr.Row(elem_id="link-row"):
+            link_query = gr.Textbox(visible=False)
+            link = gr.Textbox(label="Link to this view", interactive=False, visible=False, elem_id="link", scale=3)
+            link_note = gr.Markdown(elem_id="link-note", elem_classes="note")
+        with gr.Accordion("Guided tour", open=False, elem_id="tour") as tour:
+            tour_text = gr.Markdown(TOUR_START["en"], elem_id="tour-text")
+            with gr.Row():
+                back = gr.Button("◀ Back", size="sm", elem_id="tour-back")
+                forward = gr.Button("Next ▶", size="sm", variant="primary", elem_id="tour-next")
+            tour_step = gr.State(-1)
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
                 inp = input_column(ctx, default)
             with gr.Column(scale=4):
                 pred = prediction_column(ctx, inp, language, default)
-        with gr.Tabs(selected="features"):
-            tabs = view_tabs(ctx, inp, pred, default)
-            training_note = training_tab(ctx, inp, default)
+        with gr.Tabs(selected="features", elem_id="view-tabs") as tabs_row:
+            tabs = view_tabs(ctx, inp, pred, language, default)
+            training = training_tab(ctx, inp, language, default)
         api_endpoints(ctx, inp, pred)
 
         notes = Notes(
@@ -849,10 +1198,64 @@ def build_demo(ctx: Context) -> gr.Blocks:
             pred.lesion_note,
             tabs.formulas,
             tabs.arch_note,
-            training_note,
+            training.note,
             inp.hint,
         )
         language.change(bind(switch_language, ctx), [language, inp.model], list(notes), **QUIET)
+        language.change(bind(model_labels, ctx), [language, training.trained], inp.model, **QUIET)
+        language.change(bind(tour_caption), [tour_step, language], tour_text, **QUIET)
+        labelled = translatable(demo)
+        language.change(bind(relabel, labelled), language, [c for c, _ in labelled], **QUIET)
+        projector.change(None, projector, None, js=PROJECTOR_JS)
+
+        # A scene (a link, a tour step) sets the controls, then the label and the view on screen follow it.
+        scene = SceneUpdate(
+            inp.model,
+            inp.upload,
+            inp.source,
+            inp.input_tabs,
+            inp.sample,
+            inp.domain,
+            pred.lesions,
+            tabs_row,
+            tabs.view,
+            tabs.target,
+            tabs.stage,
+            language,
+            projector,
+            tour_step,
+            tour_text,
+            tour,
+            link_note,
+        )
+        current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions, language]
+        follow = ([*current], list(pred.prediction)), ([*current, tabs.target, tabs.stage, tabs.view], list(tabs.views))
+        for event in (
+            demo.load(bind(restore_scene, ctx), None, list(scene), **QUIET),
+            back.click(bind(tour_go, ctx, -1), [tour_step, language, projector], list(scene), **QUIET),
+            forward.click(bind(tour_go, ctx, 1), [tour_step, language, projector], list(scene), **QUIET),
+        ):
+            event.then(bind(predict_current, ctx), *follow[0], **QUIET).then(
+                bind(current_views, ctx), *follow[1], **QUIET
+            )
+        copy_link.click(
+            bind(scene_link, ctx),
+            [
+                inp.model,
+                inp.sample,
+                inp.source,
+                inp.sketch,
+                inp.upload,
+                pred.lesions,
+                tabs.view,
+                tabs.target,
+                tabs.stage,
+                language,
+                projector,
+            ],
+            list(Link(link_query, link, link_note)),
+            **QUIET,
+        ).then(None, link_query, link, js=LINK_JS)
         # Start with the brush in hand, so a first stroke draws (the editor otherwise waits for a tool choice).
         demo.load(None, js=SELECT_BRUSH_JS)
     return demo

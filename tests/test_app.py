@@ -80,7 +80,8 @@ def test_lesion_and_architecture_views(shipped_ctx, registry):
 
 
 def test_switching_model_changes_gallery_hint_chart_and_classes(shipped_ctx):
-    gallery, hint, lesion_chart = app.switch_model(shipped_ctx, "clothing", "en")
+    switch = app.switch_model(shipped_ctx, "clothing", "en")
+    gallery, hint, lesion_chart = switch.gallery, switch.hint, switch.lesion_chart
     assert lesion_chart.axes[0].get_title().startswith("clothing:")
     assert len(gallery) == 10 * app.GALLERY_PER_CLASS and gallery[0][1] == "T-shirt/top"
     assert "clothing" in hint.lower() and app.switch_model(shipped_ctx, "clothing", "zh").hint != hint
@@ -202,7 +203,7 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
     ctx = fresh_ctx
     ctx.redraw_every_s = 0.0  # every step
-    outs = list(app.train_live(ctx, "digits", "resnet18", "residual", 1000, 1, 0.05, [], None))
+    outs = list(app.train_live(ctx, "digits", "resnet18", "residual", 1000, 1, 0.05, [], "en", None))
     streamed = [o for o in outs if o.status.startswith("⏳")]
     points = [len(o.curves.axes[0].lines[0].get_xdata()) for o in streamed]
     assert len(streamed) >= 6 and points == sorted(points) and points[-1] > points[0]  # the loss curve grows
@@ -232,28 +233,28 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
     assert panel.ndim == 3 and [len(ax.patches) for ax in chart.axes] == [16, 16]
     assert "trained here" in app.lesion_view(ctx, key).axes[0].get_title()
     assert (tmp_path / "cache").is_dir()  # its lesion statistics are cached beside it, not among the assets
-    gallery, hint, _ = app.switch_model(ctx, key)
+    gallery, hint = app.switch_model(ctx, key)[:2]
     assert len(gallery) == 20 and "digit" in hint
 
 
 def test_training_refuses_bad_settings_and_a_second_run(fresh_ctx):
-    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, 7.0, [], None))
+    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, 7.0, [], "en", None))
     assert status.startswith("⚠️") and "learning rate" in status
     (status, *_rest) = next(
-        app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, None, [], None)
+        app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, None, [], "en", None)
     )  # an emptied number box
     assert "Enter a learning rate" in status
     fresh_ctx.live["local"] = object()
-    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, 0.05, [], None))
+    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, 0.05, [], "en", None))
     assert "already training" in status
 
 
 def test_stop_button_ends_the_run_and_says_what_is_kept(tiny_data, fresh_ctx, tmp_path, monkeypatch):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
-    assert "Nothing is training" in app.stop_training(fresh_ctx, None)
-    run = app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 3, 0.05, [], None)
+    assert "Nothing is training" in app.stop_training(fresh_ctx, "en", None)
+    run = app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 3, 0.05, [], "en", None)
     next(run)  # random weights evaluated: the run is live
-    assert "Stopping" in app.stop_training(fresh_ctx, None)
+    assert "Stopping" in app.stop_training(fresh_ctx, "en", None)
     outs = list(run)
     assert "before the first epoch ended: nothing to keep" in outs[-1].status
     assert "local" not in fresh_ctx.live and not list(tmp_path.glob("*.safetensors"))
@@ -262,7 +263,7 @@ def test_stop_button_ends_the_run_and_says_what_is_kept(tiny_data, fresh_ctx, tm
 def test_a_plain_cifar_network_trains_and_is_drawn_over_the_depth_experiment(tiny_data, fresh_ctx, monkeypatch):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
     assert app.network_defaults("resnet56") == (0.1, 24000) and app.network_defaults("resnet18") == (0.05, 6000)
-    outs = list(app.train_live(fresh_ctx, "clothing", "resnet20", "plain", 1000, 2, 0.1, [], None))
+    outs = list(app.train_live(fresh_ctx, "clothing", "resnet20", "plain", 1000, 2, 0.1, [], "en", None))
     status, _curves, comparison, download, explore, switch, trained = outs[-1]
     assert status.startswith("✅ Finished after 2 epochs") and "depth experiment" in status
     assert download.visible and "clothing-resnet20-plain-" in download.value["orig_name"]
@@ -299,7 +300,7 @@ def test_a_plain_twin_trained_here_joins_the_switch_and_its_blocks_show_f_alone(
     tiny_data, fresh_ctx, monkeypatch, seven
 ):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
-    *_, trained = list(app.train_live(fresh_ctx, "digits", "resnet18", "plain", 512, 1, 0.05, [], None))[-1]
+    *_, trained = list(app.train_live(fresh_ctx, "digits", "resnet18", "plain", 512, 1, 0.05, [], "en", None))[-1]
     (key,) = trained
     assert fresh_ctx.registry.card(key).plain and "plain twin (trained here, 1 epoch)" in fresh_ctx.registry.label(key)
     a = fresh_ctx.analyser.analyse(seven, key)

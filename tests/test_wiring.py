@@ -46,6 +46,9 @@ def test_every_event_fills_the_outputs_its_function_declares(demo):
     for dep in events:
         declared = declared_outputs(dep.fn)
         name = dep.fn.__name__
+        if declared == [("return", app.EACH)]:  # relabel: one update per component it is given
+            assert dep.outputs and all(isinstance(c, gr.blocks.Block) for c in dep.outputs), name
+            continue
         assert len(declared) == len(dep.outputs), (
             f"{name}: declares {len(declared)} outputs, wired to {len(dep.outputs)}"
         )

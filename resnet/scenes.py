@@ -1,0 +1,125 @@
+"""Scenes: the whole state of the page as a value, written to and read from a link's query string.
+
+A scene names the model, the input (a shipped sample, by dataset and index into the 1,000 samples), the lesioned
+blocks, the view tab, the Grad-CAM class and stage, the language and the projector view. ``Scene.query()`` writes
+only what differs from the page's defaults, so ``?model=clothing&sample=clothing:17&tab=residual`` is a scene;
+``Scene.parse()`` reads it back and says what it could not use, never raising on a hand-edited link.
+
+    >>> Scene.parse("model=digits-plain&lesions=b3.1,b4.0&tab=plain").scene.lesions
+    ('b3.1', 'b4.0')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, fields, replace
+from typing import NamedTuple
+from urllib.parse import parse_qsl, urlencode
+
+from resnet.model import BLOCK_NAMES, STAGES
+
+TABS = ("features", "residual", "plain", "architecture", "train")
+LANGUAGE_CODES = ("en", "zh")
+SAMPLES = 1000  # shipped samples per dataset (assets/samples)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """The page's state. Fields left at their default are left out of a link."""
+
+    model: str = "digits"  # a model key of the switch ("digits", "clothing-plain", ...)
+    sample: tuple[str, int] | None = None  # (dataset, index into its shipped samples); None: an empty canvas
+    lesions: tuple[str, ...] = ()  # lesioned blocks, in the network's order
+    tab: str = "features"  # the view tab on screen
+    target: str = "predicted"  # the Grad-CAM class ("predicted" or a class name)
+    stage: str = "b3"  # the stage whose channels are all shown
+    language: str = "en"
+    projector: bool = False  # the projector view: large type, fewer panels
+
+    def query(self) -> str:
+        """The scene as a query string, without the fields at their default ("" for the default scene)."""
+        default = Scene()
+        params: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == getattr(default, f.name):
+                continue
+            if f.name == "sample":
+                params["sample"] = f"{value[0]}:{value[1]}"
+            elif f.name == "lesions":
+                params["lesions"] = ",".join(value)
+            elif f.name == "projector":
+                params["projector"] = "1"
+            else:
+                params[f.name] = str(value)
+        return urlencode(params, safe=",:")
+
+    @classmethod
+    def parse(cls, query: str | dict[str, str], models: Collection[str] = (), datasets: Collection[str] = ()) -> Parsed:
+        """Read a query string (or its parameters). Unknown or invalid parts are skipped and listed in ``problems``.
+
+        ``models`` / ``datasets``: the model keys and datasets this server knows (empty: accept any).
+        Other parameters (Gradio's own, ``tour``) are ignored.
+        """
+        params = dict(parse_qsl(query)) if isinstance(query, str) else dict(query)
+        scene, problems = cls(), []
+
+        def bad(name: str, why: str) -> None:
+            problems.append(f"{name}={params[name]!r}: {why}")
+
+        if "model" in params:
+            if not models or params["model"] in models:
+                scene = replace(scene, model=params["model"])
+            else:
+                bad("model", f"not one of {', '.join(models)}")
+        if "sample" in params:
+            dataset, _, index = params["sample"].partition(":")
+            if datasets and dataset not in datasets:
+                bad("sample", f"the dataset is not one of {', '.join(datasets)}")
+            elif not index.isdigit() or int(index) >= SAMPLES:
+                bad("sample", f"write dataset:index with an index from 0 to {SAMPLES - 1}")
+            else:
+                scene = replace(scene, sample=(dataset, int(index)))
+        if "lesions" in params:
+            names = [n for n in params["lesions"].split(",") if n]
+            unknown = [n for n in names if n not in BLOCK_NAMES]
+            if unknown:
+                bad("lesions", f"{', '.join(unknown)} not among the blocks {', '.join(BLOCK_NAMES)}")
+            scene = replace(scene, lesions=tuple(n for n in BLOCK_NAMES if n in names))
+        for name, allowed in (("tab", TABS), ("stage", STAGES), ("language", LANGUAGE_CODES)):
+            if name in params:
+                if params[name] in allowed:
+                    scene = replace(scene, **{name: params[name]})
+                else:
+                    bad(name, f"not one of {', '.join(allowed)}")
+        if params.get("target"):
+            scene = replace(scene, target=params["target"])  # checked against the model's classes by the page
+        if "projector" in params:
+            scene = replace(scene, projector=params["projector"].lower() not in ("0", "false", "no", "off", ""))
+        return Parsed(scene, problems)
+
+
+class Parsed(NamedTuple):
+    scene: Scene
+    problems: list[str]  # what in the link could not be used, one line each
+
+
+def browser_language(accept_language: str | None) -> str:
+    """The first of our languages in an ``Accept-Language`` header ("zh-CN,zh;q=0.9,en;q=0.8" → "zh"); else "en".
+
+    Entries are taken by their q weight, highest first (ties in the header's order).
+    """
+    ranked = []
+    for position, entry in enumerate((accept_language or "").split(",")):
+        tag, _, params = entry.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        ranked.append((-weight, position, tag.strip().lower().split("-")[0]))
+    for _, _, code in sorted(ranked):
+        if code in LANGUAGE_CODES:
+            return code
+    return "en"

@@ -1,0 +1,153 @@
+"""Scenes: a link holds the page's whole state and gives it back; the tour's steps are valid scenes; a switch of
+domain replaces a foreign input."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import app
+from resnet.model import BLOCK_NAMES
+from resnet.samples import load_samples
+from resnet.scenes import TABS, Scene, browser_language
+from resnet.tour import TOUR, caption
+
+
+def test_a_scene_survives_its_query_string():
+    scene = Scene("clothing", ("clothing", 17), ("b3.1", "b5.0"), "residual", "Trouser", "b5", "zh", True)
+    query = scene.query()
+    assert query == (
+        "model=clothing&sample=clothing:17&lesions=b3.1,b5.0&tab=residual&target=Trouser&stage=b5&language=zh"
+        "&projector=1"
+    )
+    assert Scene.parse(query).scene == scene
+    assert Scene().query() == "" and Scene.parse("").scene == Scene()
+
+
+def test_a_bad_link_is_read_as_far_as_it_goes():
+    parsed = Scene.parse(
+        "model=imagenet&sample=digits:1000&lesions=b9.9,b4.1,b2.0&tab=nowhere&stage=b3&language=fr&__theme=dark",
+        models=["digits", "clothing"],
+        datasets=["digits", "clothing"],
+    )
+    assert parsed.scene == Scene(lesions=("b2.0", "b4.1"))  # kept in the network's order, unknowns dropped
+    assert [p.split("=")[0] for p in parsed.problems] == ["model", "sample", "lesions", "tab", "language"]
+    assert Scene.parse("sample=letters:3", datasets=["digits"]).problems
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+        ("en-US,en;q=0.9,zh;q=0.8", "en"),
+        ("fr-FR,fr;q=0.9,zh-TW;q=0.5", "zh"),
+        ("de;q=0.3,en;q=0.2,zh;q=0.9", "zh"),
+        ("", "en"),
+        (None, "en"),
+        ("*", "en"),
+    ],
+)
+def test_the_browser_language(header, expected):
+    assert browser_language(header) == expected
+
+
+def test_every_tour_step_is_a_scene_of_the_shipped_models(shipped_ctx):
+    assert 6 <= len(TOUR) <= 8
+    for i, step in enumerate(TOUR):
+        s = step.scene
+        assert shipped_ctx.registry.knows(s.model) and s.tab in TABS and set(s.lesions) <= set(BLOCK_NAMES)
+        assert step.title["en"] and step.title["zh"] and step.text["zh"] != step.text["en"]
+        assert caption(i, "zh").startswith(f"**导览 {i + 1}/{len(TOUR)}")
+    assert [s.scene.tab for s in TOUR][-1] == "train" and any(s.scene.model.endswith("-plain") for s in TOUR)
+
+
+def request(query: dict[str, str], language: str = "en-US") -> SimpleNamespace:
+    return SimpleNamespace(query_params=query, headers={"accept-language": language})
+
+
+def test_opening_a_link_sets_every_control(shipped_ctx):
+    link = "model=clothing&sample=clothing:2&lesions=b3.1&tab=residual&target=Trouser&stage=b5&projector=1"
+    u = app.restore_scene(shipped_ctx, request(dict(p.split("=") for p in link.split("&")), "zh-CN,zh;q=0.9"))
+    assert u.model.value == "clothing" and u.source == "upload" and u.sample == "clothing:2"
+    assert np.array_equal(u.upload, app.viz.enlarge(load_samples("clothing").images[2], 8))
+    assert u.lesions == ["b3.1"] and u.view_tabs.selected == "residual" and u.view == "residual"
+    assert u.target.value == "Trouser" and u.stage == "b5" and u.projector is True
+    assert u.language == "zh"  # from the browser: the link names none
+    assert u.link_note == ""
+    assert app.restore_scene(shipped_ctx, request({"language": "en"}, "zh-CN")).language == "en"  # the link wins
+
+
+def test_a_link_to_what_is_not_here_says_so(shipped_ctx):
+    u = app.restore_scene(shipped_ctx, request({"model": "digits:mine-123", "target": "Trouser"}))
+    assert u.model.value == "digits" and "model=" in u.link_note and "target=" in u.link_note
+
+
+def test_a_tour_link_and_the_tour_buttons(shipped_ctx):
+    u = app.restore_scene(shipped_ctx, request({"tour": "6"}))
+    assert u.tour_step == 5 and u.model.value == "digits-plain" and u.view == "plain" and u.tour.open
+    assert "Plain vs residual" in u.tour_text
+    back = app.tour_go(shipped_ctx, -1, 5, "zh", False)
+    assert back.tour_step == 4 and back.language == "zh" and back.lesions == ["b3.1", "b4.1"]
+    assert app.tour_go(shipped_ctx, 1, len(TOUR) - 1, "en", True).tour_step == len(TOUR) - 1  # stays at the end
+    assert app.tour_go(shipped_ctx, -1, 0, "en", False).tour_step == 0
+    assert app.tour_go(shipped_ctx, 1, -1, "en", False).tour_step == 0  # the first Next starts the tour
+
+
+def link(ctx, **page) -> app.Link:
+    """``scene_link`` of a page at its defaults but for ``page``."""
+    state = dict(
+        model_key="digits",
+        sample="",
+        source="sketch",
+        sketch=None,
+        upload=None,
+        lesions=[],
+        view="features",
+        target="predicted",
+        stage="b3",
+        lang="en",
+        projector=False,
+    )
+    return app.scene_link(ctx, **(state | page))
+
+
+def test_the_link_of_the_page(shipped_ctx):
+    shown = link(
+        shipped_ctx,
+        model_key="clothing",
+        sample="clothing:2",
+        source="upload",
+        upload="img",
+        lesions=["b5.0", "b3.1"],
+        view="residual",
+        target="Trouser",
+        stage="b5",
+    )
+    assert shown.query == "?model=clothing&sample=clothing:2&lesions=b3.1,b5.0&tab=residual&target=Trouser&stage=b5"
+    assert shown.note == ""
+    drawing = np.zeros((280, 280, 4), np.uint8)
+    drawing[100:180, 140:150, 3] = 255
+    own = link(shipped_ctx, sketch={"composite": drawing}, lang="zh")
+    assert own.query == "?language=zh" and "链接" in own.note  # says the drawing stays behind, in Chinese
+    assert link(shipped_ctx, sketch={"composite": np.zeros((280, 280, 4), np.uint8)}).note == ""  # a blank canvas
+    assert link(shipped_ctx, source="upload", upload="photo.png").note  # a photo of one's own stays behind too
+
+
+def test_a_switch_of_domain_replaces_the_input(shipped_ctx):
+    """A trouser under the digits model becomes a digit sample; a digit under the plain digits twin stays."""
+    switch = app.switch_model(shipped_ctx, "digits", "en", "clothing")
+    assert switch.sample == "digits:0" and switch.domain == "digits" and switch.source == "upload"
+    assert np.array_equal(switch.upload, app.viz.enlarge(load_samples("digits").images[0], 8))
+    same = app.switch_model(shipped_ctx, "digits-plain", "en", "digits")
+    assert same.upload == app.gr.skip() and same.sample == app.gr.skip()
+    assert app.switch_model(shipped_ctx, "clothing", "en", "").upload == app.gr.skip()  # nothing to replace
+
+
+def test_a_new_input_knows_its_domain(shipped_ctx):
+    seven = load_samples("digits").images[0]
+    drawn = app.new_input(shipped_ctx, "sketch", {"composite": seven}, None, "digits", [])
+    assert drawn.domain == "digits" and drawn.sample == ""
+    empty = app.new_input(shipped_ctx, "upload", None, None, "clothing", [])
+    assert empty.domain == "" and empty.sample == app.gr.skip()

@@ -1,0 +1,100 @@
+"""Every visible string in Chinese: labels, buttons and choices on the page, status lines, captions, chart texts."""
+
+from __future__ import annotations
+
+import pytest
+from matplotlib.text import Text
+
+import app
+from resnet import depth, viz
+from resnet.samples import load_samples
+from resnet.strings import tr, tr_format, translate_figure, untranslated
+
+BILINGUAL = {"Language / 语言", "English", "中文"}  # the language switch names each language in itself
+
+
+def test_the_checker_finds_english_left_over():
+    assert untranslated("accuracy of b3.1 on MNIST") == ["of", "on"]  # names (b3.1, MNIST) are not words to translate
+    assert untranslated("准确率") == []
+
+
+def test_every_label_button_and_choice_on_the_page(shipped_ctx):
+    texts = []
+    for _component, props in app.translatable(app.build_demo(shipped_ctx)):
+        for value in props.values():
+            for item in value if isinstance(value, list) else [value]:
+                texts.append(str(item[0] if isinstance(item, tuple) else item))
+    assert len(texts) > 50
+    left = {t: untranslated(t) for t in texts if t not in BILINGUAL and (untranslated(t) or tr(t, "zh") == t)}
+    assert left == {}
+
+
+def test_relabel_updates_every_component_it_is_given(shipped_ctx):
+    labelled = app.translatable(app.build_demo(shipped_ctx))
+    updates = app.relabel(labelled, "zh")
+    assert len(updates) == len(labelled)
+    by_label = {props.get("label"): u for (_, props), u in zip(labelled, updates, strict=True)}
+    assert by_label["Prediction (top 3)"]["label"] == "预测（前 3 名）"
+    assert by_label["Feature maps"]["label"] == "特征图"  # a tab
+    assert app.relabel(labelled, "en")[0] == {"__type__": "update", **labelled[0][1]}
+
+
+def charts(ctx) -> dict:
+    seven = load_samples("digits").images[0]
+    found = {
+        "lesions": app.lesion_view(ctx, "digits", "zh"),
+        "lesions, clothing": app.lesion_view(ctx, "clothing", "zh"),
+        "paths": app.path_view(ctx, "digits", ["b3.1"], "zh"),
+        "blocks": app.residual_views(ctx, seven, "digits", ["b4.0"], "zh").block_chart,
+    }
+    found.update({k: v for k, v in app.static_charts(depth.load_runs(), "zh")._asdict().items() if k != "verdict"})
+    return found
+
+
+def test_every_chart_text(shipped_ctx):
+    for name, figure in charts(shipped_ctx).items():
+        texts = [t.get_text() for t in figure.findobj(Text) if t.get_text()]
+        assert texts, name
+        assert {t: untranslated(t) for t in texts if untranslated(t)} == {}, name
+
+
+def test_a_figure_in_english_is_left_as_it_is(shipped_ctx):
+    figure = app.lesion_view(shipped_ctx, "digits")
+    before = [t.get_text() for t in figure.findobj(Text)]
+    assert [t.get_text() for t in translate_figure(figure, "en").findobj(Text)] == before
+
+
+def test_the_live_training_curves():
+
+    series = {name: ([100, 200], [0.5, 0.6]) for name in ("train loss", "train accuracy", "test accuracy")}
+    figure = translate_figure(viz.training_figure(series, 1000), "zh")  # as app.curves_view draws it
+    assert {t.get_text(): untranslated(t.get_text()) for t in figure.findobj(Text) if untranslated(t.get_text())} == {}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "epoch 2/3, step 5/10: loss 0.123, accuracy 55.0% · 300 images/s · about 12 s left",
+        "epoch 1/2 done: test accuracy 91.0% on 2,000 test images · saved",
+        "Finished after 2 epochs in 95 s: test accuracy 97.1%.",
+        "Stopped before the first epoch ended: nothing to keep.",
+        "random weights: test accuracy 9.8% (chance is 10%); training starts…",
+        "⏹️ Stopping after the current batch; finished epochs stay saved.",
+    ],
+)
+def test_training_status_lines(line):
+    assert untranslated(line) == [] or untranslated(line) == untranslated(tr(line, "zh"))
+    assert untranslated(tr(line, "zh")) == [] and tr(line, "zh") != line
+
+
+def test_status_and_captions(shipped_ctx):
+    seven = load_samples("digits").images[0]
+    p = app.classify(shipped_ctx, seven, "digits", ["b3.1"], "upload", "zh")
+    assert p.status == "数字模型的预测（损毁了 1 个块）。" and "7" in p.label
+    trouser = app.classify(shipped_ctx, load_samples("clothing").images[2], "clothing", [], "upload", "zh")
+    assert "裤子" in trouser.label
+    assert untranslated(app.classify(shipped_ctx, None, "clothing", [], "sketch", "zh").status) == []
+    views = app.feature_views(shipped_ctx, seven, "digits", [], "predicted", "b5", "zh")
+    captions = [c for _, c in views.stage_grids + views.cams] + [views.all_channels.label]
+    assert {c: untranslated(c) for c in captions if untranslated(c)} == {}
+    assert tr_format("Prediction from the {model} model.", "en", "digits") == "Prediction from the digits model."
