@@ -63,7 +63,8 @@ SELECT_BRUSH_JS = """() => {
 CSS = """
 #label .output-class { font-size: 1.6rem; }
 .note { font-size: 0.92rem; }
-/* The projector view: type readable from the back of a room at 1280×720, and only what the lecture needs. */
+/* The projector view: type readable from the back of a room at 1280×720, and only what the lecture needs.
+   (Gradio also writes each rule under its container's classes, which outrank these: hence the !important.) */
 body.projector {
   --text-xs: 14px; --text-sm: 17px; --text-md: 20px; --text-lg: 23px; --text-xl: 28px; --text-xxl: 34px;
   --block-label-text-size: 18px; --block-info-text-size: 16px; --block-title-text-size: 20px;
@@ -71,7 +72,8 @@ body.projector {
   --input-text-size: 18px;
 }
 body.projector .prose, body.projector .note { font-size: 20px !important; line-height: 1.45; }
-body.projector #label .output-class { font-size: 3.2rem; }
+body.projector #label h2.output-class { font-size: 3.2rem !important; }
+body.projector #controls, body.projector #controls .form { flex-direction: row !important; flex-wrap: wrap; }
 body.projector #intro p, body.projector #link-row, body.projector #hint, body.projector #gallery,
 body.projector #model-input, body.projector #lesion-costs, body.projector .view-note { display: none !important; }
 """
@@ -172,7 +174,6 @@ class NewInput(NamedTuple):
     status: Annotated[str, gr.Markdown]
     seen: Annotated[np.ndarray | None, gr.Image]
     model_input: Annotated[np.ndarray | None, gr.Image]
-    sample: Annotated[str | Skip, gr.State]  # "dataset:index" of a shipped sample shown, "" for a drawing
     domain: Annotated[str, gr.State]  # the dataset the current input belongs to ("" for none)
 
 
@@ -342,12 +343,12 @@ def predict_current(ctx: Context, source: str, sketch, upload, model_key: str, l
 def new_input(ctx: Context, source: str, sketch, upload, model_key: str, lesions, lang: str = "en") -> NewInput:
     """A new drawing or upload (or its tab chosen): that input becomes the current one and is classified.
 
-    It belongs to the current model's domain; a drawing is no shipped sample (an upload may be one: a picked sample
-    is shown in the upload box, and a file of the student's own clears the sample with ``forget_sample``).
+    It belongs to the current model's domain. (Which shipped sample the upload box shows, if any, is kept apart:
+    a picked sample or a scene sets it, a file of the student's own clears it with ``forget_sample``.)
     """
     prediction = predict_current(ctx, source, sketch, upload, model_key, lesions, lang)
     domain = ctx.registry.card(model_key).dataset if current_input(source, sketch, upload) is not None else ""
-    return NewInput(source, *prediction, "" if source == "sketch" else gr.skip(), domain)
+    return NewInput(source, *prediction, domain)
 
 
 def forget_sample() -> Annotated[str, gr.State]:
@@ -990,13 +991,18 @@ def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, defaul
     prediction = Prediction(label, status, seen, model_input)
     current = [inp.source, inp.sketch, inp.upload, inp.model, lesions, language]
     changed = []
-    for name, component, tab in (("sketch", inp.sketch, inp.sketch_tab), ("upload", inp.upload, inp.upload_tab)):
+    # The canvas by what the student does to it (``input``: it also "changes" as the page opens, which would
+    # take over from a sample a link put in the upload box); the upload box by any change (a scene sets it).
+    for name, trigger, tab in (
+        ("sketch", inp.sketch.input, inp.sketch_tab),
+        ("upload", inp.upload.change, inp.upload_tab),
+    ):
         changed.append(
             gr.on(
-                [component.change, tab.select],
+                [trigger, tab.select],
                 bind(new_input, ctx, name),
                 [inp.sketch, inp.upload, inp.model, lesions, language],
-                list(NewInput(inp.source, *prediction, inp.sample, inp.domain)),
+                list(NewInput(inp.source, *prediction, inp.domain)),
                 trigger_mode="always_last",
                 **QUIET,
             )
@@ -1164,9 +1170,10 @@ def build_demo(ctx: Context) -> gr.Blocks:
     (and training), the API endpoints. Opening it restores the scene in its link (``restore_scene``)."""
     default = ctx.shipped[0][1]
     with gr.Blocks(title="ResNet-18, seen from inside") as demo:
-        with gr.Row():
-            intro = gr.Markdown(text("en", "intro"), elem_id="intro")
-            with gr.Column(scale=0, min_width=230):
+        with gr.Row():  # on a phone the two columns stack (a row wraps what does not fit the columns' min_width)
+            with gr.Column(scale=4, min_width=320):
+                intro = gr.Markdown(text("en", "intro"), elem_id="intro")
+            with gr.Column(scale=0, min_width=230, elem_id="controls"):
                 language = gr.Radio(list(LANGUAGES.items()), value="en", label="Language / 语言", elem_id="language")
                 projector = gr.Checkbox(False, label="Projector view", elem_id="projector")
                 copy_link = gr.Button("Copy link to this view", size="sm", elem_id="copy-link")

@@ -9,12 +9,13 @@ PY=${PYTHON:-python3}
 reqs=requirements.txt
 if [ "${1:-}" = "--dev" ]; then
   reqs=requirements-dev.txt
-  if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  # Chromium for the browser tests; a CJK font so that the Chinese shows in screenshots and charts.
+  if ! { command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; } || ! fc-list 2>/dev/null | grep -qi "CJK"; then
     if [ "$(id -u)" = 0 ]; then
       export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+      apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
     else
-      echo "note: install Debian's chromium (sudo apt-get install chromium) to run the browser tests" >&2
+      echo "note: install Debian's chromium and fonts-noto-cjk (sudo apt-get install ...) for the browser tests" >&2
     fi
   fi
 fi

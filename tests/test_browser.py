@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
 
@@ -162,3 +163,147 @@ def test_train_in_the_browser_then_explore_and_download(page, ctx, tiny_data, mo
     page.wait_for_function("() => document.querySelectorAll('#stage-grids img').length >= 5")
     page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "6-your-model-in-the-views.png", full_page=True)
+
+
+# -- teaching: links, the tour, the projector, phones, the browser's language, a switch of domain ----------------
+@pytest.fixture(scope="module")
+def browser(page):
+    """The browser of ``page`` (the app is launched there), for pages of other sizes, languages and devices."""
+    return page.context.browser
+
+
+def open_page(browser, page, query: str = "", **context):
+    """A new page at the app's address with ``query``, in a new context (viewport, locale, touch...)."""
+    base = page.url.split("?")[0]
+    pg = browser.new_context(**({"viewport": {"width": 1400, "height": 1000}} | context)).new_page()
+    pg.set_default_timeout(30_000)
+    pg.goto(base + query)
+    pg.wait_for_selector("#dataset input")
+    return pg
+
+
+def checked(pg, elem_id: str) -> list[str]:
+    """The values of a radio's checked choice, or the labels of a checkbox group's ticked boxes."""
+    return pg.eval_on_selector_all(
+        f"#{elem_id} input:checked",
+        "els => els.map(e => e.type === 'checkbox' ? e.closest('label').innerText.trim() : e.value)",
+    )
+
+
+def test_a_link_restores_the_scene(browser, page):
+    link = "?model=clothing&sample=clothing:2&lesions=b2.1,b3.1&tab=features&target=Sneaker&stage=b5&language=zh"
+    pg = open_page(browser, page, link)
+    wait_for_label(pg, "裤子")  # the sample (a trouser), labelled in Chinese
+    pg.wait_for_function("() => document.querySelector('#status').innerText.includes('损毁了 2 个块')")
+    assert checked(pg, "dataset") == ["clothing"] and checked(pg, "language") == ["zh"]
+    assert checked(pg, "lesions") == ["b2.1", "b3.1"]
+    pg.wait_for_function(
+        "() => document.querySelector('#view-tabs button[role=tab][aria-selected=true]')?.innerText === '特征图'"
+    )
+    pg.wait_for_function("() => document.querySelector('#target input').value === '运动鞋'")  # the class: Sneaker
+    assert pg.locator("#stage input").input_value() == "b5"
+    pg.wait_for_function("() => document.querySelectorAll('#stage-grids img').length >= 5")
+    pg.wait_for_function(
+        "() => document.body.innerText.includes('“Sneaker”') || document.body.innerText.includes('“运动鞋”')"
+    )
+    pg.wait_for_timeout(500)
+    pg.screenshot(path=SHOTS / "9-link-restored-zh.png", full_page=True)
+
+    pg.locator("#copy-link").click()  # and the page's own link is the same scene
+    pg.wait_for_function("() => document.querySelector('#link textarea, #link input')?.value.includes('?')")
+    made = pg.locator("#link textarea, #link input").first.input_value()
+    assert made.endswith(link.replace("tab=features&", "")), made  # the features tab is the default: left out
+    pg.context.close()
+
+
+def test_the_tour_goes_through_every_scene(browser, page):
+    from resnet.tour import TOUR
+
+    pg = open_page(browser, page)
+    pg.locator("#tour").get_by_text("Guided tour").click()
+    tabs = {
+        "features": "Feature maps",
+        "residual": "Residual vs identity",
+        "plain": "Plain vs residual",
+        "architecture": "Architecture & formulas",
+        "train": "Train it yourself",
+    }
+    for i, step in enumerate(TOUR):
+        pg.locator("#tour-next").click()
+        pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=step.title["en"])
+        pg.wait_for_function("m => document.querySelector('#dataset input:checked')?.value === m", arg=step.scene.model)
+        pg.wait_for_function(
+            "t => document.querySelector('#view-tabs button[role=tab][aria-selected=true]')?.innerText === t",
+            arg=tabs[step.scene.tab],
+        )
+        assert checked(pg, "lesions") == list(step.scene.lesions)
+        if step.scene.sample:
+            pg.wait_for_function("() => /\\d%/.test(document.querySelector('#label').innerText)")
+        pg.screenshot(path=SHOTS / f"tour-{i + 1}.png")
+    pg.locator("#tour-back").click()
+    pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=TOUR[-2].title["en"])
+    pg.context.close()
+
+
+def test_the_projector_view(browser, page):
+    pg = open_page(browser, page, "?tour=2&projector=1", viewport={"width": 1280, "height": 720})
+    pg.wait_for_function("() => document.body.classList.contains('projector')")
+    pg.wait_for_selector("#block-panel img")
+    for hidden in ("#gallery", "#model-input", "#lesion-costs", "#link-row"):
+        assert not pg.locator(hidden).is_visible(), hidden
+    size = pg.eval_on_selector("#tour-text", "e => parseFloat(getComputedStyle(e.querySelector('p')).fontSize)")
+    assert size >= 19, size
+    pg.screenshot(path=SHOTS / "10-projector-1280x720.png")
+    pg.locator("#projector input").uncheck()  # the toggle
+    pg.wait_for_function("() => !document.body.classList.contains('projector')")
+    assert pg.locator("#gallery").is_visible()
+    pg.context.close()
+
+
+def test_the_browser_language_on_first_load(browser, page):
+    pg = open_page(browser, page, locale="zh-CN")
+    pg.wait_for_function("() => document.body.innerText.includes('看懂 ResNet-18')")
+    assert checked(pg, "language") == ["zh"]
+    pg.wait_for_function("() => document.body.innerText.includes('特征图') && document.body.innerText.includes('模型')")
+    pg.wait_for_timeout(500)
+    pg.screenshot(path=SHOTS / "11-chinese-from-the-browser.png", full_page=True)
+    pg.get_by_text("English").click()  # the switch still works
+    pg.wait_for_function("() => document.body.innerText.includes('Feature maps')")
+    pg.context.close()
+
+
+def test_a_switch_of_domain_replaces_the_input(browser, page):
+    pg = open_page(browser, page, "?model=clothing&sample=clothing:2")
+    wait_for_label(pg, "Trouser")
+    pg.locator("#dataset").get_by_text("Digits (MNIST)").click()
+    wait_for_label(pg, "7")  # the trouser gave way to the first digit sample, a 7
+    pg.context.close()
+
+
+def touch_stroke(pg, points: list[tuple[float, float]]) -> None:
+    """One finger stroke over the canvas, through Chromium's touch events (canvas coordinates 0..1)."""
+    box = pg.locator("#sketch canvas").first.bounding_box()
+    side = min(box["width"], box["height"]) * 0.9
+    x0, y0 = box["x"] + (box["width"] - side) / 2, box["y"] + (box["height"] - side) / 2
+    cdp = pg.context.new_cdp_session(pg)
+    path = []
+    for (u0, v0), (u1, v1) in itertools.pairwise(points):
+        path += [(u0 + (u1 - u0) * k / 12, v0 + (v1 - v0) * k / 12) for k in range(12)]
+    path.append(points[-1])
+    for n, (u, v) in enumerate(path):
+        kind = "touchStart" if n == 0 else "touchMove"
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x0 + u * side, "y": y0 + v * side}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_a_phone_draws_with_a_finger(browser, page):
+    from playwright.sync_api import sync_playwright  # noqa: F401 (the page fixture skipped when it is missing)
+
+    phone = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+    pg = open_page(browser, page, **phone)
+    pg.locator("#sketch canvas").first.scroll_into_view_if_needed()
+    touch_stroke(pg, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])
+    wait_for_label(pg, "7")
+    assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    pg.screenshot(path=SHOTS / "12-phone.png", full_page=True)
+    pg.context.close()
