@@ -568,6 +568,18 @@ def relabel(labelled: list[tuple[Any, dict[str, Any]]], lang: str) -> Annotated[
     return [gr.update(**{prop: say(value) for prop, value in props.items()}) for _, props in labelled]
 
 
+class LanguageViews(NamedTuple):
+    """What the model switch draws, redrawn in a new language."""
+
+    gallery: Annotated[list[tuple[np.ndarray, str]], gr.Gallery]
+    lesion_chart: Annotated[Figure, gr.Plot]
+
+
+def language_views(ctx: Context, lang: str, model_key: str) -> LanguageViews:
+    """The sample captions and the lesion chart of the current model in ``lang``."""
+    return LanguageViews(gallery_items(ctx, model_key, lang), lesion_view(ctx, model_key, lang))
+
+
 def model_labels(ctx: Context, lang: str, trained: list[str]) -> Annotated[Any, gr.Radio]:
     """The model switch's names in ``lang`` (this session's trained models kept)."""
     return gr.Radio(choices=model_choices(ctx, trained, lang))
@@ -1211,6 +1223,12 @@ def build_demo(ctx: Context) -> gr.Blocks:
         language.change(bind(switch_language, ctx), [language, inp.model], list(notes), **QUIET)
         language.change(bind(model_labels, ctx), [language, training.trained], inp.model, **QUIET)
         language.change(bind(tour_caption), [tour_step, language], tour_text, **QUIET)
+        redrawn = language.change(
+            bind(language_views, ctx),
+            [language, inp.model],
+            list(LanguageViews(inp.gallery, pred.lesion_chart)),
+            **QUIET,
+        )
         labelled = translatable(demo)
         language.change(bind(relabel, labelled), language, [c for c, _ in labelled], **QUIET)
         projector.change(None, projector, None, js=PROJECTOR_JS)
@@ -1237,6 +1255,9 @@ def build_demo(ctx: Context) -> gr.Blocks:
         )
         current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions, language]
         follow = ([*current], list(pred.prediction)), ([*current, tabs.target, tabs.stage, tabs.view], list(tabs.views))
+        redrawn.then(bind(predict_current, ctx), *follow[0], **QUIET).then(
+            bind(current_views, ctx), *follow[1], **QUIET
+        )
         for event in (
             demo.load(bind(restore_scene, ctx), None, list(scene), **QUIET),
             back.click(bind(tour_go, ctx, -1), [tour_step, language, projector], list(scene), **QUIET),

@@ -9,11 +9,14 @@ label on the page and every text of every chart has a translation.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+from matplotlib.ticker import FixedFormatter, FuncFormatter
 
 CLASSES_ZH = {
     "T-shirt/top": "T恤/上衣",
@@ -233,7 +236,12 @@ def tr_format(template: str, lang: str, *args: object) -> str:
 
 def untranslated(text: str) -> list[str]:
     """The English words left in ``tr(text, "zh")`` (for the tests): letters outside names, units and formulas."""
-    rest = tr(text, "zh")
+    return english_left(tr(text, "zh"))
+
+
+def english_left(text: str) -> list[str]:
+    """The English words in ``text`` (already meant to be Chinese), names, units and formulas aside."""
+    rest = re.sub(r"\$[^$]*\$", "", text)  # math text: tick numbers such as $10^{-2}$
     rest = re.sub(
         r"\b(b[1-5](\.[01])?|F\(x\)|x|ReLU|BN|Grad-CAM|MNIST|Fashion-MNIST|ResNet-\d+|CIFAR|px|He|Veit|et al|"
         r"ch|safetensors|[A-Z]|std|cos|lr|SGD|GPU|CPU|[a-z]\d*)\b",
@@ -248,7 +256,18 @@ def translate_figure(fig: Figure, lang: str) -> Figure:
     if lang != "en":
         for artist in fig.findobj(Text):
             artist.set_text(tr(artist.get_text(), lang))
+        for ax in fig.axes:  # tick labels are redrawn from their formatter: translate its fixed strings too
+            for axis in (ax.xaxis, ax.yaxis):
+                formatter = axis.get_major_formatter()
+                if isinstance(formatter, FixedFormatter):
+                    formatter.seq = [tr(str(label), lang) for label in formatter.seq]
+                elif isinstance(formatter, FuncFormatter):  # what set_xticks(ticks, labels) installs
+                    formatter.func = functools.partial(_translated, formatter.func, lang)
     return fig
+
+
+def _translated(label: Callable[[float, int | None], str], lang: str, x: float, pos: int | None = None) -> str:
+    return tr(label(x, pos), lang)
 
 
 def use_cjk_font() -> bool:

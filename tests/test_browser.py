@@ -265,6 +265,8 @@ def test_the_browser_language_on_first_load(browser, page):
     pg.wait_for_function("() => document.body.innerText.includes('看懂 ResNet-18')")
     assert checked(pg, "language") == ["zh"]
     pg.wait_for_function("() => document.body.innerText.includes('特征图') && document.body.innerText.includes('模型')")
+    pg.locator("#dataset").get_by_text("衣物（Fashion-MNIST）").click()  # captions and the lesion chart in Chinese too
+    pg.wait_for_function("() => document.querySelector('#gallery').innerText.includes('裤子')")
     pg.wait_for_timeout(500)
     pg.screenshot(path=SHOTS / "11-chinese-from-the-browser.png", full_page=True)
     pg.get_by_text("English").click()  # the switch still works
