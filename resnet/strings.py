@@ -214,6 +214,8 @@ PHRASES: dict[str, str] = {
 TEMPLATES: dict[str, str] = {
     "Prediction from the {model} model.": "{model}模型的预测。",
     "Prediction from the {model} model, with {n} block(s) lesioned.": "{model}模型的预测（损毁了 {n} 个块）。",
+    "⚠️ This server trains at most {most} images × epochs in one run; {images} images × {epochs} epochs is {asked}. "
+    "Take fewer images or epochs.": "⚠️ 这个服务器每次训练最多 {most} 图像×轮；{images} 张图像 × {epochs} 轮是 {asked}。请减少图像数或轮数。",
 }
 _PHRASE = re.compile("|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -318,3 +319,74 @@ def test_the_plain_twin_with_a_downsampling_block_lesioned_still_shows_every_vie
     assert all(not a.cams[s].any() for s in ("b1", "b2", "b3", "b4", "b5"))  # the class depends on none of them
     panel, _chart = app.residual_views(shipped_ctx, seven, "digits-plain", ["b4.0"])
     assert panel.ndim == 3
+
+
+# -- hosting a class: budgets, the runs folder, closed tabs, a full queue -------------------------------------------
+def test_budgets_come_from_the_environment(monkeypatch):
+    assert app.Budgets.from_env() == app.Budgets()
+    monkeypatch.setenv("RESNET_MAX_IMAGE_EPOCHS", "5000")
+    monkeypatch.setenv("RESNET_KEEP_GB", "0.5")
+    b = app.Budgets.from_env()
+    assert b.image_epochs == 5000 and b.keep_bytes == 2**29 and b.runs == 1
+
+
+def test_a_run_over_the_budget_is_refused_with_a_message(fresh_ctx):
+    fresh_ctx.budgets = app.Budgets(image_epochs=10_000)
+    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 6000, 2, 0.05, [], "en", None))
+    assert "at most 10,000 images × epochs" in status and "12,000" in status and not fresh_ctx.live
+    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 6000, 2, 0.05, [], "zh", None))
+    assert "最多 10,000" in status
+
+
+def test_closing_a_tab_stops_its_run_keeps_its_epochs_then_frees_its_files(tiny_data, fresh_ctx, monkeypatch):
+    """Gradio closes the event's generator when the tab goes; the finished epoch stays, and only once the tab is
+    gone may the runs folder's bound remove the run."""
+    monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
+    fresh_ctx.redraw_every_s = 1e9  # an update per epoch only
+    request = SimpleNamespace(session_hash="tab-1")
+    run = app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 3, 0.05, [], "en", request)
+    next(run)  # random weights
+    while "done" not in next(run).status:  # the first epoch ends
+        pass
+    assert "tab-1" in fresh_ctx.live
+    run.close()  # the tab closed: Gradio closes the generator
+    assert "tab-1" not in fresh_ctx.live
+    (model,) = fresh_ctx.runs_dir.glob("*img-3ep.safetensors")
+    assert len(fresh_ctx.runs_dir.glob("*.metrics.jsonl").__next__().read_text().splitlines()) == 1  # one epoch kept
+    fresh_ctx.budgets = app.Budgets(keep_runs=0)
+    assert fresh_ctx.prune_runs() == [] and model.exists()  # the tab may still be open: kept
+    app.tab_closed(fresh_ctx, request)
+    assert not model.exists() and not list(fresh_ctx.runs_dir.iterdir())
+
+
+def test_a_full_queue_says_busy(shipped_ctx, monkeypatch):
+    """Past $RESNET_QUEUE_MAX waiting events, a new one is refused at once with the busy message, never left hanging."""
+    import asyncio
+
+    import httpx
+
+    monkeypatch.setenv("RESNET_QUEUE_MAX", "1")
+    _, url, _ = app.launch(shipped_ctx, prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    url = url.rstrip("/")
+    try:
+        config = httpx.get(url + "/config").json()
+        explain = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "explain")
+        seven = io.BytesIO()
+        Image.fromarray(load_samples("digits").images[0]).save(seven, format="PNG")
+        path = httpx.post(url + "/gradio_api/upload", files={"files": ("7.png", seven.getvalue(), "image/png")}).json()
+        image = {"path": path[0], "meta": {"_type": "gradio.FileData"}}
+
+        async def join(http: httpx.AsyncClient, k: int) -> httpx.Response:
+            body = {"data": [image, "digits", []], "fn_index": explain, "session_hash": f"s{k}", "event_data": None}
+            return await http.post(url + "/gradio_api/queue/join", json=body)
+
+        async def crowd() -> list[httpx.Response]:
+            async with httpx.AsyncClient(timeout=30) as http:
+                return await asyncio.gather(*(join(http, k) for k in range(12)))
+
+        answers = asyncio.run(crowd())
+        refused = [r for r in answers if r.status_code == 503]
+        assert refused and all("Busy" in r.json()["detail"] for r in refused)
+        assert any(r.status_code == 200 for r in answers)
+    finally:
+        app.gr.close_all()

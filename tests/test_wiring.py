@@ -27,8 +27,10 @@ def demo(shipped_ctx) -> gr.Blocks:
 
 
 def declared_outputs(fn) -> list[tuple[str, type]]:
-    """(field, component class) of each output ``fn`` declares in its return annotation."""
+    """(field, component class) of each output ``fn`` declares in its return annotation (none for ``-> None``)."""
     ret = typing.get_type_hints(inspect.unwrap(fn), include_extras=True)["return"]
+    if ret is type(None):
+        return []
     if typing.get_origin(ret) in (Iterator, typing.Iterator):  # a generator streams the same tuple
         (ret,) = typing.get_args(ret)
     if typing.get_origin(ret) is typing.Annotated:

@@ -1,0 +1,479 @@
+"""A class at once: simulated students drawing on the app through the same Gradio queue and events as a browser.
+
+    python benchmarks/load.py                       # 1, 10, 30, 60 students, 60 s each, app and floor side by side
+    python benchmarks/load.py --students 30 --seconds 30 --targets app,floor,api
+    python benchmarks/load.py --training            # also: 10 students while someone trains, against idle
+
+Each student sends a new drawing about every 2 s (jittered): the canvas is uploaded and the stroke's event runs
+(the label), then, as the page does with ``.then``, the view on screen (the feature maps) -- but only if no newer
+stroke of that student has come meanwhile (the page's ``trigger_mode="always_last"``). The server is the app in a
+separate process on 127.0.0.1; the load stops by itself after ``--seconds`` per run. Targets:
+  app    the page's own events (``stroke``, ``view``: callable, not listed on the API page);
+  floor  the same inputs and outputs with a fixed answer (``stroke_floor``, ``view_floor``): Gradio's own cost;
+  api    the public ``/classify`` (label) and ``/explain`` (view).
+For each load it prints drawings answered and errors, stroke → label and stroke → view (latest strokes) p50/p95,
+the server's CPU (% of one core) and RSS, and the ratios to the floor at the same load. The students run in one
+asyncio loop in this process: they share the two cores with the server, so absolute numbers understate a real
+deployment; the ratios are measured side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from resnet.samples import load_samples  # noqa: E402
+
+DRAWINGS = 24
+ANSWER_WITHIN_S = 60  # an event not answered by then counts as an error (a hang), not as a slow answer
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def drawings(folder: Path) -> list[Path]:
+    """Shipped digit samples as a person draws them: black strokes on a 280×280 white canvas, each one different."""
+    s = load_samples("digits")
+    paths = []
+    for k in range(DRAWINGS):
+        digit = np.asarray(Image.fromarray(s.images[k]).resize((200, 200)))
+        canvas = np.full((280, 280, 4), 0, np.uint8)
+        top, left = 20 + (k * 7) % 50, 20 + (k * 13) % 50
+        ink = digit > 100
+        canvas[top : top + 200, left : left + 200][ink] = (0, 0, 0, 255)
+        path = folder / f"drawing{k}.png"
+        Image.fromarray(canvas, "RGBA").save(path)
+        paths.append(path)
+    return paths
+
+
+# -- the server ---------------------------------------------------------------------------------------------------
+@dataclass
+class Server:
+    process: subprocess.Popen  # the app, or scripts/serve.sh (nginx and its workers)
+    url: str
+    served: bool = False
+
+    @classmethod
+    def start(cls, port: int, env: dict[str, str] | None = None) -> Server:
+        code = f"import app; app.launch(server_name='127.0.0.1', server_port={port}, quiet=True)"
+        process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return cls.wait(process, port)
+
+    @classmethod
+    def serve(cls, workers: int, port: int, env: dict[str, str] | None = None) -> Server:
+        """``scripts/serve.sh --workers N``: nginx on ``port``, sticky per browser, in front of N app processes."""
+        process = subprocess.Popen(
+            ["bash", "scripts/serve.sh", "--workers", str(workers), "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHON": sys.executable, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        server = cls.wait(process, port)
+        return cls(server.process, server.url, served=True)
+
+    @classmethod
+    def wait(cls, process: subprocess.Popen, port: int) -> Server:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/config", timeout=2).status_code == 200:
+                    return cls(process, url)
+            time.sleep(0.5)
+        process.kill()
+        raise RuntimeError("the app did not start within 120 s")
+
+    def pids(self) -> list[int]:
+        """The app's processes: the server itself, or serve.sh's workers (its python children)."""
+        if not self.served:
+            return [self.process.pid]
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                name, rest = stat.read_text().rsplit(")", 1)
+                if int(rest.split()[1]) == self.process.pid and "python" in name:
+                    found.append(int(stat.parent.name))
+        return found
+
+    def cpu_s(self) -> float:
+        total = 0.0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+        return total
+
+    def rss_mb(self) -> float:
+        total = 0.0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+        return total
+
+    def stop(self) -> None:
+        if self.served:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, 15)
+        self.process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(10)
+        self.process.kill()
+
+
+# -- Gradio's queue protocol, as the browser speaks it -------------------------------------------------------------
+class Session:
+    """One browser tab: a session hash, one event stream, any number of events in flight."""
+
+    def __init__(self, http: httpx.AsyncClient, url: str):
+        self.http, self.url, self.hash = http, url, uuid.uuid4().hex[:11]
+        self.pending: dict[str, asyncio.Future] = {}
+        self.reader: asyncio.Task | None = None
+
+    async def upload(self, path: Path) -> dict:
+        with path.open("rb") as f:
+            r = await self.http.post(self.url + "/gradio_api/upload", files={"files": (path.name, f, "image/png")})
+        r.raise_for_status()
+        return {"path": r.json()[0], "meta": {"_type": "gradio.FileData"}, "orig_name": path.name}
+
+    async def call(self, fn_index: int, data: list) -> dict:
+        """Join the queue and wait for the event's end: the server's last message (``success`` says how it went)."""
+        r = await self.http.post(
+            self.url + "/gradio_api/queue/join",
+            json={"data": data, "fn_index": fn_index, "session_hash": self.hash, "event_data": None},
+        )
+        if r.status_code != 200:
+            return {"success": False, "output": {"error": f"HTTP {r.status_code}: {r.text[:120]}"}}
+        event_id = r.json()["event_id"]
+        future = asyncio.get_running_loop().create_future()
+        self.pending[event_id] = future
+        if self.reader is None or self.reader.done():
+            self.reader = asyncio.create_task(self.read())
+        try:
+            return await asyncio.wait_for(future, ANSWER_WITHIN_S)
+        except TimeoutError:
+            self.pending.pop(event_id, None)
+            return {"success": False, "output": {"error": f"no answer within {ANSWER_WITHIN_S} s"}}
+
+    def dispatch(self, msg: dict) -> None:
+        future = self.pending.get(msg.get("event_id"))
+        if msg.get("msg") == "process_completed" and future is not None:
+            self.pending.pop(msg["event_id"])
+            future.set_result(msg)
+        elif msg.get("msg") == "unexpected_error":
+            for f in self.pending.values():
+                f.set_result({"success": False, "output": {"error": msg.get("message")}})
+            self.pending.clear()
+
+    async def read(self) -> None:
+        """Read the session's stream while events are in flight (the server closes it when it has none left)."""
+        try:
+            while self.pending:
+                async with self.http.stream(
+                    "GET", self.url + "/gradio_api/queue/data", params={"session_hash": self.hash}
+                ) as response:
+                    buffer = ""
+                    async for chunk in response.aiter_text():
+                        buffer += chunk
+                        while "\n\n" in buffer:
+                            line, buffer = buffer.split("\n\n", 1)
+                            if line.startswith("data:"):
+                                with contextlib.suppress(json.JSONDecodeError):
+                                    self.dispatch(json.loads(line[5:]))
+        except httpx.HTTPError as exc:
+            for f in self.pending.values():
+                if not f.done():
+                    f.set_result({"success": False, "output": {"error": repr(exc)}})
+            self.pending.clear()
+
+
+@dataclass
+class Tally:
+    """What one run measured."""
+
+    labels: list[float] = field(default_factory=list)  # stroke → label, s
+    views: list[float] = field(default_factory=list)  # stroke → view, s, for strokes still the latest
+    strokes: int = 0
+    errors: int = 0
+    busy: int = 0  # refused with the app's "busy" message (counted in errors too)
+    messages: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Route:
+    """The fn indices a stroke uses: the label event and the view event, and how each takes a drawing."""
+
+    label: int
+    view: int
+    api: bool  # /classify and /explain (an image file) rather than the page's events (a canvas)
+
+    def label_data(self, image: dict) -> list:
+        if self.api:
+            return [image, "digits"]
+        canvas = {"background": None, "layers": [], "composite": image, "id": None}
+        return [canvas, None, "digits", [], "en"]  # sketch, upload, model, lesions, language
+
+    def view_data(self, image: dict) -> list:
+        if self.api:
+            return [image, "digits", []]
+        canvas = {"background": None, "layers": [], "composite": image, "id": None}
+        # source, sketch, upload, model, lesions, language, Grad-CAM class, stage, view tab (states are sent as None)
+        return [None, canvas, None, "digits", [], "en", "predicted", "b3", None]
+
+
+def routes(url: str) -> dict[str, Route]:
+    config = httpx.get(url + "/config", timeout=10).json()
+    index = {d.get("api_name"): i for i, d in enumerate(config["dependencies"]) if d.get("api_name")}
+    if "id" in config["dependencies"][0]:
+        index = {d.get("api_name"): d["id"] for d in config["dependencies"] if d.get("api_name")}
+    return {
+        "app": Route(index["stroke"], index["view"], api=False),
+        "floor": Route(index["stroke_floor"], index["view_floor"], api=False),
+        "api": Route(index["classify"], index["explain"], api=True),
+    }
+
+
+async def student(url: str, route: Route, pictures: list[Path], until: float, tally: Tally, rng: random.Random) -> None:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(120.0), limits=httpx.Limits(max_connections=4)) as http:
+        session = Session(http, url)
+        latest = 0
+        tasks = []
+
+        async def stroke(n: int, picture: Path) -> None:
+            nonlocal latest
+            t0 = time.monotonic()
+            try:
+                image = await session.upload(picture)
+                done = await session.call(route.label, route.label_data(image))
+            except httpx.HTTPError as exc:
+                tally.errors += 1
+                tally.messages.add(repr(exc)[:100])
+                return
+            if not done.get("success"):
+                tally.errors += 1
+                error = str((done.get("output") or {}).get("error"))
+                tally.busy += "busy" in error.lower()
+                tally.messages.add(error[:100])
+                return
+            tally.labels.append(time.monotonic() - t0)
+            if n != latest:
+                return  # a newer stroke came: its own label and view follow
+            done = await session.call(route.view, route.view_data(image))
+            if done.get("success") and n == latest:
+                tally.views.append(time.monotonic() - t0)
+            elif not done.get("success"):
+                tally.errors += 1
+                tally.messages.add(str((done.get("output") or {}).get("error"))[:100])
+
+        await asyncio.sleep(rng.uniform(0, 2))
+        while time.monotonic() < until:
+            latest += 1
+            tally.strokes += 1
+            tasks.append(asyncio.create_task(stroke(latest, rng.choice(pictures))))
+            await asyncio.sleep(rng.uniform(1.5, 2.5))
+        await asyncio.gather(*tasks, return_exceptions=True)  # each call gives up after ANSWER_WITHIN_S
+
+
+def run_load(server: Server, route: Route, students: int, seconds: float, pictures: list[Path]) -> tuple[Tally, dict]:
+    tally = Tally()
+    cpu0, t0, rss = server.cpu_s(), time.monotonic(), []
+
+    async def main() -> None:
+        until = time.monotonic() + seconds
+        rng = random.Random(students)
+
+        async def sample_rss() -> None:
+            while time.monotonic() < until:
+                rss.append(server.rss_mb())
+                await asyncio.sleep(1)
+
+        await asyncio.gather(
+            sample_rss(),
+            *(student(server.url, route, pictures, until, tally, random.Random(rng.random())) for _ in range(students)),
+        )
+
+    asyncio.run(main())
+    wall = time.monotonic() - t0
+    usage = {"cpu": 100 * (server.cpu_s() - cpu0) / wall, "rss": max(rss) if rss else server.rss_mb(), "wall": wall}
+    return tally, usage
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return float(np.percentile(values, q))
+
+
+def row(name: str, students: int, t: Tally, usage: dict, floor: Tally | None) -> str:
+    p50, p95 = pct(t.labels, 50), pct(t.labels, 95)
+    v50, v95 = pct(t.views, 50), pct(t.views, 95)
+    ratio = f"{p95 / pct(floor.labels, 95):.2f}×" if floor and floor.labels else "–"
+    vratio = f"{v95 / pct(floor.views, 95):.2f}×" if floor and floor.views else "–"
+    return (
+        f"| {students} | {name} | {len(t.labels)}/{t.strokes} | {t.errors} | {1000 * p50:,.0f} / {1000 * p95:,.0f} | "
+        f"{ratio} | {1000 * v50:,.0f} / {1000 * v95:,.0f} ({len(t.views)}) | {vratio} | {usage['cpu']:.0f}% | "
+        f"{usage['rss']:,.0f} MB |"
+    )
+
+
+HEADER = (
+    "| students | target | labels/strokes | errors | stroke → label p50 / p95 (ms) | label p95 / floor | "
+    "stroke → view p50 / p95 (ms) (latest strokes) | view p95 / floor | server CPU | server RSS |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--students", default="1,10,30,60")
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--targets", default="floor,app,api")
+    p.add_argument("--port", type=int, default=7871)
+    p.add_argument("--workers", type=int, default=0, help="compare scripts/serve.sh with N workers against 1 instead")
+    p.add_argument("--training", action="store_true", help="10 students while a run trains, against idle")
+    p.add_argument("--soak", type=float, default=0, help="30 students for this many seconds: the server's RSS trend")
+    p.add_argument("--env", nargs="*", default=[], help="NAME=value for the server, e.g. RESNET_LABEL_WORKERS=1")
+    args = p.parse_args()
+    loads = [int(s) for s in args.students.split(",")]
+    targets = args.targets.split(",")
+    if args.workers:
+        return compare_workers(args.workers, loads[-1], args.seconds, args.port)
+    if args.training:
+        return during_training(args.seconds, args.port)
+    if args.soak:
+        return soak(args.soak, args.port, dict(kv.split("=", 1) for kv in args.env))
+    with tempfile.TemporaryDirectory() as tmp:
+        pictures = drawings(Path(tmp))
+        server = Server.start(
+            args.port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **dict(kv.split("=", 1) for kv in args.env)}
+        )
+        try:
+            paths = routes(server.url)
+            print(f"server pid {server.process.pid}, RSS at start {server.rss_mb():,.0f} MB\n")
+            print(HEADER)
+            for students in loads:
+                floor = None
+                for target in targets:
+                    tally, usage = run_load(server, paths[target], students, args.seconds, pictures)
+                    if target == "floor":
+                        floor = tally
+                    print(row(target, students, tally, usage, floor if target != "floor" else None), flush=True)
+                    if tally.messages:
+                        print(f"|   | errors: {'; '.join(sorted(tally.messages))[:300]} |")
+        finally:
+            server.stop()
+
+
+def compare_workers(workers: int, students: int, seconds: float, port: int) -> None:
+    """The app through scripts/serve.sh (nginx, sticky) with 1 worker and with ``workers``, at the same load."""
+    print(HEADER)
+    with tempfile.TemporaryDirectory() as tmp:
+        pictures = drawings(Path(tmp))
+        measured = {}
+        for n in (1, workers):
+            server = Server.serve(n, port, {"RESNET_RUNS_DIR": str(Path(tmp) / f"runs{n}")})
+            try:
+                time.sleep(2)
+                tally, usage = run_load(server, routes(server.url)["app"], students, seconds, pictures)
+            finally:
+                server.stop()
+                time.sleep(2)
+            measured[n] = tally
+            print(row(f"app, {n} worker{'s' * (n > 1)} (nginx)", students, tally, usage, None), flush=True)
+        one, many = measured[1], measured[workers]
+        print(
+            f"\n{workers} workers against 1 at {students} students: label p95 "
+            f"{pct(many.labels, 95) / pct(one.labels, 95):.2f}×, "
+            f"view p95 {pct(many.views, 95) / pct(one.views, 95):.2f}×, "
+            f"labels answered {len(many.labels)} against {len(one.labels)}"
+        )
+
+
+def soak(seconds: float, port: int, env: dict[str, str] | None = None) -> None:
+    """30 students for ``seconds``: the server's RSS every 10 s, its maximum and its slope over the second half."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pictures = drawings(Path(tmp))
+        server = Server.start(port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **(env or {})})
+        try:
+            route = routes(server.url)["app"]
+            samples: list[tuple[float, float]] = []
+            t0, answered = time.monotonic(), 0
+            while time.monotonic() - t0 < seconds:
+                tally, _ = run_load(server, route, 30, 10, pictures)
+                answered += len(tally.labels)
+                samples.append((time.monotonic() - t0, server.rss_mb()))
+            half = samples[len(samples) // 2 :]
+            slope = float(np.polyfit([t for t, _ in half], [m for _, m in half], 1)[0]) * 60 if len(half) > 1 else 0
+            print(f"soak: 30 students for {seconds:.0f} s, {answered:,} labels answered")
+            print("RSS (MB) every ~10 s: " + ", ".join(f"{m:,.0f}" for _, m in samples))
+            print(
+                f"max {max(m for _, m in samples):,.0f} MB (goal: ≤ 1,200 MB); "
+                f"slope over the second half {slope:+.1f} MB/min"
+            )
+        finally:
+            server.stop()
+
+
+def during_training(seconds: float, port: int) -> None:
+    """10 students' labels while someone trains (60,000 digits, 1 epoch) against the same load idle."""
+    import threading
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pictures = drawings(Path(tmp))
+        server = Server.start(port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs")})
+        try:
+            route = routes(server.url)["app"]
+            config = httpx.get(server.url + "/config", timeout=10).json()
+            train = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "train")
+            print(HEADER)
+            idle, usage = run_load(server, route, 10, seconds, pictures)
+            print(row("app, idle", 10, idle, usage, None), flush=True)
+
+            def trainer() -> None:  # a student pressing Train, and keeping the tab open
+                async def go() -> None:
+                    async with httpx.AsyncClient(timeout=None) as http:
+                        data = ["digits", "resnet18", "residual", 60000, 1, 0.05, None, "en"]
+                        await Session(http, server.url).call(train, data)
+
+                with contextlib.suppress(Exception):
+                    asyncio.run(go())
+
+            threading.Thread(target=trainer, daemon=True).start()
+            time.sleep(15)  # the run loads its data and starts
+            busy, usage = run_load(server, route, 10, seconds, pictures)
+            print(row("app, someone training", 10, busy, usage, None), flush=True)
+            print(
+                f"\nlabel p95 while training / idle: {pct(busy.labels, 95) / pct(idle.labels, 95):.2f}× (goal ≤ 1.5×)"
+            )
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
