@@ -310,7 +310,7 @@ def run_load(server: Server, route: Route, students: int, seconds: float, pictur
 
         async def sample_rss() -> None:
             while time.monotonic() < until:
-                rss.append(server.rss_mb())
+                rss.append((time.monotonic() - t0, server.rss_mb()))
                 await asyncio.sleep(1)
 
         await asyncio.gather(
@@ -320,7 +320,11 @@ def run_load(server: Server, route: Route, students: int, seconds: float, pictur
 
     asyncio.run(main())
     wall = time.monotonic() - t0
-    usage = {"cpu": 100 * (server.cpu_s() - cpu0) / wall, "rss": max(rss) if rss else server.rss_mb(), "wall": wall}
+    usage = {
+        "cpu": 100 * (server.cpu_s() - cpu0) / wall,
+        "rss": max(m for _, m in rss) if rss else server.rss_mb(),
+        "rss_samples": rss,  # (seconds since the start, MB) every second
+    }
     return tally, usage
 
 
@@ -416,22 +420,23 @@ def compare_workers(workers: int, students: int, seconds: float, port: int) -> N
 
 
 def soak(seconds: float, port: int, env: dict[str, str] | None = None) -> None:
-    """30 students for ``seconds``: the server's RSS every 10 s, its maximum and its slope over the second half."""
+    """The same 30 students (30 browser tabs) for ``seconds``: the server's RSS, its maximum and its late slope.
+
+    The students keep their sessions all along, as a class does: a new session costs the server its own state, so a
+    soak that replaced its students every few seconds would measure the sessions piling up, not a leak.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         pictures = drawings(Path(tmp))
         server = Server.start(port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **(env or {})})
         try:
-            route = routes(server.url)["app"]
-            samples: list[tuple[float, float]] = []
-            t0, answered = time.monotonic(), 0
-            while time.monotonic() - t0 < seconds:
-                tally, _ = run_load(server, route, 30, 10, pictures)
-                answered += len(tally.labels)
-                samples.append((time.monotonic() - t0, server.rss_mb()))
+            tally, usage = run_load(server, routes(server.url)["app"], 30, seconds, pictures)
+            samples = usage["rss_samples"][::10]  # every 10 s
             half = samples[len(samples) // 2 :]
             slope = float(np.polyfit([t for t, _ in half], [m for _, m in half], 1)[0]) * 60 if len(half) > 1 else 0
-            print(f"soak: 30 students for {seconds:.0f} s, {answered:,} labels answered")
-            print("RSS (MB) every ~10 s: " + ", ".join(f"{m:,.0f}" for _, m in samples))
+            print(
+                f"soak: the same 30 students for {seconds:.0f} s, {len(tally.labels):,} labels, {tally.errors} errors"
+            )
+            print("RSS (MB) every 10 s: " + ", ".join(f"{m:,.0f}" for _, m in samples))
             print(
                 f"max {max(m for _, m in samples):,.0f} MB (goal: ≤ 1,200 MB); "
                 f"slope over the second half {slope:+.1f} MB/min"
