@@ -410,6 +410,8 @@ def compare_workers(workers: int, students: int, seconds: float, port: int) -> N
                 time.sleep(2)
             measured[n] = tally
             print(row(f"app, {n} worker{'s' * (n > 1)} (nginx)", students, tally, usage, None), flush=True)
+            if tally.messages:
+                print(f"|   | errors: {'; '.join(sorted(tally.messages))[:300]} |")
         one, many = measured[1], measured[workers]
         print(
             f"\n{workers} workers against 1 at {students} students: label p95 "
