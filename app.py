@@ -15,6 +15,7 @@ import functools
 import hashlib
 import inspect
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -137,7 +138,8 @@ class Context:
     redraw_every_s: float = 3.0  # how often the training curves are redrawn between epochs
     live: dict[str, LiveRun] = field(default_factory=dict)  # the training run of each browser session
     latest: dict[str, str] = field(default_factory=dict)  # each session's latest input (a fingerprint), for views
-    labelling: list[int] = field(default_factory=lambda: [0])  # labels being computed now (views give way to them)
+    labelling: int = 0  # labels being computed now (views give way to them); changed under ``_lock``
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     budgets: Budgets = field(default_factory=Budgets.from_env)
     owned: dict[str, set[str]] = field(default_factory=dict)  # the runs (file stems) of each open browser tab
 
@@ -157,16 +159,18 @@ class Context:
     @contextlib.contextmanager
     def label_work(self) -> Iterator[None]:
         """Mark a label in progress: views wait for it (``give_way``), so that under load labels come first."""
-        self.labelling[0] += 1
+        with self._lock:  # the label workers are threads: an unguarded += can lose a count
+            self.labelling += 1
         try:
             yield
         finally:
-            self.labelling[0] -= 1
+            with self._lock:
+                self.labelling -= 1
 
     def give_way(self, most_s: float = 0.5) -> None:
         """Wait (at most ``most_s``) while labels are being computed: one core is shared by everything."""
         deadline = time.monotonic() + most_s
-        while self.labelling[0] > 0 and time.monotonic() < deadline:
+        while self.labelling > 0 and time.monotonic() < deadline:
             time.sleep(0.005)
 
     @property
@@ -416,7 +420,7 @@ def new_input(
     image = current_input(source, sketch, upload)
     if request is not None and getattr(request, "session_hash", None):
         ctx.latest[request.session_hash] = fingerprint(image)
-    prediction = predict_current(ctx, source, sketch, upload, model_key, lesions, lang)
+    prediction = classify(ctx, image, model_key, lesions, source, lang)
     domain = ctx.registry.card(model_key).dataset if image is not None else ""
     return NewInput(source, *prediction, domain)
 
@@ -509,8 +513,7 @@ def set_scene(ctx: Context, scene: Scene, step: int | None = None, problems: lis
         gr.Tabs(selected=scene.tab),
         scene.tab,
         gr.Dropdown(
-            choices=[(tr(c, lang), c) for c in ("predicted", *classes)],
-            value=scene.target if scene.target in classes else "predicted",
+            choices=class_list(ctx, model_key, lang), value=scene.target if scene.target in classes else "predicted"
         ),
         scene.stage,
         lang,
@@ -527,13 +530,12 @@ def restore_scene(ctx: Context, request: gr.Request) -> SceneUpdate:
     params = dict(request.query_params) if request is not None else {}
     headers = getattr(request, "headers", None) or {}
     language = params.get("language") or browser_language(headers.get("accept-language"))
-    if "tour" in params:
+    parsed = Scene.parse(params, models=list(ctx.registry.models), datasets=DATASETS)
+    if "tour" in params:  # the step's scene, in the link's projector view and language
         step = int(params["tour"]) - 1 if params["tour"].isdigit() else 0
         step = min(max(step, 0), len(TOUR) - 1)
-        parsed = Scene.parse({k: v for k, v in params.items() if k in ("projector",)})
-        scene = replace(TOUR[step].scene, projector=parsed.scene.projector)
-        return set_scene(ctx, replace(scene, language=language if language in ("en", "zh") else "en"), step)
-    parsed = Scene.parse(params, models=list(ctx.registry.models), datasets=DATASETS)
+        language = language if language in ("en", "zh") else "en"
+        return set_scene(ctx, replace(TOUR[step].scene, projector=parsed.scene.projector, language=language), step)
     scene = parsed.scene if "language" in params else replace(parsed.scene, language=language)
     return set_scene(ctx, scene, problems=parsed.problems)
 
@@ -784,7 +786,7 @@ def current_views(
     """
     image = current_input(source, sketch, upload)
     session = getattr(request, "session_hash", None)
-    if session and ctx.latest.get(session, fingerprint(image)) != fingerprint(image):
+    if session in ctx.latest and ctx.latest[session] != fingerprint(image):
         return Views(*[gr.skip()] * len(Views._fields))
     ctx.give_way()
     return views(ctx, image, model_key, lesions, target, stage, view, lang)
@@ -813,10 +815,14 @@ def class_choices(
     ctx: Context, model_key: str, target: str = "predicted", lang: str = "en"
 ) -> Annotated[Any, gr.Dropdown]:
     """The Grad-CAM class list of a model: "predicted", then its classes (the chosen class kept if the model has it)."""
-    classes = ["predicted", *ctx.registry.card(model_key).classes]
-    choices = [(tr(c, lang), c) for c in classes]
+    choices = class_list(ctx, model_key, lang)
     # The value only when it must change: a scene may have set the class this (earlier-read) target predates.
-    return gr.Dropdown(choices=choices) if target in classes else gr.Dropdown(choices=choices, value="predicted")
+    return gr.Dropdown(choices=choices) if target in dict(choices).values() else gr.Dropdown(choices, value="predicted")
+
+
+def class_list(ctx: Context, model_key: str, lang: str) -> list[tuple[str, str]]:
+    """(shown, value) of the Grad-CAM choices: "predicted", then the model's classes, shown in ``lang``."""
+    return [(tr(c, lang), c) for c in ("predicted", *ctx.registry.card(model_key).classes)]
 
 
 # -- training in the browser -------------------------------------------------------------------------------------
