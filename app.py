@@ -682,13 +682,15 @@ def feature_views(
     a = analyse(ctx, image, model_key, lesions, target)
     if a is None:
         return FeatureViews(None, None, None)
-    grid, grid_caption = viz.stage_channels(a, stage)
+    grid, grid_caption = viz.stage_channels(a, stage, lang)
 
     def captioned(items: list[tuple[np.ndarray, str]]) -> list[tuple[np.ndarray, str]]:
         return [(img, tr(c, lang)) for img, c in items]
 
     return FeatureViews(
-        captioned(viz.feature_maps(a)), captioned(viz.gradcams(a)), gr.Image(value=grid, label=tr(grid_caption, lang))
+        captioned(viz.feature_maps(a, lang=lang)),
+        captioned(viz.gradcams(a)),
+        gr.Image(value=grid, label=tr(grid_caption, lang)),
     )
 
 
@@ -696,7 +698,7 @@ def residual_views(ctx: Context, image, model_key: str, lesions, lang: str = "en
     a = analyse(ctx, image, model_key, lesions)
     if a is None:
         return ResidualViews(None, None)
-    panel, chart = viz.residual_views(a, ctx.registry.sample_stats(model_key))
+    panel, chart = viz.residual_views(a, ctx.registry.sample_stats(model_key), lang)
     return ResidualViews(panel, translate_figure(chart, lang))
 
 

@@ -209,6 +209,18 @@ PHRASES: dict[str, str] = {
     "1×1 projection": "1×1 投影",
     "none (plain)": "无（普通）",
     "lesioned": "已损毁",
+    # texts drawn into the views' pictures (resnet.viz)
+    "activation": "激活值",
+    "no shortcut": "无捷径",
+    "nothing added": "无相加",
+    "LESIONED": "已损毁",
+    "F(x) removed": "F(x) 已去掉",
+    "channel mean": "通道均值",
+    "scale per block": "每块各自的刻度",
+    "scale": "刻度",
+    "shortcut x": "捷径 x",
+    "residual F(x)": "残差 F(x)",
+    "ReLU output": "ReLU 输出",
 }
 # Whole sentences with fields, filled in after translation (``tr_format``).
 TEMPLATES: dict[str, str] = {

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib
+import matplotlib.font_manager
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -24,6 +25,7 @@ from resnet.model import STAGES, ResNet
 from resnet.paths import PathStats
 from resnet.probes import BlockStats, BlockTrace
 from resnet.sampleset import SampleSetStats
+from resnet.strings import tr
 
 if TYPE_CHECKING:
     from resnet.analysis import Analysis
@@ -39,9 +41,26 @@ def _lut(name: str) -> torch.Tensor:
 
 
 @cache
-def font(size: int = 13) -> ImageFont.FreeTypeFont:
-    """DejaVu Sans from matplotlib's own files: it has ×, ‖ and the other signs the labels use."""
+def font(size: int = 13, lang: str = "en") -> ImageFont.FreeTypeFont:
+    """DejaVu Sans from matplotlib's own files (it has ×, ‖ and the other signs the labels use); for Chinese, Noto
+    Sans CJK SC where it is installed (it has those signs too)."""
+    if lang == "zh" and (cjk := _cjk_font_file()):
+        return ImageFont.truetype(cjk[0], size, index=cjk[1])
     return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), size)
+
+
+@cache
+def _cjk_font_file() -> tuple[str, int] | None:
+    """(file, face index) of a simplified-Chinese face, or None."""
+    for entry in matplotlib.font_manager.fontManager.ttflist:
+        if entry.name.startswith("Noto Sans CJK") and entry.fname.endswith(".ttc") and "Regular" in entry.fname:
+            for index in range(10):
+                try:
+                    if ImageFont.truetype(entry.fname, 12, index=index).getname()[0] == "Noto Sans CJK SC":
+                        return entry.fname, index
+                except OSError:
+                    break
+    return None
 
 
 def colorize(t: torch.Tensor, vmin: float, vmax: float, cmap: str = SEQUENTIAL) -> torch.Tensor:
@@ -66,23 +85,32 @@ def order_channels(acts: torch.Tensor) -> torch.Tensor:
 
 
 def colour_bar(
-    width: int, vmin: float, vmax: float, cmap: str, label: str = "", ends: tuple[str, str] | None = None
+    width: int,
+    vmin: float,
+    vmax: float,
+    cmap: str,
+    label: str = "",
+    ends: tuple[str, str] | None = None,
+    lang: str = "en",
 ) -> np.ndarray:
-    """A horizontal colour scale with its end values (or the texts ``ends``), (28, width, 3) uint8."""
+    """A horizontal colour scale with its end values (or the texts ``ends``), (28, width, 3) uint8; texts in
+    ``lang``."""
     bar = colorize(torch.linspace(vmin, vmax, width)[None].expand(10, width), vmin, vmax, cmap).numpy()
     img = Image.new("RGB", (width, 28), "white")
     img.paste(Image.fromarray(bar), (0, 0))
     d = ImageDraw.Draw(img)
-    left, right = ends or (f"{vmin:.2g}", f"{vmax:.2g}")
-    d.text((1, 12), left, fill="black", font=font(11))
-    d.text((width - d.textlength(right, font=font(11)) - 1, 12), right, fill="black", font=font(11))
+    f = font(11, lang)
+    left, right = (tr(e, lang) for e in ends) if ends else (f"{vmin:.2g}", f"{vmax:.2g}")
+    d.text((1, 12), left, fill="black", font=f)
+    d.text((width - d.textlength(right, font=f) - 1, 12), right, fill="black", font=f)
     if label:
-        d.text(((width - d.textlength(label, font=font(11))) / 2, 12), label, fill="#444", font=font(11))
+        label = tr(label, lang)
+        d.text(((width - d.textlength(label, font=f)) / 2, 12), label, fill="#444", font=f)
     return np.asarray(img)
 
 
 def feature_grid(
-    acts: torch.Tensor, max_channels: int | None = 16, tile: int = 48, columns: int | None = None
+    acts: torch.Tensor, max_channels: int | None = 16, tile: int = 48, columns: int | None = None, lang: str = "en"
 ) -> tuple[np.ndarray, list[int]]:
     """A stage's channel activations (C, H, W) as one picture with its colour scale.
 
@@ -98,7 +126,7 @@ def feature_grid(
     rgb = colorize(upscale(maps, tile), vmin, vmax).permute(0, 3, 1, 2)  # (N, 3, tile, tile)
     ncol = columns or int(np.ceil(np.sqrt(len(order))))
     grid = make_grid(rgb, nrow=ncol, padding=2, pad_value=255).permute(1, 2, 0).numpy()
-    bar = colour_bar(grid.shape[1], vmin, vmax, SEQUENTIAL, "activation")
+    bar = colour_bar(grid.shape[1], vmin, vmax, SEQUENTIAL, "activation", lang=lang)
     margin = np.full((30, grid.shape[1], 3), 255, np.uint8)  # room for a gallery caption below the scale
     return np.concatenate([grid, bar, margin]), order.tolist()
 
@@ -118,19 +146,23 @@ def shortcut_kind(projects: bool, plain: bool = False) -> str:
 BLOCK_COLUMNS = ("shortcut x", "residual F(x)", "F(x) + x", "ReLU output")
 
 
-def block_panel(blocks: Sequence[BlockTrace], stats: Sequence[BlockStats], tile: int = 84) -> np.ndarray:
+def block_panel(
+    blocks: Sequence[BlockTrace], stats: Sequence[BlockStats], tile: int = 84, lang: str = "en"
+) -> np.ndarray:
     """Every block of one image (index 0) side by side: x, F(x), F(x) + x and the output, channel-averaged.
 
     The four tiles of a block share one symmetric scale (blue < 0 < red), so the size of F(x) against x reads
-    directly. One row per block, labelled with its name, its shortcut kind and ‖F(x)‖/‖x‖, cos(F(x), x).
+    directly. One row per block, labelled with its name, its shortcut kind and ‖F(x)‖/‖x‖, cos(F(x), x); every
+    text in ``lang``.
     """
     label_w, head_h, gap = 190, 22, 4
     width = label_w + len(BLOCK_COLUMNS) * (tile + gap)
     img = Image.new("RGB", (width, head_h + len(blocks) * (tile + gap) + 30), "white")
     d = ImageDraw.Draw(img)
+    f11, f12 = font(11, lang), font(12, lang)
     for j, title in enumerate(BLOCK_COLUMNS):
-        x0 = label_w + j * (tile + gap)
-        d.text((x0 + (tile - d.textlength(title, font=font(12))) / 2, 4), title, fill="black", font=font(12))
+        x0, title = label_w + j * (tile + gap), tr(title, lang)
+        d.text((x0 + (tile - d.textlength(title, font=f12)) / 2, 4), title, fill="black", font=f12)
     for i, (b, s) in enumerate(zip(blocks, stats, strict=True)):
         # A plain block has no shortcut and adds nothing: its x and F(x) + x tiles stay empty, F(x) stands alone.
         shown = [b.shortcut, b.residual, b.preact, b.output] if not b.plain else [None, b.residual, None, b.output]
@@ -142,13 +174,9 @@ def block_panel(blocks: Sequence[BlockTrace], stats: Sequence[BlockStats], tile:
             x0 = label_w + j * (tile + gap)
             if t is None:
                 d.rectangle((x0, y0, x0 + tile - 1, y0 + tile - 1), outline="#bbb")
-                words = "no shortcut" if j == 0 else "nothing added"
-                d.text(
-                    (x0 + (tile - d.textlength(words, font=font(11))) / 2, y0 + tile / 2 - 6),
-                    words,
-                    fill="#888",
-                    font=font(11),
-                )
+                words = tr("no shortcut" if j == 0 else "nothing added", lang)
+                left = x0 + (tile - d.textlength(words, font=f11)) / 2
+                d.text((left, y0 + tile / 2 - 6), words, fill="#888", font=f11)
                 continue
             img.paste(Image.fromarray(next(tiles)), (x0, y0))
         kind = shortcut_kind(b.projects, b.plain)
@@ -163,10 +191,9 @@ def block_panel(blocks: Sequence[BlockTrace], stats: Sequence[BlockStats], tile:
         ]
         for k, line in enumerate(lines):
             colour = "#b00" if b.lesioned and k == 2 else "black"
-            d.text((6, y0 + 4 + 15 * k), line, fill=colour, font=font(12))
-    bar = colour_bar(
-        len(BLOCK_COLUMNS) * (tile + gap) - gap, -1, 1, DIVERGING, "channel mean; scale per block", ("−scale", "+scale")
-    )
+            d.text((6, y0 + 4 + 15 * k), tr(line, lang), fill=colour, font=f12)
+    width = len(BLOCK_COLUMNS) * (tile + gap) - gap
+    bar = colour_bar(width, -1, 1, DIVERGING, "channel mean; scale per block", ("−scale", "+scale"), lang)
     img.paste(Image.fromarray(bar), (label_w, img.height - 28))
     return np.asarray(img)
 
@@ -347,23 +374,23 @@ def montage(items: Sequence[tuple[np.ndarray, str]], gap: int = 8, caption_h: in
 
 
 # -- the views of one analysis (pure functions of an ``Analysis`` and, where named, the sample-set statistics) --
-def feature_maps(a: Analysis, max_channels: int | None = 16) -> list[tuple[np.ndarray, str]]:
+def feature_maps(a: Analysis, max_channels: int | None = 16, lang: str = "en") -> list[tuple[np.ndarray, str]]:
     """One grid per stage (b1..b5) with captions like "b3 · 128 × 8 × 8 (top 16)"."""
     out = []
     for name in STAGES:
         acts = a.trace.stages[name][0]
-        grid, _ = feature_grid(acts, max_channels, tile=48 if max_channels else 24)
+        grid, _ = feature_grid(acts, max_channels, tile=48 if max_channels else 24, lang=lang)
         c, h, w = acts.shape
         shown = f"top {min(max_channels, c)}" if max_channels else "all"
         out.append((grid, f"{name} · {c} × {h} × {w} ({shown})"))
     return out
 
 
-def stage_channels(a: Analysis, stage: str) -> tuple[np.ndarray, str]:
+def stage_channels(a: Analysis, stage: str, lang: str = "en") -> tuple[np.ndarray, str]:
     """Every channel of one stage, strongest first, and its caption."""
     acts = a.trace.stages[stage][0]
     c, h, w = acts.shape
-    grid, _ = feature_grid(acts, None, tile=max(16, 128 // h), columns=int(np.ceil(np.sqrt(c))))
+    grid, _ = feature_grid(acts, None, tile=max(16, 128 // h), columns=int(np.ceil(np.sqrt(c))), lang=lang)
     return grid, f"{stage} · {c} × {h} × {w}: all {c} channels, strongest first"
 
 
@@ -408,7 +435,7 @@ def block_rows(a: Analysis, sample_stats: SampleSetStats) -> list[BlockRow]:
     ]
 
 
-def residual_views(a: Analysis, sample_stats: SampleSetStats) -> tuple[np.ndarray, Figure]:
+def residual_views(a: Analysis, sample_stats: SampleSetStats, lang: str = "en") -> tuple[np.ndarray, Figure]:
     """The block panel and the chart of the block statistics beside their sample-set means."""
     rows = block_rows(a, sample_stats)
     fig = block_stats_figure(
@@ -419,4 +446,4 @@ def residual_views(a: Analysis, sample_stats: SampleSetStats) -> tuple[np.ndarra
         [r.mean_cosine for r in rows],
         [r.projects for r in rows],
     )
-    return block_panel(a.trace.blocks, a.stats), fig
+    return block_panel(a.trace.blocks, a.stats, lang=lang), fig

@@ -103,3 +103,25 @@ def test_status_and_captions(shipped_ctx):
     captions = [c for _, c in views.stage_grids + views.cams] + [views.all_channels.label]
     assert {c: english_left(c) for c in captions if english_left(c)} == {}
     assert tr_format("Prediction from the {model} model.", "en", "digits") == "Prediction from the digits model."
+
+
+def test_texts_drawn_into_the_pictures(shipped_ctx, monkeypatch):
+    """The block panel and the feature grids carry texts inside their pixels: every one is translated, and drawn
+    with a font that has the glyphs (Noto Sans CJK where installed)."""
+    drawn = []
+    original = viz.ImageDraw.ImageDraw.text
+
+    def record(self, xy, text, *args, **kwargs):
+        drawn.append((text, kwargs.get("font")))
+        return original(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(viz.ImageDraw.ImageDraw, "text", record)
+    seven = load_samples("digits").images[0]
+    app.residual_views(shipped_ctx, seven, "digits", ["b4.0"], "zh")
+    app.residual_views(shipped_ctx, seven, "digits-plain", [], "zh")
+    app.feature_views(shipped_ctx, seven, "digits", [], "predicted", "b5", "zh")
+    texts = {text for text, _ in drawn}
+    assert {"捷径 x", "残差 F(x)", "ReLU 输出", "无捷径", "激活值", "捷径: 恒等", "捷径: 1×1 投影"} <= texts
+    assert {t: english_left(t) for t in texts if english_left(t)} == {}
+    if viz._cjk_font_file():
+        assert all("CJK" in f.getname()[0] for _, f in drawn)
