@@ -256,7 +256,7 @@ class PickedSample(NamedTuple):
     def of(cls, dataset: str, index: int) -> PickedSample:
         """Shipped sample ``index`` of ``dataset`` as the input, in the upload tab."""
         image = viz.enlarge(load_samples(dataset).images[index], 8)
-        return cls(image, "upload", gr.Tabs(selected="upload"), f"{dataset}:{index}", dataset)
+        return cls(image, "upload", gr.update(selected="upload"), f"{dataset}:{index}", dataset)
 
     @classmethod
     def unchanged(cls) -> PickedSample:
@@ -507,12 +507,12 @@ def set_scene(ctx: Context, scene: Scene, step: int | None = None, problems: lis
     note = f"⚠️ {tr('Not used from the link', lang)}: " + "; ".join(problems) if problems else ""
     skip = gr.skip()
     return SceneUpdate(
-        gr.Radio(value=model_key),
+        gr.update(value=model_key),
         *picked,
         list(scene.lesions),
-        gr.Tabs(selected=scene.tab),
+        gr.update(selected=scene.tab),
         scene.tab,
-        gr.Dropdown(
+        gr.update(
             choices=class_list(ctx, model_key, lang), value=scene.target if scene.target in classes else "predicted"
         ),
         scene.stage,
@@ -520,7 +520,7 @@ def set_scene(ctx: Context, scene: Scene, step: int | None = None, problems: lis
         scene.projector,
         skip if step is None else step,
         skip if step is None else caption(step, lang),
-        gr.Accordion(open=True) if step is not None else skip,
+        gr.update(open=True) if step is not None else skip,
         note,
     )
 
@@ -575,7 +575,7 @@ def scene_link(
     )
     own = current_input(source, sketch, upload) is not None and shown is None
     note = tr(OWN_INPUT_NOTE, lang) if own and (source == "upload" or has_drawing(sketch)) else ""
-    return Link("?" + scene.query(), gr.Textbox(visible=True), note)
+    return Link("?" + scene.query(), gr.update(visible=True), note)
 
 
 OWN_INPUT_NOTE = (
@@ -654,7 +654,7 @@ def language_views(ctx: Context, lang: str, model_key: str) -> LanguageViews:
 
 def model_labels(ctx: Context, lang: str, trained: list[str]) -> Annotated[Any, gr.Radio]:
     """The model switch's names in ``lang`` (this session's trained models kept)."""
-    return gr.Radio(choices=model_choices(ctx, trained, lang))
+    return gr.update(choices=model_choices(ctx, trained, lang))
 
 
 def has_drawing(sketch) -> bool:
@@ -690,7 +690,7 @@ def feature_views(
     return FeatureViews(
         captioned(viz.feature_maps(a, lang=lang)),
         captioned(viz.gradcams(a)),
-        gr.Image(value=grid, label=tr(grid_caption, lang)),
+        gr.update(value=grid, label=tr(grid_caption, lang)),
     )
 
 
@@ -819,7 +819,11 @@ def class_choices(
     """The Grad-CAM class list of a model: "predicted", then its classes (the chosen class kept if the model has it)."""
     choices = class_list(ctx, model_key, lang)
     # The value only when it must change: a scene may have set the class this (earlier-read) target predates.
-    return gr.Dropdown(choices=choices) if target in dict(choices).values() else gr.Dropdown(choices, value="predicted")
+    return (
+        gr.update(choices=choices)
+        if target in dict(choices).values()
+        else gr.update(choices=choices, value="predicted")
+    )
 
 
 def class_list(ctx: Context, model_key: str, lang: str) -> list[tuple[str, str]]:
@@ -948,7 +952,7 @@ def run_ended(ctx: Context, run: LiveRun, trained: list[str], lang: str = "en") 
     if not run.epochs_done:
         yield TrainingUpdate.progress(status, curves)
         return
-    download = gr.DownloadButton(value=str(run.out), visible=True)
+    download = gr.update(value=str(run.out), visible=True)
     if run.cfg.arch != "resnet18":  # the views are the lecture's network's: a CIFAR-family run is compared and kept
         saved = status + tr(" Saved as ", lang) + f"`{run.out}`" + tr(DRAWN_OVER, lang)
         yield TrainingUpdate(saved, curves, comparison_view(run, lang), download, skip, skip, skip)
@@ -967,8 +971,8 @@ def run_ended(ctx: Context, run: LiveRun, trained: list[str], lang: str = "en") 
         curves,
         comparison_view(run, lang),
         download,
-        gr.Button(visible=True),
-        gr.Radio(choices=model_choices(ctx, trained, lang)),
+        gr.update(visible=True),
+        gr.update(choices=model_choices(ctx, trained, lang)),
         trained,
     )
 
@@ -991,7 +995,7 @@ def stop_training(ctx: Context, lang: str, request: gr.Request) -> Annotated[str
 def explore_trained(ctx: Context, trained: list[str], lang: str = "en") -> Annotated[Any, gr.Radio]:
     """Switch every view to the model trained last in this session."""
     live = [k for k in trained if ctx.registry.knows(k)]
-    return gr.Radio(choices=model_choices(ctx, trained, lang), value=live[-1]) if live else gr.skip()
+    return gr.update(choices=model_choices(ctx, trained, lang), value=live[-1]) if live else gr.skip()
 
 
 # -- API endpoints (the public parameter is still called "dataset": it takes a model key) ----------------------

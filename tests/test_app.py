@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -66,7 +67,7 @@ def test_feature_views(shipped_ctx, seven):
     assert [caption.split(" · ")[0] for _, caption in grids] == ["b1", "b2", "b3", "b4", "b5"]
     assert grids[2][1].startswith("b3 · 128 × 8 × 8")
     assert all("“7”" in caption for _, caption in cams)
-    assert "512" in channels.label
+    assert "512" in channels["label"]
 
 
 def test_lesion_and_architecture_views(shipped_ctx, registry):
@@ -86,7 +87,7 @@ def test_switching_model_changes_gallery_hint_chart_and_classes(shipped_ctx):
     assert lesion_chart.axes[0].get_title().startswith("clothing:")
     assert len(gallery) == 10 * app.GALLERY_PER_CLASS and gallery[0][1] == "T-shirt/top"
     assert "clothing" in hint.lower() and app.switch_model(shipped_ctx, "clothing", "zh").hint != hint
-    choices = [c[0] if isinstance(c, tuple) else c for c in app.class_choices(shipped_ctx, "clothing").choices]
+    choices = [c[0] if isinstance(c, tuple) else c for c in app.class_choices(shipped_ctx, "clothing")["choices"]]
     assert choices == ["predicted", *shipped_ctx.registry.card("clothing").classes]
 
 
@@ -209,7 +210,7 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
     points = [len(o.curves.axes[0].lines[0].get_xdata()) for o in streamed]
     assert len(streamed) >= 6 and points == sorted(points) and points[-1] > points[0]  # the loss curve grows
     status, figure, comparison, download, explore, switch, trained = outs[-1]
-    assert explore.visible
+    assert explore["visible"]
     assert status.startswith("✅ Finished after 1 epoch"), status
     loss_ax, acc_ax = figure.axes
     lines = {line.get_label(): line for line in acc_ax.lines}
@@ -220,9 +221,9 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
     assert {line.get_label() for line in comparison.axes[0].lines[:-1]} >= {"residual-18"}
     (key,) = trained
     saved = next(tmp_path.glob("digits-*.safetensors"))
-    assert key == f"digits:{saved.stem}" and download.visible and download.value["orig_name"] == saved.name
-    assert switch.choices[-1] == (f"Yours: {ctx.registry.label(key)}", key)
-    assert app.explore_trained(ctx, trained).value == key
+    assert key == f"digits:{saved.stem}" and download["visible"] and Path(download["value"]).name == saved.name
+    assert switch["choices"][-1] == (f"Yours: {ctx.registry.label(key)}", key)
+    assert app.explore_trained(ctx, trained)["value"] == key
 
     # Every view takes the trained model's key: the label, the views, the lesion chart.
     drawing = app.sketch_image(sketch_value(seven))
@@ -267,7 +268,7 @@ def test_a_plain_cifar_network_trains_and_is_drawn_over_the_depth_experiment(tin
     outs = list(app.train_live(fresh_ctx, "clothing", "resnet20", "plain", 1000, 2, 0.1, [], "en", None))
     status, _curves, comparison, download, explore, switch, trained = outs[-1]
     assert status.startswith("✅ Finished after 2 epochs") and "depth experiment" in status
-    assert download.visible and "clothing-resnet20-plain-" in download.value["orig_name"]
+    assert download["visible"] and "clothing-resnet20-plain-" in Path(download["value"]).name
     assert explore == switch == trained == app.gr.skip()  # the views are the lecture's network's: not switched to
     yours = comparison.axes[0].lines[-1]
     assert yours.get_label() == "yours: plain-20 (1,000 images)" and list(yours.get_xdata()) == [1, 2]
@@ -285,7 +286,7 @@ def test_every_view_works_for_the_plain_twin(shipped_ctx, seven):
     top, status, *_ = app.classify(shipped_ctx, seven, "digits-plain", [])
     assert next(iter(top)) == "7" and "digits, plain twin" in status
     grids, cams, channels = app.feature_views(shipped_ctx, seven, "digits-plain", [], "predicted", "b4")
-    assert "256 × " in channels.label
+    assert "256 × " in channels["label"]
     assert len(grids) == len(cams) == 5 and all("“7”" in caption for _, caption in cams)
     panel, chart = app.residual_views(shipped_ctx, seven, "digits-plain", [])
     assert panel.ndim == 3 and [len(ax.patches) for ax in chart.axes] == [16, 16]

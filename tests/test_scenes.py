@@ -70,10 +70,10 @@ def request(query: dict[str, str], language: str = "en-US") -> SimpleNamespace:
 def test_opening_a_link_sets_every_control(shipped_ctx):
     link = "model=clothing&sample=clothing:2&lesions=b3.1&tab=residual&target=Trouser&stage=b5&projector=1"
     u = app.restore_scene(shipped_ctx, request(dict(p.split("=") for p in link.split("&")), "zh-CN,zh;q=0.9"))
-    assert u.model.value == "clothing" and u.source == "upload" and u.sample == "clothing:2"
+    assert u.model["value"] == "clothing" and u.source == "upload" and u.sample == "clothing:2"
     assert np.array_equal(u.upload, app.viz.enlarge(load_samples("clothing").images[2], 8))
-    assert u.lesions == ["b3.1"] and u.view_tabs.selected == "residual" and u.view == "residual"
-    assert u.target.value == "Trouser" and u.stage == "b5" and u.projector is True
+    assert u.lesions == ["b3.1"] and u.view_tabs["selected"] == "residual" and u.view == "residual"
+    assert u.target["value"] == "Trouser" and u.stage == "b5" and u.projector is True
     assert u.language == "zh"  # from the browser: the link names none
     assert u.link_note == ""
     assert app.restore_scene(shipped_ctx, request({"language": "en"}, "zh-CN")).language == "en"  # the link wins
@@ -81,12 +81,12 @@ def test_opening_a_link_sets_every_control(shipped_ctx):
 
 def test_a_link_to_what_is_not_here_says_so(shipped_ctx):
     u = app.restore_scene(shipped_ctx, request({"model": "digits:mine-123", "target": "Trouser"}))
-    assert u.model.value == "digits" and "model=" in u.link_note and "target=" in u.link_note
+    assert u.model["value"] == "digits" and "model=" in u.link_note and "target=" in u.link_note
 
 
 def test_a_tour_link_and_the_tour_buttons(shipped_ctx):
     u = app.restore_scene(shipped_ctx, request({"tour": "6"}))
-    assert u.tour_step == 5 and u.model.value == "digits-plain" and u.view == "plain" and u.tour.open
+    assert u.tour_step == 5 and u.model["value"] == "digits-plain" and u.view == "plain" and u.tour["open"]
     assert "Plain vs residual" in u.tour_text
     back = app.tour_go(shipped_ctx, -1, 5, "zh", False)
     assert back.tour_step == 4 and back.language == "zh" and back.lesions == ["b3.1", "b4.1"]

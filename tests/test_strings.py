@@ -100,7 +100,7 @@ def test_status_and_captions(shipped_ctx):
     assert "裤子" in trouser.label
     assert english_left(app.classify(shipped_ctx, None, "clothing", [], "sketch", "zh").status) == []
     views = app.feature_views(shipped_ctx, seven, "digits", [], "predicted", "b5", "zh")
-    captions = [c for _, c in views.stage_grids + views.cams] + [views.all_channels.label]
+    captions = [c for _, c in views.stage_grids + views.cams] + [views.all_channels["label"]]
     assert {c: english_left(c) for c in captions if english_left(c)} == {}
     assert tr_format("Prediction from the {model} model.", "en", "digits") == "Prediction from the digits model."
 

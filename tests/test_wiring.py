@@ -95,3 +95,20 @@ def test_importing_the_app_loads_nothing():
     from resnet.registry import shipped_weights
 
     assert at_import == "0 []" and int(created) == len(shipped_weights())  # each shipped model, once, on create()
+
+
+def test_building_the_page_renders_no_callback_output(demo):
+    """A callback run while the page is built (the floor's fixed answers) must return updates, not components: a
+    component made inside ``gr.Blocks`` joins the page (it once added a stray "b3 · all channels" picture at the
+    bottom of every page)."""
+    images = sorted(str(b.label) for b in demo.blocks.values() if isinstance(b, gr.Image) and b.label)
+    assert images == sorted(
+        [
+            "All channels",
+            "Blocks b2.0 … b5.1",
+            "Image (any size; dark-on-light or light-on-dark)",
+            "Model input (64×64)",
+            "What the model sees (28×28)",
+            "image",
+        ]
+    ), images
