@@ -31,6 +31,7 @@ from resnet import analysis, depth, plain_vs_residual, viz, why
 from resnet.analysis import Analyser, Analysis
 from resnet.architecture import layer_table
 from resnet.checkpoint import CheckpointError
+from resnet.cpu import bound_heaps, trim_every
 from resnet.data import DATASETS, find_data_dir
 from resnet.lecture import LANGUAGES, text
 from resnet.live import LiveRun
@@ -1476,8 +1477,14 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     $RESNET_TORCH_THREADS (default 1): torch threads per call. Under load, calls run side by side on the cores;
     two threads each oversubscribe a 2-core machine (30 students: label p95 0.80 s with one thread, 1.84 s with two).
     $RESNET_QUEUE_MAX (default 256): events waiting at most; past it a new one is refused with ``BUSY``.
+    $RESNET_MALLOC_HEAPS (default 2; 0 leaves glibc's default of 8 per core) and $RESNET_TRIM_S (default 10; 0: never):
+    fewer heaps and freed pages handed back keep the server's memory from creeping up under a long class.
     """
     torch.set_num_threads(int(os.environ.get("RESNET_TORCH_THREADS", 1)))
+    if heaps := int(os.environ.get("RESNET_MALLOC_HEAPS", 2)):
+        bound_heaps(heaps)
+    if trim_s := float(os.environ.get("RESNET_TRIM_S", 10)):
+        trim_every(trim_s)
     demo = build_demo(ctx or Context.create())
     demo.queue(max_size=int(os.environ.get("RESNET_QUEUE_MAX", 256)))
     say_busy(demo)

@@ -9,12 +9,17 @@
   gradient stay oneDNN's. About 11% more images/s on 2 cores; gradients equal autograd's to float32 rounding.
 
 ``python benchmarks/train_throughput.py`` measures both against the lecture's reference pipeline.
+
+For the server, the opposite: ``bound_heaps(2)`` and ``trim_every(seconds)`` keep a long-running app's resident
+memory from creeping up (``python benchmarks/load.py --soak 240`` measures it).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import threading
+import time
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +28,17 @@ from torch.autograd.function import once_differentiable
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
+_M_ARENA_MAX = -8
+
+
+def _libc() -> ctypes.CDLL | None:
+    """glibc, or None where the C library is something else (musl, macOS)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        libc.mallopt, libc.malloc_trim  # noqa: B018 (both must exist)
+    except (OSError, AttributeError, TypeError):
+        return None
+    return libc
 
 
 def keep_freed_memory() -> bool:
@@ -31,14 +47,41 @@ def keep_freed_memory() -> bool:
     The process's resident memory then stays at its peak (about 1.7 GB for batch 256 at 64 px). Returns whether
     the setting took (False where the C library is not glibc).
     """
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):
+    libc = _libc()
+    if libc is None:
         return False
     # No mmap for large blocks (they come from the heap and are reused), and never trim the heap's top.
-    return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
+    return bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
+
+
+def bound_heaps(heaps: int) -> bool:
+    """At most ``heaps`` glibc heaps (arenas) for all threads; call it before the threads start.
+
+    glibc gives each new thread that allocates its own heap, up to 8 per core; a server that runs calls on a pool
+    of threads then holds freed memory scattered over many heaps that it never returns. Returns whether it took.
+    """
+    libc = _libc()
+    return libc is not None and bool(libc.mallopt(_M_ARENA_MAX, heaps))
+
+
+def trim_every(seconds: float) -> threading.Thread | None:
+    """A daemon thread that hands the heaps' free pages back to the kernel every ``seconds`` (``malloc_trim``); one
+    per process (a second call returns the running one)."""
+    libc = _libc()
+    if libc is None:
+        return None
+    running = [t for t in threading.enumerate() if t.name == "malloc-trim"]
+    if running:
+        return running[0]
+
+    def trim() -> None:
+        while True:
+            time.sleep(seconds)
+            libc.malloc_trim(0)
+
+    thread = threading.Thread(target=trim, name="malloc-trim", daemon=True)
+    thread.start()
+    return thread
 
 
 def columns(
