@@ -80,6 +80,8 @@ body.projector {
 body.projector .prose, body.projector .note { font-size: 20px !important; line-height: 1.45; }
 body.projector #label h2.output-class { font-size: 3.2rem !important; }
 body.projector #controls, body.projector #controls .form { flex-direction: row !important; flex-wrap: wrap; }
+body.projector #controls { min-width: 640px !important; align-items: center; }
+body.projector #language .wrap { flex-wrap: nowrap !important; }
 body.projector #intro p, body.projector #link-row, body.projector #hint, body.projector #gallery,
 body.projector #model-input, body.projector #lesion-costs, body.projector .view-note { display: none !important; }
 """
