@@ -438,6 +438,8 @@ def soak(seconds: float, port: int, env: dict[str, str] | None = None) -> None:
             print(
                 f"soak: the same 30 students for {seconds:.0f} s, {len(tally.labels):,} labels, {tally.errors} errors"
             )
+            if tally.messages:
+                print(f"errors: {'; '.join(sorted(tally.messages))[:300]}")
             print("RSS (MB) every 10 s: " + ", ".join(f"{m:,.0f}" for _, m in samples))
             print(
                 f"max {max(m for _, m in samples):,.0f} MB (goal: ≤ 1,200 MB); "
