@@ -14,6 +14,7 @@ import argparse
 import gzip
 import io
 import math
+import sys
 import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from resnet.external import EXTERNAL_DIR
 
