@@ -528,11 +528,24 @@ def set_scene(ctx: Context, scene: Scene, step: int | None = None, problems: lis
     )
 
 
+def page_language(request: gr.Request | None) -> str:
+    """The language a page opens in: its link's ``language=``, else the browser's ``Accept-Language``."""
+    params = dict(request.query_params) if request is not None else {}
+    headers = getattr(request, "headers", None) or {}
+    return params.get("language") or browser_language(headers.get("accept-language"))
+
+
+def first_labels(labelled: list[tuple[Any, dict[str, Any]]], request: gr.Request) -> Annotated[list[Any], EACH]:
+    """The labels in the page's language at once, beside ``restore_scene`` rather than after it (a Chinese link
+    showed English labels for 2-3 s while the language change made its way through the queue)."""
+    lang = page_language(request)
+    return relabel(labelled, lang) if lang == "zh" else [gr.skip()] * len(labelled)
+
+
 def restore_scene(ctx: Context, request: gr.Request) -> SceneUpdate:
     """The scene in the page's link (``?model=…&sample=…`` or ``?tour=N``); the browser's language unless named."""
     params = dict(request.query_params) if request is not None else {}
-    headers = getattr(request, "headers", None) or {}
-    language = params.get("language") or browser_language(headers.get("accept-language"))
+    language = page_language(request)
     parsed = Scene.parse(params, models=list(ctx.registry.models), datasets=DATASETS)
     if "tour" in params:  # the step's scene, in the link's projector view and language
         step = int(params["tour"]) - 1 if params["tour"].isdigit() else 0
@@ -1411,6 +1424,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
         )
         labelled = translatable(demo)
         language.change(bind(relabel, labelled), language, [c for c, _ in labelled], **QUIET)
+        demo.load(bind(first_labels, labelled), None, [c for c, _ in labelled], **QUIET)
         projector.change(None, projector, None, js=PROJECTOR_JS)
 
         # A scene (a link, a tour step) sets the controls, then the label and the view on screen follow it.

@@ -150,3 +150,13 @@ def test_a_new_input_knows_its_domain(shipped_ctx):
     drawn = app.new_input(shipped_ctx, "sketch", {"composite": seven}, None, "digits", [])
     assert drawn.domain == "digits"
     assert app.new_input(shipped_ctx, "upload", None, None, "clothing", []).domain == ""
+
+
+def test_a_chinese_page_gets_its_labels_at_load(shipped_ctx):
+    """The labels come with the page's first events, not after the language change they set off."""
+    demo = app.build_demo(shipped_ctx)
+    labelled = app.translatable(demo)
+    zh = app.first_labels(labelled, request({"language": "zh"}))
+    assert zh == app.relabel(labelled, "zh") and any(u.get("label") == "模型" for u in zh)
+    assert app.first_labels(labelled, request({}, "zh-CN,zh;q=0.9")) == zh  # the browser's language
+    assert app.first_labels(labelled, request({})) == [app.gr.skip()] * len(labelled)  # English: as built
