@@ -72,9 +72,11 @@ def test_feature_views(shipped_ctx, seven):
 
 def test_lesion_and_architecture_views(shipped_ctx, registry):
     chart = app.lesion_view(shipped_ctx, "clothing")
-    stats = registry.sample_stats("clothing")
+    keys = [k for k in ("clothing", registry.twin("clothing")) if k]  # the model's bars, then its plain twin's
     heights = [bar.get_height() for bar in chart.axes[0].patches]
-    assert heights == pytest.approx([100 * stats.lesion_accuracy[n] for n in BLOCK_NAMES])
+    assert heights == pytest.approx(
+        [100 * registry.sample_stats(k).lesion_accuracy[n] for k in keys for n in BLOCK_NAMES]
+    )
     assert chart.axes[0].get_title().startswith("clothing:")
     rows = app.architecture_view(shipped_ctx, "digits")
     assert rows[0][0].strip() == "b1" and any("1×1" in r[1] for r in rows)
