@@ -35,8 +35,8 @@ def _argmax(model: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
     return torch.cat([model(x[i : i + 250]).argmax(1) for i in range(0, len(x), 250)]).numpy()
 
 
-def external_accuracy(model: torch.nn.Module, name: str, dataset: str, image_size: int) -> tuple[float, list[str]]:
-    """Accuracy on one external set and its per-class lines."""
+def external_accuracy(model: torch.nn.Module, name: str, dataset: str, image_size: int) -> tuple[float, int, list[str]]:
+    """Accuracy on one external set, its number of images and its per-class lines."""
     images, labels = load_external(name)
     preds = _argmax(model, prepare_all(images, dataset, image_size))
     classes = DATASETS[dataset].classes
@@ -46,7 +46,7 @@ def external_accuracy(model: torch.nn.Module, name: str, dataset: str, image_siz
         wrong = np.bincount(preds[labels == c][~hit], minlength=len(classes))
         worst = f" (mostly read as {classes[int(wrong.argmax())]})" if (~hit).any() else ""
         lines.append(f"    {classes[c]:<12} {100 * hit.mean():6.1f}% of {len(hit)}{worst}")
-    return float((preds == labels).mean()), lines
+    return float((preds == labels).mean()), len(labels), lines
 
 
 def main() -> None:
@@ -56,7 +56,6 @@ def main() -> None:
     p.add_argument("--per-class", action="store_true", help="also print each class's accuracy")
     p.add_argument("--without-thicken", action="store_true", help="also measure without thickening thin strokes")
     args = p.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     root = Path(__file__).resolve().parent.parent / "assets" / "weights"
     weights = args.weights or [root / "digits.safetensors", root / "clothing.safetensors"]
     rows = []
@@ -77,13 +76,13 @@ def main() -> None:
             rows.append((path.name, f"{dataset} test split", 0, float("nan"), test_goal))
         for s in SETS:
             if s.dataset == dataset:
-                acc, lines = external_accuracy(model, s.name, dataset, card.image_size)
-                rows.append((path.name, s.name, len(load_external(s.name)[1]), acc, ext_goal))
+                acc, n, lines = external_accuracy(model, s.name, dataset, card.image_size)
+                rows.append((path.name, s.name, n, acc, ext_goal))
                 if args.without_thicken and dataset == "digits":
                     stroke, preprocess_module.STROKE = preprocess_module.STROKE, 0.0
-                    acc, _ = external_accuracy(model, s.name, dataset, card.image_size)
+                    acc, _, _ = external_accuracy(model, s.name, dataset, card.image_size)
                     preprocess_module.STROKE = stroke
-                    rows.append((path.name, f"{s.name} without thickening", rows[-1][2], acc, ext_goal))
+                    rows.append((path.name, f"{s.name} without thickening", n, acc, ext_goal))
                 if args.per_class:
                     print(f"{path.name} on {s.name}:", *lines, sep="\n")
     print("\nsets:", *(f"  {s.name}: {s.made_from}" for s in SETS), sep="\n")

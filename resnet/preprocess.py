@@ -99,9 +99,9 @@ def to_gray(img: Image.Image) -> np.ndarray:
     return gray * alpha + paper * (1 - alpha)
 
 
-def _light_on_dark(gray: np.ndarray) -> tuple[np.ndarray, bool]:
-    """A light object on a black background, in the input's own contrast (its peak is at most 1); the polarity is
-    detected from the border."""
+def _light_on_dark(gray: np.ndarray) -> tuple[np.ndarray, bool, float]:
+    """A light object on a black background, in the input's own contrast, its peak (at most 1) and whether it was
+    inverted; the polarity is detected from the border."""
     h, w = gray.shape
     k = max(1, min(h, w) // 20)
     border = np.concatenate([gray[:k].ravel(), gray[-k:].ravel(), gray[:, :k].ravel(), gray[:, -k:].ravel()])
@@ -112,7 +112,7 @@ def _light_on_dark(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     peak = float(ink.max())
     if peak < MIN_CONTRAST:
         raise EmptyDrawingError("the image is blank (one flat colour): draw or upload something to classify")
-    return ink, inverted
+    return ink, inverted, peak
 
 
 def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -194,10 +194,9 @@ def preprocess(image: str | bytes | Image.Image | np.ndarray | None, dataset: st
     info = dataset_info(dataset)
     if image is None:
         raise EmptyDrawingError("nothing drawn yet")
-    ink, inverted = _light_on_dark(to_gray(open_image(image)))
+    ink, inverted, peak = _light_on_dark(to_gray(open_image(image)))
     # Contrast is stretched to a full-range object, but the background is trimmed in the input's own units: a
     # pale product on a graded backdrop would otherwise keep the backdrop (measured on clothing-products).
-    peak = float(ink.max())
     out = normalise_digit(ink / peak) if info.name == "digits" else normalise_product(ink / peak, TRIM / peak)
     out = np.clip(out, 0, 1).astype(np.float32)
     as_uint8 = torch.from_numpy(np.round(out * 255).astype(np.uint8))[None]  # quantised like the training set
