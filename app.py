@@ -1495,6 +1495,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     $RESNET_QUEUE_MAX (default 256): events waiting at most; past it a new one is refused with ``BUSY``.
     $RESNET_MALLOC_HEAPS (default 2; 0 leaves glibc's default of 8 per core) and $RESNET_TRIM_S (default 10; 0: never):
     fewer heaps and freed pages handed back keep the server's memory from creeping up under a long class.
+    $RESNET_CACHE_S (default 3600; 0: never): Gradio's file cache (every upload, every picture sent, a copy of every
+    trained model offered for download) is cleared of files older than this, checked every ten minutes or sooner.
     """
     torch.set_num_threads(int(os.environ.get("RESNET_TORCH_THREADS", 1)))
     if heaps := int(os.environ.get("RESNET_MALLOC_HEAPS", 2)):
@@ -1502,6 +1504,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     if trim_s := float(os.environ.get("RESNET_TRIM_S", 10)):
         trim_every(trim_s)
     demo = build_demo(ctx or Context.create())
+    if cache_s := int(os.environ.get("RESNET_CACHE_S", 3600)):
+        demo.delete_cache = (min(cache_s, 600), cache_s)
     demo.queue(max_size=int(os.environ.get("RESNET_QUEUE_MAX", 256)))
     say_busy(demo)
     return demo.launch(max_file_size=MAX_FILE_SIZE, theme=gr.themes.Soft(), css=CSS, **kwargs)

@@ -62,6 +62,11 @@ def open_image(source: str | bytes | Image.Image | np.ndarray) -> Image.Image:
         img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
         img.load()
         return img
+    except FileNotFoundError:
+        # The server clears old uploads ($RESNET_CACHE_S in app.launch); a page left open longer still names them.
+        raise InvalidImageError(
+            "that image is no longer on the server (old uploads are cleared): upload or draw it again"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise InvalidImageError(f"that file is not an image we can read ({type(exc).__name__})") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -391,5 +392,26 @@ def test_a_full_queue_says_busy(shipped_ctx, monkeypatch):
         refused = [r for r in answers if r.status_code == 503]
         assert refused and all("Busy" in r.json()["detail"] for r in refused)
         assert any(r.status_code == 200 for r in answers)
+    finally:
+        app.gr.close_all()
+
+
+def test_old_files_leave_the_cache(shipped_ctx, monkeypatch):
+    """Gradio keeps every upload, picture and download copy in its cache; $RESNET_CACHE_S bounds their age (a page
+    that still names a cleared upload gets a clear message: tests/test_preprocess.py)."""
+    import httpx
+
+    monkeypatch.setenv("RESNET_CACHE_S", "1")
+    server, url, _ = app.launch(shipped_ctx, prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    try:
+        assert server.get_blocks().delete_cache == (1, 1)
+        seven = io.BytesIO()
+        Image.fromarray(load_samples("digits").images[0]).save(seven, format="PNG")
+        path = Path(httpx.post(url + "gradio_api/upload", files={"files": ("7.png", seven.getvalue())}).json()[0])
+        assert path.exists()
+        deadline = time.monotonic() + 15
+        while path.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not path.exists()
     finally:
         app.gr.close_all()

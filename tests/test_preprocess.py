@@ -162,3 +162,8 @@ def test_a_pale_product_on_a_graded_backdrop_is_trimmed_to_itself():
     p = preprocess(photo.astype(np.uint8), "clothing")
     rows, cols = np.nonzero(p.image > 0.5)
     assert rows.max() - rows.min() + 1 == 28 and 13 <= cols.max() - cols.min() + 1 <= 15
+
+
+def test_an_upload_cleared_from_the_server_says_so(tmp_path):
+    with pytest.raises(InvalidImageError, match="no longer on the server"):
+        preprocess(str(tmp_path / "gone.png"), "digits")
