@@ -369,7 +369,7 @@ def main() -> None:
     if args.workers:
         return compare_workers(args.workers, loads[-1], args.seconds, args.port)
     if args.training:
-        return during_training(args.seconds, args.port)
+        return during_training(args.seconds, args.port, dict(kv.split("=", 1) for kv in args.env))
     if args.soak:
         return soak(args.soak, args.port, dict(kv.split("=", 1) for kv in args.env))
     with tempfile.TemporaryDirectory() as tmp:
@@ -449,13 +449,15 @@ def soak(seconds: float, port: int, env: dict[str, str] | None = None) -> None:
             server.stop()
 
 
-def during_training(seconds: float, port: int) -> None:
-    """10 students' labels while someone trains (60,000 digits, 1 epoch) against the same load idle."""
+def during_training(seconds: float, port: int, env: dict[str, str]) -> None:
+    """10 students' labels while someone trains (60,000 digits, 1 epoch) against the same load idle.
+
+    ``--env NAME=value`` sets the server's environment, as for the other loads."""
     import threading
 
     with tempfile.TemporaryDirectory() as tmp:
         pictures = drawings(Path(tmp))
-        server = Server.start(port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs")})
+        server = Server.start(port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **env})
         try:
             route = routes(server.url)["app"]
             config = httpx.get(server.url + "/config", timeout=10).json()
