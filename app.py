@@ -34,7 +34,7 @@ from resnet.checkpoint import CheckpointError
 from resnet.cpu import bound_heaps, trim_every
 from resnet.data import DATASETS, find_data_dir
 from resnet.lecture import LANGUAGES, text
-from resnet.live import LiveRun
+from resnet.live import NICE, LiveRun
 from resnet.model import BLOCK_NAMES, STAGES
 from resnet.preprocess import EmptyDrawingError, InvalidImageError
 from resnet.registry import ModelRegistry
@@ -119,6 +119,7 @@ class Budgets:
     runs: int = 1  # $RESNET_MAX_RUNS: runs training at once; the others wait, seeing their place in the queue [1]
     keep_runs: int = 20  # $RESNET_KEEP_RUNS: runs kept in the runs folder [20]
     keep_bytes: int = 2 * 2**30  # $RESNET_KEEP_GB: and bytes [2 GB]; the oldest go first, never an open tab's
+    nice: int = NICE  # $RESNET_TRAIN_NICE: how much lower a run's CPU priority is than the server's [10]
 
     @classmethod
     def from_env(cls) -> Budgets:
@@ -128,6 +129,7 @@ class Budgets:
             int(env("RESNET_MAX_RUNS", cls.runs)),
             int(env("RESNET_KEEP_RUNS", cls.keep_runs)),
             int(float(env("RESNET_KEEP_GB", cls.keep_bytes / 2**30)) * 2**30),
+            int(env("RESNET_TRAIN_NICE", cls.nice)),
         )
 
 
@@ -918,6 +920,7 @@ def train_live(
             arch=network,
             plain=shortcuts == "plain",
         )
+        run.nice = ctx.budgets.nice
     except ValueError as exc:
         yield update(sentence(exc))
         return

@@ -109,28 +109,34 @@ class Server:
         raise RuntimeError("the app did not start within 120 s")
 
     def pids(self) -> list[int]:
-        """The app's processes: the server itself, or serve.sh's workers (its python children)."""
-        if not self.served:
-            return [self.process.pid]
-        found = []
+        """The app's processes: the server (or serve.sh's workers) and every python process under it (a training
+        run trains in a process of its own, and its memory and CPU are the app's)."""
+        children: dict[int, list[int]] = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             with contextlib.suppress(OSError):
                 name, rest = stat.read_text().rsplit(")", 1)
-                if int(rest.split()[1]) == self.process.pid and "python" in name:
-                    found.append(int(stat.parent.name))
-        return found
+                if "python" in name:
+                    children.setdefault(int(rest.split()[1]), []).append(int(stat.parent.name))
+        found, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += children.get(pid, [])
+        return found if not self.served else found[1:]  # serve.sh itself is bash
 
     def cpu_s(self) -> float:
         total = 0.0
         for pid in self.pids():
             with contextlib.suppress(OSError):
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+                # utime + stime, and the same of its ended children (a training process that has finished)
+                total += sum(int(f) for f in fields[11:15]) / TICK
         return total
 
-    def rss_mb(self) -> float:
+    def rss_mb(self, pids: list[int] | None = None) -> float:
+        """Resident memory of the app's processes (or of ``pids``), in MB."""
         total = 0.0
-        for pid in self.pids():
+        for pid in self.pids() if pids is None else pids:
             with contextlib.suppress(OSError):
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
@@ -162,7 +168,7 @@ class Session:
         r.raise_for_status()
         return {"path": r.json()[0], "meta": {"_type": "gradio.FileData"}, "orig_name": path.name}
 
-    async def call(self, fn_index: int, data: list) -> dict:
+    async def call(self, fn_index: int, data: list, within: float = ANSWER_WITHIN_S) -> dict:
         """Join the queue and wait for the event's end: the server's last message (``success`` says how it went)."""
         r = await self.http.post(
             self.url + "/gradio_api/queue/join",
@@ -176,10 +182,10 @@ class Session:
         if self.reader is None or self.reader.done():
             self.reader = asyncio.create_task(self.read())
         try:
-            return await asyncio.wait_for(future, ANSWER_WITHIN_S)
+            return await asyncio.wait_for(future, within)
         except TimeoutError:
             self.pending.pop(event_id, None)
-            return {"success": False, "output": {"error": f"no answer within {ANSWER_WITHIN_S} s"}}
+            return {"success": False, "output": {"error": f"no answer within {within:.0f} s"}}
 
     def dispatch(self, msg: dict) -> None:
         future = self.pending.get(msg.get("event_id"))
@@ -470,7 +476,7 @@ def during_training(seconds: float, port: int, env: dict[str, str]) -> None:
                 async def go() -> None:
                     async with httpx.AsyncClient(timeout=None) as http:
                         data = ["digits", "resnet18", "residual", 60000, 1, 0.05, None, "en"]
-                        await Session(http, server.url).call(train, data)
+                        await Session(http, server.url).call(train, data, within=3600)  # trains to the end
 
                 with contextlib.suppress(Exception):
                     asyncio.run(go())
@@ -479,6 +485,8 @@ def during_training(seconds: float, port: int, env: dict[str, str]) -> None:
             time.sleep(15)  # the run loads its data and starts
             busy, usage = run_load(server, route, 10, seconds, pictures)
             print(row("app, someone training", 10, busy, usage, None), flush=True)
+            alone = server.rss_mb([server.process.pid])
+            print(f"\nRSS now: the server {alone:,.0f} MB, its training process {server.rss_mb() - alone:,.0f} MB")
             print(
                 f"\nlabel p95 while training / idle: {pct(busy.labels, 95) / pct(idle.labels, 95):.2f}× (goal ≤ 1.5×)"
             )

@@ -7,15 +7,26 @@
 
 Each finished epoch writes the model to ``run.out`` (a safetensors checkpoint with its card) and a line to its
 metrics log, so a stop, an error or a closed browser tab never loses more than the epoch in progress.
+
+The run trains in a process of its own (``python -m resnet.live``), ``nice`` levels below the server, one step at
+a time as its caller asks: its memory (1.3-1.4 GB for 60,000 digits at 64 px, batch 128) goes back when it ends,
+where in a thread it left the server at 1.7 GB for good (``python benchmarks/load.py --training``); a crash there
+(out of memory) ends the run with a message, not the server.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pickle
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 
@@ -26,6 +37,9 @@ from resnet.model import ResNet, build_model
 from resnet.train import RECIPES, Epoch, Step, TrainConfig, state_path, train
 
 TEST_IMAGES = 2000  # test images evaluated after each epoch: a few seconds on a CPU
+NICE = 10  # how much lower a run's CPU priority is than the server's
+ROOT = Path(__file__).resolve().parent.parent
+NEXT, STOP = b"n", b"s"  # what the caller answers after each event: go on, or stop after this step
 
 
 @dataclass
@@ -53,6 +67,8 @@ class LiveRun:
     steps_per_epoch: int | None = None  # known once the first batch is done
     event: str = "start"  # what the last yield came after: "start", "step", "epoch" or "end"
     epochs: list[Epoch] = field(default_factory=list)  # every finished epoch, as ``train`` reported it
+    nice: int = NICE  # the training process's priority below the caller's
+    pid: int | None = None  # the training process, while it runs
 
     @classmethod
     def start(
@@ -113,51 +129,79 @@ class LiveRun:
     def __iter__(self) -> Iterator[LiveRun]:
         """Train, yielding ``self`` after each step and each epoch; errors end the run with ``self.error`` set."""
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        batch = self.cfg.batch_size
         try:
-            model = self._untrained()  # the curve's first point: the test accuracy of random weights
-            yield self
-            for ev in train(self.cfg, self.out, model=model, should_stop=self.stop.is_set):
-                self.event = "step" if isinstance(ev, Step) else "epoch"
-                if isinstance(ev, Step):
-                    steps = self.steps_per_epoch = ev.steps
-                    seen = ((ev.epoch - 1) * ev.steps + ev.step) * batch
-                    self.curves.append(CurvePoint(seen, "train loss", ev.loss))
-                    self.curves.append(CurvePoint(seen, "train accuracy", ev.accuracy))
-                    left = (self.cfg.epochs - ev.epoch) * ev.steps + ev.steps - ev.step
-                    self.status = (
-                        f"epoch {ev.epoch}/{self.cfg.epochs}, step {ev.step}/{ev.steps}: loss {ev.loss:.3f}, "
-                        f"accuracy {100 * ev.accuracy:.1f}% · {ev.images_per_s:.0f} images/s · "
-                        f"about {left * batch / max(ev.images_per_s, 1e-6):.0f} s left"
-                    )
-                elif isinstance(ev, Epoch):
-                    seen = ev.epoch * steps * batch
-                    self.curves.append(CurvePoint(seen, "test accuracy", ev.test_accuracy))
-                    self.epochs.append(ev)
-                    self.epochs_done, self.test_accuracy = ev.epoch, ev.test_accuracy
-                    self.status = (
-                        f"epoch {ev.epoch}/{self.cfg.epochs} done: test accuracy {100 * ev.test_accuracy:.1f}% on "
-                        f"{TEST_IMAGES:,} test images · saved"
-                    )
-                yield self
-        except (DataNotFoundError, CheckpointError, ValueError, RuntimeError, OSError) as exc:
+            with contextlib.closing(self._events()) as events:  # closed at once when the caller stops iterating
+                yield from self._record(events)
+        except (RuntimeError, OSError) as exc:
             self.error = str(exc)
-        finally:
-            state_path(self.out).unlink(missing_ok=True)  # the resumable state is for the command line only
         self.status, self.event = self.summary(), "end"
         yield self
 
-    def _untrained(self) -> ResNet:
-        """The run's initial model (as ``train`` would make it), with its test accuracy recorded at 0 images."""
-        torch.manual_seed(self.cfg.seed)
-        model = build_model(self.cfg.arch, self.cfg.plain)
-        test_x, test_y = load_split(self.cfg.dataset, train=False, data_dir=self.cfg.data_dir)
-        test_x, test_y = test_x[:TEST_IMAGES], test_y[:TEST_IMAGES]
-        with torch.no_grad():
-            accuracy = (predict(model, test_x, self.cfg.image_size) == test_y).float().mean().item()
-        self.curves.append(CurvePoint(0, "test accuracy", accuracy))
-        self.status = f"random weights: test accuracy {100 * accuracy:.1f}% (chance is 10%); training starts…"
-        return model
+    def _record(self, events: Iterator[tuple[str, object]]) -> Iterator[LiveRun]:
+        """Each event into the curves and the status line; yields ``self`` after each (an error is only recorded)."""
+        batch = self.cfg.batch_size
+        for kind, item in events:
+            self.event = kind
+            if kind == "start":  # the curve's first point: the test accuracy of random weights
+                self.curves.append(CurvePoint(0, "test accuracy", item))
+                self.status = f"random weights: test accuracy {100 * item:.1f}% (chance is 10%); training starts…"
+            elif kind == "step":
+                steps = self.steps_per_epoch = item.steps
+                seen = ((item.epoch - 1) * item.steps + item.step) * batch
+                self.curves.append(CurvePoint(seen, "train loss", item.loss))
+                self.curves.append(CurvePoint(seen, "train accuracy", item.accuracy))
+                left = (self.cfg.epochs - item.epoch) * item.steps + item.steps - item.step
+                self.status = (
+                    f"epoch {item.epoch}/{self.cfg.epochs}, step {item.step}/{item.steps}: loss {item.loss:.3f}, "
+                    f"accuracy {100 * item.accuracy:.1f}% · {item.images_per_s:.0f} images/s · "
+                    f"about {left * batch / max(item.images_per_s, 1e-6):.0f} s left"
+                )
+            elif kind == "epoch":
+                seen = item.epoch * steps * batch
+                self.curves.append(CurvePoint(seen, "test accuracy", item.test_accuracy))
+                self.epochs.append(item)
+                self.epochs_done, self.test_accuracy = item.epoch, item.test_accuracy
+                self.status = (
+                    f"epoch {item.epoch}/{self.cfg.epochs} done: test accuracy {100 * item.test_accuracy:.1f}% "
+                    f"on {TEST_IMAGES:,} test images · saved"
+                )
+            else:  # "error"
+                self.error = item
+                continue
+            yield self
+
+    def _events(self) -> Iterator[tuple[str, object]]:
+        """The training process's events, ("start", accuracy), ("step", Step), ("epoch", Epoch), ("error", str), in
+        lockstep: after each one it waits for ``NEXT`` (or ``STOP`` once ``self.stop`` is set). Closing this iterator
+        (a closed tab) stops the process after its current step and waits for it."""
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
+        child = subprocess.Popen(
+            [sys.executable, "-m", "resnet.live"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        self.pid = child.pid
+        try:
+            pickle.dump((self.cfg, self.out, self.nice, torch.get_num_threads()), child.stdin)
+            child.stdin.flush()
+            while True:
+                try:
+                    yield pickle.load(child.stdout)
+                except EOFError:
+                    break
+                with contextlib.suppress(OSError):  # it may have ended after its last event
+                    child.stdin.write(STOP if self.stop.is_set() else NEXT)
+                    child.stdin.flush()
+            if child.wait() != 0:
+                raise RuntimeError(f"the training process ended unexpectedly (exit status {child.returncode})")
+        finally:
+            with contextlib.suppress(OSError):
+                child.stdin.close()  # end of input: it stops after its current step
+            try:
+                child.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            child.stdout.close()
+            self.pid = None
 
     def summary(self) -> str:
         if self.error:
@@ -170,3 +214,51 @@ class LiveRun:
             f"{how} after {self.epochs_done} epoch{'s' * (self.epochs_done > 1)} in {self.running_s:.0f} s: "
             f"test accuracy {100 * self.test_accuracy:.1f}%."
         )
+
+
+def untrained(cfg: TrainConfig) -> tuple[ResNet, float]:
+    """The run's initial model (as ``train`` would make it) and its accuracy on the first test images."""
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg.arch, cfg.plain)
+    test_x, test_y = load_split(cfg.dataset, train=False, data_dir=cfg.data_dir)
+    test_x, test_y = test_x[:TEST_IMAGES], test_y[:TEST_IMAGES]
+    with torch.no_grad():
+        accuracy = (predict(model, test_x, cfg.image_size) == test_y).float().mean().item()
+    return model, accuracy
+
+
+def train_process(commands: BinaryIO, events: BinaryIO) -> None:
+    """The training process: reads (cfg, out, nice, threads) from ``commands``, then trains, writing each event to
+    ``events`` and waiting for ``NEXT`` before going on; ``STOP`` or the end of ``commands`` stops it after the
+    current step (the finished epochs stay saved)."""
+    cfg, out, nice, threads = pickle.load(commands)
+    if nice > 0:
+        os.nice(nice)
+    torch.set_num_threads(threads)
+    stop = threading.Event()
+
+    def send(kind: str, item: object) -> None:
+        pickle.dump((kind, item), events)
+        events.flush()
+        if commands.read(1) != NEXT:
+            stop.set()
+
+    try:
+        model, accuracy = untrained(cfg)
+        send("start", accuracy)
+        for ev in train(cfg, out, model=model, should_stop=stop.is_set):
+            send("step" if isinstance(ev, Step) else "epoch", ev)
+    except BrokenPipeError:
+        pass  # the caller is gone: what is saved stays
+    except (DataNotFoundError, CheckpointError, ValueError, RuntimeError, OSError) as exc:
+        with contextlib.suppress(OSError):
+            pickle.dump(("error", str(exc)), events)
+            events.flush()
+    finally:
+        state_path(out).unlink(missing_ok=True)  # the resumable state is for the command line only
+
+
+if __name__ == "__main__":
+    wire = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed goes to stderr, never into the events
+    train_process(sys.stdin.buffer, wire)
