@@ -6,8 +6,9 @@
 
 Each student sends a new drawing about every 2 s (jittered): the canvas is uploaded and the stroke's event runs
 (the label), then, as the page does with ``.then``, the view on screen (the feature maps) -- but only if no newer
-stroke of that student has come meanwhile (the page's ``trigger_mode="always_last"``). The server is the app in a
-separate process on 127.0.0.1; the load stops by itself after ``--seconds`` per run. Targets:
+stroke of that student has come meanwhile (the page's ``trigger_mode="always_last"``). Like a browser, a student
+then fetches every picture the events name (six at a time); a view counts as seen once its pictures are loaded.
+The server is the app in a separate process on 127.0.0.1; the load stops by itself after ``--seconds`` per run. Targets:
   app    the page's own events (``stroke``, ``view``: callable, not listed on the API page);
   floor  the same inputs and outputs with a fixed answer (``stroke_floor``, ``view_floor``): Gradio's own cost;
   api    the public ``/classify`` (label) and ``/explain`` (view).
@@ -187,6 +188,17 @@ class Session:
             self.pending.pop(event_id, None)
             return {"success": False, "output": {"error": f"no answer within {within:.0f} s"}}
 
+    async def fetch(self, output: dict) -> None:
+        """GET every file an event's output names (the pictures of a view), as the browser does to show them."""
+        limit = asyncio.Semaphore(6)  # a browser's connections per host
+
+        async def get(url: str) -> None:
+            async with limit:
+                r = await self.http.get(url if url.startswith("http") else self.url + url)
+                r.raise_for_status()
+
+        await asyncio.gather(*(get(u) for u in file_urls(output.get("data"))))
+
     def dispatch(self, msg: dict) -> None:
         future = self.pending.get(msg.get("event_id"))
         if msg.get("msg") == "process_completed" and future is not None:
@@ -217,6 +229,16 @@ class Session:
                 if not f.done():
                     f.set_result({"success": False, "output": {"error": repr(exc)}})
             self.pending.clear()
+
+
+def file_urls(value: object) -> list[str]:
+    """The URL of every file in an event's output data (FileData dicts, at any depth: galleries, images)."""
+    if isinstance(value, dict):
+        own = [value["url"]] if (value.get("meta") or {}).get("_type") == "gradio.FileData" and value.get("url") else []
+        return own + [u for v in value.values() for u in file_urls(v)]
+    if isinstance(value, list):
+        return [u for v in value for u in file_urls(v)]
+    return []
 
 
 @dataclass
@@ -290,9 +312,17 @@ async def student(url: str, route: Route, pictures: list[Path], until: float, ta
                 return
             tally.labels.append(time.monotonic() - t0)
             answered += 1
+            # The page shows the label at once and loads its pictures meanwhile (what the model sees).
+            pictures = asyncio.create_task(session.fetch(done["output"]))
             if n != latest:
+                await asyncio.gather(pictures, return_exceptions=True)
                 return  # a newer stroke came: its own label and view follow
             done = await session.call(route.view, route.view_data(image))
+            try:
+                if done.get("success"):
+                    await asyncio.gather(pictures, session.fetch(done["output"]))  # a view is seen once loaded
+            except httpx.HTTPError as exc:
+                done = {"success": False, "output": {"error": f"fetching its pictures: {exc!r}"}}
             if done.get("success") and n == latest:
                 tally.views.append(time.monotonic() - t0)
             elif not done.get("success"):
