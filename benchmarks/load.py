@@ -194,7 +194,11 @@ class Session:
 
         async def get(url: str) -> None:
             async with limit:
-                r = await self.http.get(url if url.startswith("http") else self.url + url)
+                url = url if url.startswith("http") else self.url + url
+                try:
+                    r = await self.http.get(url)
+                except httpx.RemoteProtocolError:  # a kept-alive connection the server had just closed: a browser
+                    r = await self.http.get(url)  # retries such a GET once on a new one, so does this
                 r.raise_for_status()
 
         await asyncio.gather(*(get(u) for u in file_urls(output.get("data"))))
