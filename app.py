@@ -919,8 +919,8 @@ def train_live(
             find_data_dir(dataset),
             arch=network,
             plain=shortcuts == "plain",
+            nice=ctx.budgets.nice,
         )
-        run.nice = ctx.budgets.nice
     except ValueError as exc:
         yield update(sentence(exc))
         return

@@ -411,17 +411,16 @@ def main() -> None:
     args = p.parse_args()
     loads = [int(s) for s in args.students.split(",")]
     targets = args.targets.split(",")
+    env = dict(kv.split("=", 1) for kv in args.env)
     if args.workers:
         return compare_workers(args.workers, loads[-1], args.seconds, args.port)
     if args.training:
-        return during_training(args.seconds, args.port, dict(kv.split("=", 1) for kv in args.env))
+        return during_training(args.seconds, args.port, env)
     if args.soak:
-        return soak(args.soak, args.port, dict(kv.split("=", 1) for kv in args.env))
+        return soak(args.soak, args.port, env)
     with tempfile.TemporaryDirectory() as tmp:
         pictures = drawings(Path(tmp))
-        server = Server.start(
-            args.port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **dict(kv.split("=", 1) for kv in args.env)}
-        )
+        server = Server.start(args.port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **env})
         try:
             paths = routes(server.url)
             print(f"server pid {server.process.pid}, RSS at start {server.rss_mb():,.0f} MB\n")

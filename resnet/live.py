@@ -82,8 +82,10 @@ class LiveRun:
         batch_size: int = 128,
         arch: str = "resnet18",
         plain: bool = False,
+        nice: int = NICE,
     ) -> LiveRun:
-        """A run on the first ``images`` training images, named by dataset, network and time.
+        """A run on the first ``images`` training images, named by dataset, network and time; its process runs
+        ``nice`` levels below the caller.
 
         The lecture's ResNet-18 (or its plain twin) trains with our "fast" recipe at 64 px; He et al.'s CIFAR family
         (``arch`` "resnet20", "resnet56", ...) with the depth experiment's recipe at 28 px, as in
@@ -114,7 +116,7 @@ class LiveRun:
         )
         network = f"{arch}{'-plain' if plain else ''}-" if (arch, plain) != ("resnet18", False) else ""
         name = f"{dataset}-{network}{stamp}-{int(images)}img-{int(epochs)}ep.safetensors"
-        return cls(cfg, Path(runs_dir) / name)
+        return cls(cfg, Path(runs_dir) / name, nice=nice)
 
     @property
     def total_images(self) -> int:
