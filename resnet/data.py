@@ -132,6 +132,7 @@ class Augment:
     translate: float = 0.0  # shift as a fraction of the image side, drawn per axis from [-t, t]
     hflip: bool = False  # mirror half of the images
     dilate: float = 0.0  # probability of thickening strokes by a 3x3 max filter (thick pens, bold uploads)
+    flat: float = 0.0  # probability of drawing an item as flat artwork with a drop shadow (``flat_shot``)
 
     def __call__(self, images: torch.Tensor, size: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """uint8 (B, 28, 28) -> float (B, 1, size, size) in [0, 1], augmented."""
@@ -157,7 +158,29 @@ class Augment:
         if self.dilate:
             pick = torch.rand(b, 1, 1, 1, generator=generator, device=dev) < self.dilate
             x = torch.where(pick, F.max_pool2d(x, 3, stride=1, padding=1), x)
+        if self.flat:
+            pick = torch.rand(b, 1, 1, 1, generator=generator, device=dev) < self.flat
+            x = torch.where(pick, flat_shot(x, generator), x)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False).clamp_(0, 1)
+
+
+def flat_shot(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(B, 1, 28, 28) items in [0, 1] -> the same items as flat artwork on a product shot.
+
+    Product photos and clip art differ from Fashion-MNIST's catalogue photos in two ways that survive the app's
+    normalisation (seen on ``clothing-products``): flat fills of a few grey levels instead of fabric texture and
+    shading, and a soft drop shadow around the item. Each item gets 2-4 grey levels over its own range (the
+    background stays black) and a blurred copy of its silhouette, shifted 0-2 px, at 10-35% brightness beneath it.
+    """
+    b, dev = x.shape[0], x.device
+    levels = torch.randint(2, 5, (b, 1, 1, 1), generator=generator, device=dev).float()
+    item = x > 0.1
+    flat = torch.where(item, torch.ceil(x * levels) / levels, torch.zeros_like(x))
+    shadow = F.avg_pool2d(item.float(), 5, stride=1, padding=2)
+    dy, dx = (int(v) for v in torch.randint(0, 3, (2,), generator=generator, device=dev))
+    shadow = torch.roll(shadow, (dy, dx), (2, 3))
+    strength = torch.rand(b, 1, 1, 1, generator=generator, device=dev) * 0.25 + 0.1
+    return torch.maximum(flat, shadow * strength)
 
 
 # Light augmentation per dataset: digits must not be mirrored or turned much (6 vs 9); clothing may be mirrored.
@@ -184,8 +207,14 @@ class TensorLoader:
         seed: int = 0,
         device: torch.device | str = "cpu",
         drop_last: bool = False,
+        twins: torch.Tensor | None = None,
+        twin_p: float = 0.0,
     ):
+        """``twins`` (N, 28, 28) uint8, if given, replaces each image by its twin with probability ``twin_p``
+        (``resnet.lowres``: the digit as a coarse scanner keeps it)."""
         self.images = images.to(device)
+        self.twins = None if twins is None else twins.to(device)
+        self.twin_p = twin_p
         self.labels = labels.to(device)
         self.size = size
         self.batch_size = batch_size
@@ -205,5 +234,8 @@ class TensorLoader:
         for i in range(len(self)):
             idx = order[i * self.batch_size : (i + 1) * self.batch_size]
             imgs = self.images[idx]
+            if self.twins is not None and self.twin_p:
+                pick = torch.rand(len(idx), 1, 1, generator=self.generator, device=dev) < self.twin_p
+                imgs = torch.where(pick, self.twins[idx], imgs)
             x = self.augment(imgs, self.size, self.generator) if self.augment else resize(imgs, self.size)
             yield x.contiguous(memory_format=torch.channels_last), self.labels[idx]

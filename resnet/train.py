@@ -14,7 +14,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -24,6 +24,7 @@ from resnet.checkpoint import CheckpointError, ModelCard, atomic_save, load_stat
 from resnet.cpu import fast_weight_grads, keep_freed_memory
 from resnet.data import AUGMENTS, DATASETS, DEFAULT_DATA_DIR, DataNotFoundError, TensorLoader, load_split
 from resnet.evaluate import predict
+from resnet.lowres import lowres_twin
 from resnet.model import ResNet, build_model
 
 # Named recipes; command-line flags override single fields.
@@ -60,6 +61,8 @@ class TrainConfig:
     data_dir: str = str(DEFAULT_DATA_DIR)
     plain: bool = False  # train the plain twin: the same network without its shortcuts
     arch: str = "resnet18"  # or He et al.'s CIFAR family for the depth experiment: resnet20, resnet56, ...
+    lowres: float = 0.0  # digits: share of training digits shown as their low-resolution twin (resnet.lowres)
+    flat: float = 0.0  # clothing: share of items drawn as flat artwork with a drop shadow (data.flat_shot)
 
     def recipe(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k not in ("device", "data_dir")}
@@ -183,16 +186,23 @@ def train(
         train_x, train_y = train_x[: cfg.limit], train_y[: cfg.limit]
     if cfg.test_limit:
         test_x, test_y = test_x[: cfg.test_limit], test_y[: cfg.test_limit]
+    if cfg.lowres and info.name != "digits":
+        raise ValueError("--lowres makes coarse twins of digits: it applies to the digits dataset only")
+    augment = AUGMENTS[info.name] if cfg.augment else None
+    if augment is not None and cfg.flat:
+        augment = replace(augment, flat=cfg.flat)
     loader = TensorLoader(
         train_x,
         train_y,
         cfg.image_size,
         cfg.batch_size,
         shuffle=True,
-        augment=AUGMENTS[info.name] if cfg.augment else None,
+        augment=augment,
         seed=cfg.seed,
         device=dev,
         drop_last=len(train_y) >= 2 * cfg.batch_size,
+        twins=lowres_twin(train_x) if cfg.lowres else None,
+        twin_p=cfg.lowres,
     )
     model = (model or build_model(cfg.arch, cfg.plain)).to(dev).to(memory_format=torch.channels_last)
     if dev.type == "cpu":
@@ -313,6 +323,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, help="model file (default runs/<dataset>.safetensors)")
     p.add_argument("--arch", default=d.arch, help="resnet18 (the lecture's) or resnet20, resnet56, ... (6n + 2)")
     p.add_argument("--plain", action="store_true", help="train the plain twin (no shortcuts, no 1x1 projections)")
+    p.add_argument("--lowres", type=float, default=d.lowres, help="digits: share shown as their coarse twin (0-1)")
+    p.add_argument("--flat", type=float, default=d.flat, help="clothing: share drawn as flat art with a shadow")
     p.add_argument("--half", action="store_true", help="store the model's floats as float16 (what we ship)")
     p.add_argument("--resume", action="store_true", help="continue from the state file beside --out")
     return p.parse_args(argv)
@@ -336,6 +348,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         data_dir=args.data_dir,
         plain=args.plain,
         arch=args.arch,
+        lowres=args.lowres,
+        flat=args.flat,
         **fields,
     )
 

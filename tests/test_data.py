@@ -6,7 +6,16 @@ import torch
 from PIL import Image
 from torchvision import datasets, transforms
 
-from resnet.data import AUGMENTS, Augment, DataNotFoundError, TensorLoader, dataset_info, load_split, resize
+from resnet.data import (
+    AUGMENTS,
+    Augment,
+    DataNotFoundError,
+    TensorLoader,
+    dataset_info,
+    flat_shot,
+    load_split,
+    resize,
+)
 
 
 @pytest.mark.parametrize("size", [28, 64, 96])
@@ -80,3 +89,34 @@ def test_hflip_mirrors():
     out = Augment(hflip=True)(images, 28, torch.Generator().manual_seed(0))
     left = out[..., :6].mean((1, 2, 3))
     assert 0.2 < (left < 0.5).float().mean() < 0.8  # about half were mirrored
+
+
+def test_the_loader_shows_twins_at_their_share():
+    images = torch.zeros(4000, 28, 28, dtype=torch.uint8)
+    twins = torch.full((4000, 28, 28), 255, dtype=torch.uint8)
+    labels = torch.zeros(4000, dtype=torch.long)
+    for p in (0.0, 0.3, 1.0):
+        loader = TensorLoader(images, labels, 28, 500, shuffle=True, seed=1, twins=twins, twin_p=p)
+        shown = torch.cat([x.mean((1, 2, 3)) for x, _ in loader])
+        assert shown.shape == (4000,) and set(shown.unique().tolist()) <= {0.0, 1.0}
+        assert shown.mean().item() == pytest.approx(p, abs=0.03)
+
+
+def test_flat_shot_flattens_the_item_and_casts_a_shadow():
+    x = torch.zeros(16, 1, 28, 28)
+    x[:, :, 8:20, 8:20] = torch.linspace(0.15, 1, 12)  # a shaded square: twelve grey levels
+    out = flat_shot(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    for item in out[:, 0, 8:20, 8:20]:
+        assert 2 <= len(item.unique()) <= 4  # flat fills
+    around = out[:, 0, 21:23, 8:20]  # just below the item: its shadow, dimmer than any fill
+    assert (around.amax((1, 2)) > 0.02).all() and (around.amax((1, 2)) < 0.4).all()
+    assert (out[:, 0, :4].abs().sum() == 0) and (out[:, 0, :, :4].abs().sum() == 0)  # far away: background
+
+
+def test_the_clothing_augment_can_flatten():
+    images = torch.zeros(64, 28, 28, dtype=torch.uint8)
+    images[:, 6:22, 6:22] = torch.arange(16, dtype=torch.uint8) * 12 + 60
+    plain = Augment()(images, 28, torch.Generator().manual_seed(0))
+    flat = Augment(flat=1.0)(images, 28, torch.Generator().manual_seed(0))
+    assert len(plain[0].unique()) > 10 and len(flat[0, :, 8:20, 8:20].unique()) <= 4

@@ -93,3 +93,19 @@ def test_cli_train_then_evaluate(tiny_data, tmp_path, capsys):
     # wrong dataset for those weights, and missing data, are clear errors
     assert evaluate.main(["--dataset", "digits", "--weights", str(out), "--data-dir", str(tiny_data)]) == 2
     assert "not 'digits'" in capsys.readouterr().err
+
+
+def test_the_coarse_twins_and_flat_art_are_part_of_the_recipe(tiny_data, tmp_path):
+    out = tmp_path / "low.safetensors"
+    args = train.parse_args(["--dataset", "digits", "--lowres", "0.3", "--flat", "0"])
+    assert train.config_from_args(args).lowres == 0.3
+    events = run(tiny(tiny_data, epochs=1, lowres=0.5), out)
+    assert isinstance(events[-1], Epoch)
+    _model, card = load_model(out)
+    assert card.recipe["lowres"] == 0.5 and card.recipe["flat"] == 0.0
+    with pytest.raises(CheckpointError, match="another recipe"):  # a twin-trained run resumes only as one
+        run(tiny(tiny_data, epochs=2, lowres=0.0), out, resume=True)
+    events = run(tiny(tiny_data, dataset="clothing", epochs=1, flat=0.5), tmp_path / "flat.safetensors")
+    assert isinstance(events[-1], Epoch)
+    with pytest.raises(ValueError, match="digits dataset only"):
+        run(tiny(tiny_data, dataset="clothing", lowres=0.3), None)
