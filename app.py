@@ -281,8 +281,8 @@ class ModelSwitch(NamedTuple):
 
 
 class FeatureViews(NamedTuple):
-    stage_grids: Annotated[list[tuple[np.ndarray, str]] | Skip | None, gr.Gallery]
-    cams: Annotated[list[tuple[np.ndarray, str]] | Skip | None, gr.Gallery]
+    stage_grids: Annotated[np.ndarray | Skip | None, gr.Image]
+    cams: Annotated[np.ndarray | Skip | None, gr.Image]
     all_channels: Annotated[Any, gr.Image]
 
 
@@ -294,8 +294,8 @@ class ResidualViews(NamedTuple):
 class Views(NamedTuple):
     """Every view below the input; only the one on screen is computed, the others are ``gr.skip()``."""
 
-    stage_grids: Annotated[list[tuple[np.ndarray, str]] | Skip | None, gr.Gallery]
-    cams: Annotated[list[tuple[np.ndarray, str]] | Skip | None, gr.Gallery]
+    stage_grids: Annotated[np.ndarray | Skip | None, gr.Image]
+    cams: Annotated[np.ndarray | Skip | None, gr.Image]
     all_channels: Annotated[Any, gr.Image]
     block_panel: Annotated[np.ndarray | Skip | None, gr.Image]
     block_chart: Annotated[Figure | Skip | None, gr.Plot]
@@ -701,14 +701,21 @@ def feature_views(
     if a is None:
         return FeatureViews(None, None, None)
     grid, grid_caption = viz.stage_channels(a, stage, lang)
+    grids, cams = feature_montages(a, lang)
+    return FeatureViews(grids, cams, gr.update(value=grid, label=tr(grid_caption, lang)))
 
-    def captioned(items: list[tuple[np.ndarray, str]]) -> list[tuple[np.ndarray, str]]:
-        return [(img, tr(c, lang)) for img, c in items]
 
-    return FeatureViews(
-        captioned(viz.feature_maps(a, lang=lang)),
-        captioned(viz.gradcams(a)),
-        gr.update(value=grid, label=tr(grid_caption, lang)),
+def feature_montages(a: analysis.Analysis, lang: str = "en") -> tuple[np.ndarray, np.ndarray]:
+    """The five stages' feature grids and their five Grad-CAMs, each as one captioned picture (H, W, 3).
+
+    One picture per row of five, not a gallery of five: a feature view is three files for a browser to fetch, not
+    eleven (benchmarks/load.py: serving the pictures was the largest cost of a class drawing at once).
+    """
+    grids = [(img, tr(c, lang)) for img, c in viz.feature_maps(a, lang=lang)]
+    cams = [(viz.enlarge(img, 2), tr(c, lang)) for img, c in viz.gradcams(a)]
+    return (
+        viz.montage(grids, lang=lang, title=tr("Stage outputs", lang)),
+        viz.montage(cams, lang=lang, title=tr("Grad-CAM per stage", lang)),
     )
 
 
@@ -1045,9 +1052,7 @@ def api_explain(ctx: Context, image: str | None, dataset: str, lesions: list[str
         [r.block, r.shortcut, r.lesioned, *(round(v, 4) for v in (r.ratio, r.cosine, r.mean_ratio, r.mean_cosine))]
         for r in viz.block_rows(a, ctx.registry.sample_stats(dataset))
     ]
-    # One picture per view (not a gallery of ten): fewer files for a client to fetch.
-    grids = viz.montage(viz.feature_maps(a))
-    cams = viz.montage([(viz.enlarge(img, 2), caption) for img, caption in viz.gradcams(a)])
+    grids, cams = feature_montages(a)
     return Explanation(top, grids, cams, viz.block_panel(a.trace.blocks, a.stats), rows)
 
 
@@ -1232,8 +1237,9 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
         # Which tab is on screen. Inside a tab: a State among the tabs themselves shifts the tab labels in the browser.
         view = gr.State("features")
         features_note = gr.Markdown(text("en", "features"), elem_classes=["note", "view-note"])
-        stage_grids = gr.Gallery(
-            label="Stage outputs", columns=5, height=300, object_fit="contain", format="png", elem_id="stage-grids"
+        # Their titles are drawn in the pictures: a label would cover the first stage's caption.
+        stage_grids = gr.Image(
+            label="Stage outputs", show_label=False, interactive=False, format="png", elem_id="stage-grids"
         )
         with gr.Row():
             target = gr.Dropdown(
@@ -1243,7 +1249,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
                 elem_id="target",
             )
             stage = gr.Dropdown(list(STAGES), value="b3", label="Show all channels of stage", elem_id="stage")
-        cams = gr.Gallery(label="Grad-CAM per stage", columns=5, height=200, object_fit="contain", format="png")
+        cams = gr.Image(label="Grad-CAM per stage", show_label=False, interactive=False, format="png", elem_id="cams")
         all_channels = gr.Image(label="All channels", interactive=False, format="png")
     with gr.Tab("Residual vs identity", id="residual") as residual_tab:
         residual_note = gr.Markdown(text("en", "residual"), elem_classes=["note", "view-note"])

@@ -359,16 +359,22 @@ def training_figure(curves: dict[str, tuple[Sequence[int], Sequence[float]]], to
     return fig
 
 
-def montage(items: Sequence[tuple[np.ndarray, str]], gap: int = 8, caption_h: int = 20) -> np.ndarray:
-    """Pictures (H_i, W_i, 3) side by side on white with their captions above: one image instead of many."""
-    height = max(img.shape[0] for img, _ in items) + caption_h
+def montage(
+    items: Sequence[tuple[np.ndarray, str]], gap: int = 8, caption_h: int = 20, lang: str = "en", title: str = ""
+) -> np.ndarray:
+    """Pictures (H_i, W_i, 3) side by side on white with their captions above, and the ``title`` above all: one
+    image (H, W, 3) instead of many."""
+    title_h = 24 if title else 0
+    height = max(img.shape[0] for img, _ in items) + caption_h + title_h
     width = sum(img.shape[1] for img, _ in items) + gap * (len(items) - 1)
     canvas = Image.new("RGB", (width, height), "white")
     d = ImageDraw.Draw(canvas)
+    if title:
+        d.text((2, 2), title, fill="black", font=font(15, lang))
     x = 0
     for img, caption in items:
-        canvas.paste(Image.fromarray(img), (x, caption_h))
-        d.text((x + 2, 3), caption, fill="black", font=font(12))
+        canvas.paste(Image.fromarray(img), (x, caption_h + title_h))
+        d.text((x + 2, title_h + 3), caption, fill="black", font=font(12, lang))
         x += img.shape[1] + gap
     return np.asarray(canvas)
 

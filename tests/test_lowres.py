@@ -11,7 +11,6 @@ from resnet.lowres import lowres_digit, lowres_twin, optdigits_counts
 from resnet.preprocess import preprocess
 from resnet.samples import load_samples
 
-
 PICK = np.arange(0, 1000, 25)  # four of each class from the shipped samples
 
 
