@@ -304,6 +304,7 @@ def test_a_phone_draws_with_a_finger(browser, page):
     pg.locator("#sketch canvas").first.scroll_into_view_if_needed()
     touch_stroke(pg, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])
     wait_for_label(pg, "7")
+    pg.wait_for_function("() => document.querySelector('#stage-grids img') && document.querySelector('#cams img')")
     assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
     pg.screenshot(path=SHOTS / "12-phone.png", full_page=True)
     pg.context.close()
