@@ -84,11 +84,18 @@ body.projector #controls { min-width: 640px !important; align-items: center; }
 body.projector #language .wrap { flex-wrap: nowrap !important; }
 body.projector #intro p, body.projector #link-row, body.projector #hint, body.projector #gallery,
 body.projector #model-input, body.projector #lesion-costs, body.projector .view-note { display: none !important; }
+/* A phone: the columns stack, and the label comes straight after the canvas, the samples after the prediction
+   (the two columns' children become one column, in which the gallery moves to the end). */
+@media (max-width: 700px) {
+  #main-row { flex-direction: column !important; flex-wrap: nowrap !important; }
+  #input-col, #prediction-col { display: contents !important; }
+  #gallery { order: 1; }
+}
 """
 
 QUIET: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
 # Labels and views queue apart, so that a label never waits behind a view: labels (a forward pass, ~12 ms) on four
-# workers, the views (an analysis and a dozen pictures, ~45 ms plus Gradio's encoding) on one, training on its own
+# workers, the views (an analysis and three pictures, ~45 ms plus Gradio's encoding) on one, training on its own
 # (see training_tab). With 30 simulated students (benchmarks/load.py, 30 s runs) label p95 went from 2.7 s (every
 # event on its own default single worker, torch on 2 threads) to 0.29 s with these workers and one torch thread per
 # call; the full benchmark (60 s, README "Serving a class") gives 0.45 s, 1.27× the framework's floor.
@@ -1400,10 +1407,10 @@ def build_demo(ctx: Context) -> gr.Blocks:
                 back = gr.Button("◀ Back", size="sm", elem_id="tour-back")
                 forward = gr.Button("Next ▶", size="sm", variant="primary", elem_id="tour-next")
             tour_step = gr.State(-1)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=5):
+        with gr.Row(equal_height=False, elem_id="main-row"):
+            with gr.Column(scale=5, elem_id="input-col"):
                 inp = input_column(ctx, default)
-            with gr.Column(scale=4):
+            with gr.Column(scale=4, elem_id="prediction-col"):
                 pred = prediction_column(ctx, inp, language, default)
         with gr.Tabs(selected="features", elem_id="view-tabs") as tabs_row:
             tabs = view_tabs(ctx, inp, pred, language, default)

@@ -306,5 +306,9 @@ def test_a_phone_draws_with_a_finger(browser, page):
     wait_for_label(pg, "7")
     pg.wait_for_function("() => document.querySelector('#stage-grids img') && document.querySelector('#cams img')")
     assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    top = pg.evaluate("id => document.getElementById(id).getBoundingClientRect().top", "label")
+    canvas_bottom = pg.evaluate("() => document.querySelector('#sketch').getBoundingClientRect().bottom")
+    gallery_top = pg.evaluate("id => document.getElementById(id).getBoundingClientRect().top", "gallery")
+    assert canvas_bottom <= top < gallery_top  # the label straight after the canvas, the samples below it
     pg.screenshot(path=SHOTS / "12-phone.png", full_page=True)
     pg.context.close()
