@@ -170,7 +170,8 @@ def flat_shot(x: torch.Tensor, generator: torch.Generator | None = None) -> torc
     Product photos and clip art differ from Fashion-MNIST's catalogue photos in two ways that survive the app's
     normalisation (seen on ``clothing-products``): flat fills of a few grey levels instead of fabric texture and
     shading, and a soft drop shadow around the item. Each item gets 2-4 grey levels over its own range (the
-    background stays black) and a blurred copy of its silhouette, shifted 0-2 px, at 10-35% brightness beneath it.
+    background stays black) and a blurred copy of its silhouette, shifted 0-2 px down and right (one shift per
+    batch), at 10-35% brightness beneath it.
     """
     b, dev = x.shape[0], x.device
     levels = torch.randint(2, 5, (b, 1, 1, 1), generator=generator, device=dev).float()
