@@ -106,8 +106,10 @@ def test_building_the_page_renders_no_callback_output(demo):
         [
             "All channels",
             "Blocks b2.0 … b5.1",
+            "Grad-CAM per stage",
             "Image (any size; dark-on-light or light-on-dark)",
             "Model input (64×64)",
+            "Stage outputs",
             "What the model sees (28×28)",
             "image",
         ]
