@@ -36,6 +36,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from gradio_client.utils import is_file_obj_with_url, traverse
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,12 +238,9 @@ class Session:
 
 def file_urls(value: object) -> list[str]:
     """The URL of every file in an event's output data (FileData dicts, at any depth: galleries, images)."""
-    if isinstance(value, dict):
-        own = [value["url"]] if (value.get("meta") or {}).get("_type") == "gradio.FileData" and value.get("url") else []
-        return own + [u for v in value.values() for u in file_urls(v)]
-    if isinstance(value, list):
-        return [u for v in value for u in file_urls(v)]
-    return []
+    urls: list[str] = []
+    traverse(value, lambda f: urls.append(f["url"]), is_file_obj_with_url)
+    return urls
 
 
 @dataclass

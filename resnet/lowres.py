@@ -68,7 +68,6 @@ def lowres_digit(digit: np.ndarray) -> np.ndarray:
 
 
 def _chunk(images: np.ndarray) -> np.ndarray:
-    torch.set_num_threads(1)
     return np.stack([lowres_digit(d) for d in images])
 
 
@@ -83,5 +82,7 @@ def lowres_twin(images: torch.Tensor, workers: int | None = None) -> torch.Tenso
         return torch.from_numpy(_chunk(arr))
     chunks = np.array_split(arr, workers * 4)
     # Spawned, not forked: a fork of a process whose torch threads have run can hang.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # One torch thread in each worker (the workers are the parallelism), set there and not in the caller.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=torch.set_num_threads, initargs=(1,)) as pool:
         return torch.from_numpy(np.concatenate(list(pool.map(_chunk, chunks))))

@@ -177,6 +177,8 @@ def train(
     convolutions are swapped in place for ``SmallMapConv2d`` (same parameters and state dict).
     """
     info = DATASETS[cfg.dataset]
+    if cfg.lowres and info.name != "digits":
+        raise ValueError("--lowres makes coarse twins of digits: it applies to the digits dataset only")
     dev = torch.device(cfg.device)
     torch.manual_seed(cfg.seed)
     torch.backends.cudnn.benchmark = dev.type == "cuda"  # fixed input sizes: let cuDNN pick its fastest kernels
@@ -186,8 +188,6 @@ def train(
         train_x, train_y = train_x[: cfg.limit], train_y[: cfg.limit]
     if cfg.test_limit:
         test_x, test_y = test_x[: cfg.test_limit], test_y[: cfg.test_limit]
-    if cfg.lowres and info.name != "digits":
-        raise ValueError("--lowres makes coarse twins of digits: it applies to the digits dataset only")
     augment = AUGMENTS[info.name] if cfg.augment else None
     if augment is not None and cfg.flat:
         augment = replace(augment, flat=cfg.flat)

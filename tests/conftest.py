@@ -79,3 +79,19 @@ def fresh_ctx(tmp_path):
     import app
 
     return app.Context.create(runs_dir=tmp_path)
+
+
+@pytest.fixture
+def drawn(monkeypatch) -> list[tuple[str, object]]:
+    """(text, font) of every text drawn into a picture while the test runs (PIL's ``ImageDraw.text``, recorded)."""
+    from resnet import viz
+
+    texts: list[tuple[str, object]] = []
+    original = viz.ImageDraw.ImageDraw.text
+
+    def record(self, xy, text, *args, **kwargs):
+        texts.append((text, kwargs.get("font")))
+        return original(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(viz.ImageDraw.ImageDraw, "text", record)
+    return texts

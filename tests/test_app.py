@@ -68,18 +68,11 @@ def five_in_a_row(picture: np.ndarray) -> bool:
     return picture.ndim == 3 and picture.shape[2] == 3 and picture.shape[1] > 3 * picture.shape[0]
 
 
-def test_feature_views(shipped_ctx, seven, monkeypatch):
+def test_feature_views(shipped_ctx, seven, drawn):
     """The stages' grids and Grad-CAMs come as one captioned picture each (three files per view, not eleven)."""
-    drawn = []
-    original = app.viz.ImageDraw.ImageDraw.text
-    monkeypatch.setattr(
-        app.viz.ImageDraw.ImageDraw,
-        "text",
-        lambda self, xy, text, *a, **k: drawn.append(text) or original(self, xy, text, *a, **k),
-    )
     grids, cams, channels = app.feature_views(shipped_ctx, seven, "digits", [], "predicted", "b5")
     assert five_in_a_row(grids) and five_in_a_row(cams)
-    captions = [t for t in drawn if " · " in t]
+    captions = [t for t, _ in drawn if " · " in t]
     assert [c.split(" · ")[0] for c in captions] == ["b1", "b2", "b3", "b4", "b5"] * 2
     assert captions[2].startswith("b3 · 128 × 8 × 8") and all("“7”" in c for c in captions[5:])
     assert "512" in channels["label"]

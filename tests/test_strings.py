@@ -104,17 +104,9 @@ def test_status_and_captions(shipped_ctx):
     assert tr_format("Prediction from the {model} model.", "en", "digits") == "Prediction from the digits model."
 
 
-def test_texts_drawn_into_the_pictures(shipped_ctx, monkeypatch):
+def test_texts_drawn_into_the_pictures(shipped_ctx, drawn):
     """The block panel and the feature grids carry texts inside their pixels: every one is translated, and drawn
     with a font that has the glyphs (Noto Sans CJK where installed)."""
-    drawn = []
-    original = viz.ImageDraw.ImageDraw.text
-
-    def record(self, xy, text, *args, **kwargs):
-        drawn.append((text, kwargs.get("font")))
-        return original(self, xy, text, *args, **kwargs)
-
-    monkeypatch.setattr(viz.ImageDraw.ImageDraw, "text", record)
     seven = load_samples("digits").images[0]
     app.residual_views(shipped_ctx, seven, "digits", ["b4.0"], "zh")
     app.residual_views(shipped_ctx, seven, "digits-plain", [], "zh")
