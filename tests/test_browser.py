@@ -310,5 +310,7 @@ def test_a_phone_draws_with_a_finger(browser, page):
     canvas_bottom = pg.evaluate("() => document.querySelector('#sketch').getBoundingClientRect().bottom")
     gallery_top = pg.evaluate("id => document.getElementById(id).getBoundingClientRect().top", "gallery")
     assert canvas_bottom <= top < gallery_top  # the label straight after the canvas, the samples below it
+    pg.locator("#cams").scroll_into_view_if_needed()  # the view's pictures load lazily, once near the screen
+    pg.wait_for_function("() => document.querySelector('#cams img').complete")
     pg.screenshot(path=SHOTS / "12-phone.png", full_page=True)
     pg.context.close()
