@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import json
 import os
 import random
@@ -49,20 +50,28 @@ ANSWER_WITHIN_S = 60  # an event not answered by then counts as an error (a hang
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def drawings(folder: Path) -> list[Path]:
-    """Shipped digit samples as a person draws them: black strokes on a 280×280 white canvas, each one different."""
-    s = load_samples("digits")
-    paths = []
-    for k in range(DRAWINGS):
-        digit = np.asarray(Image.fromarray(s.images[k]).resize((200, 200)))
-        canvas = np.full((280, 280, 4), 0, np.uint8)
-        top, left = 20 + (k * 7) % 50, 20 + (k * 13) % 50
-        ink = digit > 100
-        canvas[top : top + 200, left : left + 200][ink] = (0, 0, 0, 255)
-        path = folder / f"drawing{k}.png"
-        Image.fromarray(canvas, "RGBA").save(path)
-        paths.append(path)
-    return paths
+class Drawings:
+    """Drawings as a person makes them: black strokes on a 280×280 white canvas, every stroke a drawing of its own.
+
+    Each is one of the shipped digit samples at a random size (140–230 px), slant (±15°) and place, so that no two
+    strokes preprocess to the same input: a class never sends the same drawing twice, and the app's analysis cache
+    (keyed by the preprocessed input) must not answer a simulated student that a real one would not.
+    """
+
+    def __init__(self) -> None:
+        self.digits = load_samples("digits").images[:DRAWINGS]
+
+    def draw(self, rng: random.Random) -> bytes:
+        """A new drawing (PNG bytes, ~3 ms)."""
+        size = rng.randint(140, 230)
+        digit = Image.fromarray(self.digits[rng.randrange(len(self.digits))]).resize((size, size), Image.BILINEAR)
+        ink = np.asarray(digit.rotate(rng.uniform(-15, 15), Image.BILINEAR)) > 100
+        canvas = np.zeros((280, 280, 4), np.uint8)
+        top, left = rng.randint(0, 280 - size), rng.randint(0, 280 - size)
+        canvas[top : top + size, left : left + size][ink] = (0, 0, 0, 255)
+        out = io.BytesIO()
+        Image.fromarray(canvas, "RGBA").save(out, "PNG")
+        return out.getvalue()
 
 
 # -- the server ---------------------------------------------------------------------------------------------------
@@ -164,11 +173,10 @@ class Session:
         self.pending: dict[str, asyncio.Future] = {}
         self.reader: asyncio.Task | None = None
 
-    async def upload(self, path: Path) -> dict:
-        with path.open("rb") as f:
-            r = await self.http.post(self.url + "/gradio_api/upload", files={"files": (path.name, f, "image/png")})
+    async def upload(self, png: bytes) -> dict:
+        r = await self.http.post(self.url + "/gradio_api/upload", files={"files": ("drawing.png", png, "image/png")})
         r.raise_for_status()
-        return {"path": r.json()[0], "meta": {"_type": "gradio.FileData"}, "orig_name": path.name}
+        return {"path": r.json()[0], "meta": {"_type": "gradio.FileData"}, "orig_name": "drawing.png"}
 
     async def call(self, fn_index: int, data: list, within: float = ANSWER_WITHIN_S) -> dict:
         """Join the queue and wait for the event's end: the server's last message (``success`` says how it went)."""
@@ -290,13 +298,13 @@ def routes(url: str) -> dict[str, Route]:
     }
 
 
-async def student(url: str, route: Route, pictures: list[Path], until: float, tally: Tally, rng: random.Random) -> None:
+async def student(url: str, route: Route, pictures: Drawings, until: float, tally: Tally, rng: random.Random) -> None:
     async with httpx.AsyncClient(timeout=httpx.Timeout(120.0), limits=httpx.Limits(max_connections=4)) as http:
         session = Session(http, url)
         latest = answered = 0
         tasks = []
 
-        async def stroke(n: int, picture: Path) -> None:
+        async def stroke(n: int, picture: bytes) -> None:
             nonlocal latest, answered
             t0 = time.monotonic()
             try:
@@ -335,13 +343,13 @@ async def student(url: str, route: Route, pictures: list[Path], until: float, ta
         while time.monotonic() < until:
             latest += 1
             tally.strokes += 1
-            tasks.append(asyncio.create_task(stroke(latest, rng.choice(pictures))))
+            tasks.append(asyncio.create_task(stroke(latest, pictures.draw(rng))))
             await asyncio.sleep(rng.uniform(1.5, 2.5))
         await asyncio.gather(*tasks, return_exceptions=True)  # each call gives up after ANSWER_WITHIN_S
         tally.per_student.append(answered)
 
 
-def run_load(server: Server, route: Route, students: int, seconds: float, pictures: list[Path]) -> tuple[Tally, dict]:
+def run_load(server: Server, route: Route, students: int, seconds: float, pictures: Drawings) -> tuple[Tally, dict]:
     tally = Tally()
     cpu0, t0, rss = server.cpu_s(), time.monotonic(), []
 
@@ -417,7 +425,7 @@ def main() -> None:
     if args.soak:
         return soak(args.soak, args.port, env)
     with tempfile.TemporaryDirectory() as tmp:
-        pictures = drawings(Path(tmp))
+        pictures = Drawings()
         server = Server.start(args.port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **env})
         try:
             paths = routes(server.url)
@@ -440,7 +448,7 @@ def compare_workers(workers: int, students: int, seconds: float, port: int) -> N
     """The app through scripts/serve.sh (nginx, sticky) with 1 worker and with ``workers``, at the same load."""
     print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
-        pictures = drawings(Path(tmp))
+        pictures = Drawings()
         measured = {}
         for n in (1, workers):
             server = Server.serve(n, port, {"RESNET_RUNS_DIR": str(Path(tmp) / f"runs{n}")})
@@ -470,7 +478,7 @@ def soak(seconds: float, port: int, env: dict[str, str] | None = None) -> None:
     soak that replaced its students every few seconds would measure the sessions piling up, not a leak.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        pictures = drawings(Path(tmp))
+        pictures = Drawings()
         server = Server.start(port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **(env or {})})
         try:
             tally, usage = run_load(server, routes(server.url)["app"], 30, seconds, pictures)
@@ -498,7 +506,7 @@ def during_training(seconds: float, port: int, env: dict[str, str]) -> None:
     import threading
 
     with tempfile.TemporaryDirectory() as tmp:
-        pictures = drawings(Path(tmp))
+        pictures = Drawings()
         server = Server.start(port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **env})
         try:
             route = routes(server.url)["app"]
