@@ -13,6 +13,8 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+import torch
+
 from resnet.checkpoint import CheckpointError, ModelCard, load_model
 from resnet.data import DATASETS
 from resnet.evaluate import default_weights
@@ -23,6 +25,14 @@ from resnet.sampleset import SampleSetStats, cached_stats
 
 MAX_TRAINED = 8  # models trained in the app kept in memory (about 45 MB each); the oldest goes first
 PLAIN = "-plain"  # the suffix of a plain twin's key
+
+
+def serving(model: ResNet18) -> ResNet18:
+    """A loaded model made ready to serve: read-only (Grad-CAM needs no weight gradients) and its weights in
+    channels-last order, so that a single input takes oneDNN's convolutions: with one thread and batch 1, PyTorch
+    runs contiguous-format convolutions on its slow im2col path. Measured here for the digits ResNet-18 at batch 1
+    on one thread: forward 16.4 → 8.6 ms, forward + backward 36.8 → 18.4 ms; outputs equal to float32 rounding."""
+    return model.requires_grad_(False).to(memory_format=torch.channels_last)
 
 
 def shipped_weights() -> dict[str, Path]:
@@ -58,7 +68,7 @@ class ModelRegistry:
             except CheckpointError as exc:
                 self.errors[key] = str(exc)
                 continue
-            self.models[key] = (model.requires_grad_(False), card)  # read-only; Grad-CAM needs no weight gradients
+            self.models[key] = (serving(model), card)
             self._paths[key] = cached_paths(model, card.dataset, card.image_size, path, compute=None)
         if not self.models:
             raise CheckpointError("no model could be loaded: " + "; ".join(self.errors.values()))
@@ -100,7 +110,7 @@ class ModelRegistry:
         key = f"{card.dataset}:{path.stem}"
         with self._lock:
             self.models.pop(key, None)  # (re)inserted last: `models` keeps the order of use
-            self.models[key], self.weights[key] = (model.requires_grad_(False), card), path
+            self.models[key], self.weights[key] = (serving(model), card), path
             self._trained.add(key)
             self._stats.pop(key, None)
             loaded = [k for k in self.models if k in self._trained]  # oldest first

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from resnet import registry as registry_module
 from resnet.checkpoint import CheckpointError, ModelCard, load_model, save_model
@@ -22,6 +23,22 @@ def test_the_shipped_models_load_read_only(registry):
         assert registry.samples(key).images.shape == (1000, 28, 28)
         if plain:
             assert registry.twin(key) == card.dataset and registry.twin(card.dataset) == key
+
+
+def test_served_models_compute_what_their_files_hold(registry):
+    """The served models run in channels-last order (a 2x faster path for one input): the same logits, the same
+    input gradient (what Grad-CAM and the trace read), as the model straight from its file."""
+    for key in ("digits", "clothing-plain"):
+        served, card = registry.get(key)
+        reference, _ = load_model(registry.weights[key])
+        x = torch.rand(3, 1, card.image_size, card.image_size)
+        xs = [x.clone().requires_grad_(True) for _ in range(2)]
+        outs = [m(xi) for m, xi in zip((served, reference), xs, strict=True)]
+        torch.testing.assert_close(outs[0], outs[1], atol=1e-4, rtol=1e-4)
+        for out in outs:
+            out[:, 0].sum().backward()
+        torch.testing.assert_close(xs[0].grad, xs[1].grad, atol=1e-5, rtol=1e-3)
+        assert served.b1[0].weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_a_plain_file_under_a_residual_key_is_refused(tmp_path):
