@@ -67,7 +67,11 @@ $servers  }
     location / {
       proxy_pass http://app;
       proxy_http_version 1.1;
-      proxy_set_header Host \$host;
+      # The host with its port, as the browser wrote it: Gradio builds the URLs of its pictures from it (with
+      # \$host, which drops the port, every picture of a page served on a port other than 80 failed to load).
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-Host \$http_host;
+      proxy_set_header X-Forwarded-Proto \$scheme;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_set_header Upgrade \$http_upgrade;
       proxy_set_header Connection "";

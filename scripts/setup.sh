@@ -9,13 +9,15 @@ PY=${PYTHON:-python3}
 reqs=requirements.txt
 if [ "${1:-}" = "--dev" ]; then
   reqs=requirements-dev.txt
-  # Chromium for the browser tests; a CJK font so that the Chinese shows in screenshots and charts.
-  if ! { command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; } || ! fc-list 2>/dev/null | grep -qi "CJK"; then
+  # Chromium for the browser tests; a CJK font so that the Chinese shows in screenshots and charts, a colour-emoji
+  # font for the hints' emoji; nginx for scripts/serve.sh (tests/test_serve.py).
+  if ! { command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; } || ! fc-list 2>/dev/null | grep -qi "CJK" \
+    || ! fc-list 2>/dev/null | grep -qi "emoji" || ! { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; }; then
     if [ "$(id -u)" = 0 ]; then
       export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+      apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji nginx-light >/dev/null
     else
-      echo "note: install Debian's chromium and fonts-noto-cjk (sudo apt-get install ...) for the browser tests" >&2
+      echo "note: install Debian's chromium, fonts-noto-cjk, fonts-noto-color-emoji and nginx-light (sudo apt-get install ...) for the browser and serving tests" >&2
     fi
   fi
 fi
