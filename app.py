@@ -94,8 +94,8 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
 """
 
 QUIET: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
-# Labels and views queue apart, so that a label never waits behind a view: labels (a forward pass, ~12 ms) on four
-# workers, the views (an analysis and three pictures, ~45 ms plus Gradio's encoding) on one, training on its own
+# Labels and views queue apart, so that a label never waits behind a view: labels (a forward pass, ~10 ms) on four
+# workers, the views (an analysis and three pictures, ~35 ms plus Gradio's encoding) on one, training on its own
 # (see training_tab). With 30 simulated students (benchmarks/load.py, 30 s runs) label p95 went from 2.7 s (every
 # event on its own default single worker, torch on 2 threads) to 0.29 s with these workers and one torch thread per
 # call; the full benchmark (60 s, README "Serving a class") gives 0.45 s, 1.27× the framework's floor.
