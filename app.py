@@ -90,6 +90,12 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
   #main-row { flex-direction: column !important; flex-wrap: nowrap !important; }
   #input-col, #prediction-col { display: contents !important; }
   #gallery { order: 1; }
+  /* The two five-stage pictures at a readable size (about 150 px a stage), swiped sideways, not shrunk to ~65 px */
+  #stage-grids .image-container, #cams .image-container { overflow-x: auto; }
+  #stage-grids .image-container > button, #cams .image-container > button,
+  #stage-grids .image-frame, #cams .image-frame { width: max-content; max-width: none; }
+  #stage-grids img { width: 760px !important; max-width: none !important; height: auto !important; }
+  #cams img { width: 620px !important; max-width: none !important; height: auto !important; }
 }
 """
 

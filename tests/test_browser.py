@@ -312,5 +312,12 @@ def test_a_phone_draws_with_a_finger(browser, page):
     assert canvas_bottom <= top < gallery_top  # the label straight after the canvas, the samples below it
     pg.locator("#cams").scroll_into_view_if_needed()  # the view's pictures load lazily, once near the screen
     pg.wait_for_function("() => document.querySelector('#cams img').complete")
+    for montage in ("stage-grids", "cams"):  # five stages at a readable size, swiped sideways inside their box
+        width, box, scrollable = pg.evaluate(
+            "id => { const c = document.querySelector('#' + id + ' .image-container');"
+            " return [c.querySelector('img').getBoundingClientRect().width, c.clientWidth, c.scrollWidth]; }",
+            montage,
+        )
+        assert width >= 600 and box <= 390 < scrollable
     pg.screenshot(path=SHOTS / "12-phone.png", full_page=True)
     pg.context.close()
