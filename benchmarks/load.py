@@ -62,7 +62,7 @@ class Drawings:
         self.digits = load_samples("digits").images[:DRAWINGS]
 
     def draw(self, rng: random.Random) -> bytes:
-        """A new drawing (PNG bytes, ~3 ms)."""
+        """A new drawing (PNG bytes, ~2 ms)."""
         size = rng.randint(140, 230)
         digit = Image.fromarray(self.digits[rng.randrange(len(self.digits))]).resize((size, size), Image.BILINEAR)
         ink = np.asarray(digit.rotate(rng.uniform(-15, 15), Image.BILINEAR)) > 100
@@ -298,17 +298,17 @@ def routes(url: str) -> dict[str, Route]:
     }
 
 
-async def student(url: str, route: Route, pictures: Drawings, until: float, tally: Tally, rng: random.Random) -> None:
+async def student(url: str, route: Route, drawings: Drawings, until: float, tally: Tally, rng: random.Random) -> None:
     async with httpx.AsyncClient(timeout=httpx.Timeout(120.0), limits=httpx.Limits(max_connections=4)) as http:
         session = Session(http, url)
         latest = answered = 0
         tasks = []
 
-        async def stroke(n: int, picture: bytes) -> None:
+        async def stroke(n: int, drawing: bytes) -> None:
             nonlocal latest, answered
             t0 = time.monotonic()
             try:
-                image = await session.upload(picture)
+                image = await session.upload(drawing)
                 done = await session.call(route.label, route.label_data(image))
             except httpx.HTTPError as exc:
                 tally.errors += 1
@@ -343,13 +343,13 @@ async def student(url: str, route: Route, pictures: Drawings, until: float, tall
         while time.monotonic() < until:
             latest += 1
             tally.strokes += 1
-            tasks.append(asyncio.create_task(stroke(latest, pictures.draw(rng))))
+            tasks.append(asyncio.create_task(stroke(latest, drawings.draw(rng))))
             await asyncio.sleep(rng.uniform(1.5, 2.5))
         await asyncio.gather(*tasks, return_exceptions=True)  # each call gives up after ANSWER_WITHIN_S
         tally.per_student.append(answered)
 
 
-def run_load(server: Server, route: Route, students: int, seconds: float, pictures: Drawings) -> tuple[Tally, dict]:
+def run_load(server: Server, route: Route, students: int, seconds: float, drawings: Drawings) -> tuple[Tally, dict]:
     tally = Tally()
     cpu0, t0, rss = server.cpu_s(), time.monotonic(), []
 
@@ -364,7 +364,7 @@ def run_load(server: Server, route: Route, students: int, seconds: float, pictur
 
         await asyncio.gather(
             sample_rss(),
-            *(student(server.url, route, pictures, until, tally, random.Random(rng.random())) for _ in range(students)),
+            *(student(server.url, route, drawings, until, tally, random.Random(rng.random())) for _ in range(students)),
         )
 
     asyncio.run(main())
@@ -425,7 +425,7 @@ def main() -> None:
     if args.soak:
         return soak(args.soak, args.port, env)
     with tempfile.TemporaryDirectory() as tmp:
-        pictures = Drawings()
+        drawings = Drawings()
         server = Server.start(args.port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **env})
         try:
             paths = routes(server.url)
@@ -434,7 +434,7 @@ def main() -> None:
             for students in loads:
                 floor = None
                 for target in targets:
-                    tally, usage = run_load(server, paths[target], students, args.seconds, pictures)
+                    tally, usage = run_load(server, paths[target], students, args.seconds, drawings)
                     if target == "floor":
                         floor = tally
                     print(row(target, students, tally, usage, floor if target != "floor" else None), flush=True)
@@ -448,13 +448,13 @@ def compare_workers(workers: int, students: int, seconds: float, port: int) -> N
     """The app through scripts/serve.sh (nginx, sticky) with 1 worker and with ``workers``, at the same load."""
     print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
-        pictures = Drawings()
+        drawings = Drawings()
         measured = {}
         for n in (1, workers):
             server = Server.serve(n, port, {"RESNET_RUNS_DIR": str(Path(tmp) / f"runs{n}")})
             try:
                 time.sleep(2)
-                tally, usage = run_load(server, routes(server.url)["app"], students, seconds, pictures)
+                tally, usage = run_load(server, routes(server.url)["app"], students, seconds, drawings)
             finally:
                 server.stop()
                 time.sleep(2)
@@ -478,10 +478,10 @@ def soak(seconds: float, port: int, env: dict[str, str] | None = None) -> None:
     soak that replaced its students every few seconds would measure the sessions piling up, not a leak.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        pictures = Drawings()
+        drawings = Drawings()
         server = Server.start(port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **(env or {})})
         try:
-            tally, usage = run_load(server, routes(server.url)["app"], 30, seconds, pictures)
+            tally, usage = run_load(server, routes(server.url)["app"], 30, seconds, drawings)
             samples = usage["rss_samples"][::10]  # every 10 s
             half = samples[len(samples) // 2 :]
             slope = float(np.polyfit([t for t, _ in half], [m for _, m in half], 1)[0]) * 60 if len(half) > 1 else 0
@@ -506,14 +506,14 @@ def during_training(seconds: float, port: int, env: dict[str, str]) -> None:
     import threading
 
     with tempfile.TemporaryDirectory() as tmp:
-        pictures = Drawings()
+        drawings = Drawings()
         server = Server.start(port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **env})
         try:
             route = routes(server.url)["app"]
             config = httpx.get(server.url + "/config", timeout=10).json()
             train = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "train")
             print(HEADER)
-            idle, usage = run_load(server, route, 10, seconds, pictures)
+            idle, usage = run_load(server, route, 10, seconds, drawings)
             print(row("app, idle", 10, idle, usage, None), flush=True)
 
             def trainer() -> None:  # a student pressing Train, and keeping the tab open
@@ -527,7 +527,7 @@ def during_training(seconds: float, port: int, env: dict[str, str]) -> None:
 
             threading.Thread(target=trainer, daemon=True).start()
             time.sleep(15)  # the run loads its data and starts
-            busy, usage = run_load(server, route, 10, seconds, pictures)
+            busy, usage = run_load(server, route, 10, seconds, drawings)
             print(row("app, someone training", 10, busy, usage, None), flush=True)
             alone = server.rss_mb([server.process.pid])
             print(f"\nRSS now: the server {alone:,.0f} MB, its training process {server.rss_mb() - alone:,.0f} MB")
