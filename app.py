@@ -94,8 +94,9 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
   #stage-grids .image-container, #cams .image-container { overflow-x: auto; }
   #stage-grids .image-container > button, #cams .image-container > button,
   #stage-grids .image-frame, #cams .image-frame { width: max-content; max-width: none; }
-  #stage-grids img { width: 760px !important; max-width: none !important; height: auto !important; }
-  #cams img { width: 620px !important; max-width: none !important; height: auto !important; }
+  #stage-grids img, #cams img { max-width: none !important; height: auto !important; }
+  #stage-grids img { width: 760px !important; }
+  #cams img { width: 620px !important; }
 }
 """
 

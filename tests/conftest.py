@@ -1,14 +1,39 @@
 from __future__ import annotations
 
+import os
 import struct
+import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """This environment without any GRADIO_* or RESNET_* setting (a server started as its users start it), plus
+    ``extra``."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_", "RESNET_"))} | extra
+
+
+def wait_for_config(process: subprocess.Popen, url: str, within_s: float) -> httpx.Response:
+    """Poll ``url``/config until it answers 200; fails with the process's output if it exits, or after ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while True:
+        assert process.poll() is None, process.stdout.read().decode()[-2000:]
+        assert time.monotonic() < deadline, f"no answer from {url} within {within_s:.0f} s"
+        try:
+            response = httpx.get(url + "/config", timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:

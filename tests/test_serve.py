@@ -10,12 +10,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT
+from conftest import ROOT, server_env, wait_for_config
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +39,7 @@ def test_two_workers_behind_nginx_answer_with_their_pictures(tmp_path):
     port = free_port()
     seven = tmp_path / "seven.png"
     Image.fromarray(load_samples("digits").images[0]).save(seven)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_", "RESNET_"))}
-    env |= {"PYTHON": sys.executable, "RESNET_RUNS_DIR": str(tmp_path / "runs")}
+    env = server_env(PYTHON=sys.executable, RESNET_RUNS_DIR=str(tmp_path / "runs"))
     process = subprocess.Popen(
         ["bash", "scripts/serve.sh", "--workers", "2", "--port", str(port)],
         cwd=ROOT,
@@ -52,17 +50,7 @@ def test_two_workers_behind_nginx_answer_with_their_pictures(tmp_path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 240
-        while True:
-            assert process.poll() is None, process.stdout.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "nginx and its workers did not answer within 240 s"
-            try:
-                first = httpx.get(url + "/config", timeout=2)
-                if first.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        first = wait_for_config(process, url, 240)  # nginx and both workers
         assert "route=" in first.headers.get("set-cookie", "")  # the browser's ticket to its worker
         for _ in range(4):  # each a new browser (its own cookies): a new route, either worker
             with httpx.Client(base_url=url, timeout=60) as browser:

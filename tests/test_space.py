@@ -6,7 +6,6 @@ It also measures the cold start (process start to the first answer), which the R
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -14,9 +13,8 @@ import sys
 import time
 import venv
 
-import httpx
 import pytest
-from conftest import ROOT
+from conftest import ROOT, server_env, wait_for_config
 
 pytestmark = pytest.mark.slow
 
@@ -52,20 +50,13 @@ def test_the_space_starts_and_classifies(space_python, tmp_path):
         pytest.skip("port 7860 is taken on this machine")
     seven = tmp_path / "seven.png"
     Image.fromarray(255 - load_samples("digits").images[0]).save(seven)  # dark on light, as a photo of paper
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_", "RESNET_"))} | SPACE_ENV
+    env = server_env(**SPACE_ENV)
     started = time.monotonic()
     process = subprocess.Popen(
         [space_python, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
-        while True:
-            assert process.poll() is None, process.stdout.read().decode()[-2000:]
-            assert time.monotonic() - started < 180, "no answer within 180 s"
-            try:
-                if httpx.get("http://127.0.0.1:7860/config", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.25)
+        wait_for_config(process, "http://127.0.0.1:7860", 180)
         client = Client("http://127.0.0.1:7860", verbose=False)
         label = client.predict(image=handle_file(str(seven)), dataset="digits", api_name="/classify")
         cold_start = time.monotonic() - started
