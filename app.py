@@ -134,6 +134,7 @@ class Budgets:
     keep_runs: int = 20  # $RESNET_KEEP_RUNS: runs kept in the runs folder [20]
     keep_bytes: int = 2 * 2**30  # $RESNET_KEEP_GB: and bytes [2 GB]; the oldest go first, never an open tab's
     nice: int = NICE  # $RESNET_TRAIN_NICE: how much lower a run's CPU priority is than the server's [10]
+    idle: bool = True  # $RESNET_TRAIN_IDLE: 1 runs it under SCHED_IDLE, on CPU time the server leaves idle [1]
 
     @classmethod
     def from_env(cls) -> Budgets:
@@ -144,6 +145,7 @@ class Budgets:
             int(env("RESNET_KEEP_RUNS", cls.keep_runs)),
             int(float(env("RESNET_KEEP_GB", cls.keep_bytes / 2**30)) * 2**30),
             int(env("RESNET_TRAIN_NICE", cls.nice)),
+            env("RESNET_TRAIN_IDLE", "1") != "0",
         )
 
 
@@ -941,6 +943,7 @@ def train_live(
             arch=network,
             plain=shortcuts == "plain",
             nice=ctx.budgets.nice,
+            idle=ctx.budgets.idle,
         )
     except ValueError as exc:
         yield update(sentence(exc))

@@ -342,8 +342,9 @@ def test_budgets_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("RESNET_MAX_IMAGE_EPOCHS", "5000")
     monkeypatch.setenv("RESNET_KEEP_GB", "0.5")
     monkeypatch.setenv("RESNET_TRAIN_NICE", "5")
+    monkeypatch.setenv("RESNET_TRAIN_IDLE", "0")
     b = app.Budgets.from_env()
-    assert b.image_epochs == 5000 and b.keep_bytes == 2**29 and b.runs == 1 and b.nice == 5
+    assert b.image_epochs == 5000 and b.keep_bytes == 2**29 and b.runs == 1 and b.nice == 5 and not b.idle
 
 
 def test_a_run_over_the_budget_is_refused_with_a_message(fresh_ctx):

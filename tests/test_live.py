@@ -83,6 +83,7 @@ def test_a_run_trains_in_a_process_of_its_own_at_a_lower_priority(tiny_data, tmp
     pid = run.pid
     assert pid not in (None, os.getpid())
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
+    assert os.sched_getscheduler(pid) == os.SCHED_IDLE  # a core only when nobody else wants it
     assert [r.event for r in it][-1] == "end" and run.epochs_done == 1 and run.error is None
     assert run.pid is None and _gone(pid)
 
