@@ -24,6 +24,7 @@ from typing import Annotated, Any, NamedTuple
 
 import gradio as gr
 import numpy as np
+import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
@@ -156,7 +157,7 @@ class Context:
     registry: ModelRegistry
     analyser: Analyser
     runs_dir: Path  # models trained in the app, one file per run
-    redraw_every_s: float = 3.0  # how often the training curves are redrawn between epochs
+    redraw_every_s: float = 3.0  # how often the training curves are sent between epochs
     live: dict[str, LiveRun] = field(default_factory=dict)  # the training run of each browser session
     latest: dict[str, str] = field(default_factory=dict)  # each session's latest input (a fingerprint), for views
     labelling: int = 0  # labels being computed now (views give way to them); changed under ``_lock``
@@ -333,9 +334,17 @@ class Notes(NamedTuple):
     hint: Annotated[str, gr.Markdown]
 
 
+class Curves(NamedTuple):
+    """A run's live curves, drawn by the browser: only their points are sent (see ``curves_view``)."""
+
+    loss: Annotated[Any, gr.LinePlot]
+    accuracy: Annotated[Any, gr.LinePlot]
+
+
 class TrainingUpdate(NamedTuple):
     status: Annotated[str, gr.Markdown]
-    curves: Annotated[Figure | Skip, gr.Plot]
+    loss: Annotated[Any, gr.LinePlot]
+    accuracy: Annotated[Any, gr.LinePlot]
     comparison: Annotated[Figure | Skip, gr.Plot]
     download: Annotated[Any, gr.DownloadButton]
     explore: Annotated[Any, gr.Button]
@@ -343,10 +352,10 @@ class TrainingUpdate(NamedTuple):
     trained: Annotated[list[str] | Skip, gr.State]
 
     @classmethod
-    def progress(cls, status: str, curves: Any = None, comparison: Any = None) -> TrainingUpdate:
+    def progress(cls, status: str, curves: Curves | None = None, comparison: Any = None) -> TrainingUpdate:
         """A status (and curves): download, explore, the model switch and the trained keys change only at the end."""
         skip = gr.skip()
-        return cls(status, skip if curves is None else curves, skip if comparison is None else comparison, *[skip] * 4)
+        return cls(status, *(curves or (skip, skip)), skip if comparison is None else comparison, *[skip] * 4)
 
 
 class NetworkDefaults(NamedTuple):
@@ -879,14 +888,55 @@ def model_choices(ctx: Context, trained: list[str], lang: str = "en") -> list[tu
     return [(tr(name, lang), key) for name, key in ctx.shipped] + yours
 
 
-def curves_view(run: LiveRun, lang: str = "en") -> Figure:
-    """The run's live curves as one figure (loss; train and test accuracy), x running to the whole run."""
-    series: dict[str, tuple[list[int], list[float]]] = {}
+# Each chart's series and colours. The browser's chart keeps the series it first drew and never draws another
+# (Gradio 6.3's LinePlot; a renamed series stays blank): so the keys never change with the language, every update
+# holds every series, and the caption, in the page's language, says which line is which.
+CURVE_COLOURS = {
+    "loss": {"train": "#3b6fb6"},
+    "accuracy": {"train": "#3b6fb6", "test": "#d98c3a", "chance": "#aaaaaa"},
+}
+CURVE_CAPTIONS = {
+    "loss": "after every batch, a running mean over the epoch",
+    "accuracy": "🔵 training batches (running mean over the epoch) · 🟠 2,000 test images, after every epoch · "
+    "⚪ chance: 10%",
+}
+
+
+def curves_view(run: LiveRun, lang: str = "en") -> Curves:
+    """The run's live curves as two charts the browser draws (Gradio's LinePlot), x running to the whole run: the
+    training loss (running mean over the epoch), and the accuracy in % (train per batch, test per epoch, chance).
+    Nothing (``gr.skip()``) until the first batch is done: a chart's first points must hold all its series.
+
+    Only the points are sent. The matplotlib figure this replaces cost the server's one interpreter ~150 ms at each
+    redraw (every 3 s of a run), and other users' labels waited behind it (``python benchmarks/load.py --training``,
+    README).
+    """
+    total = max(run.total_images, 1)
+    points: dict[str, list[tuple[int, float, str]]] = {"loss": [], "accuracy": [(0, 10.0, "chance")]}
     for p in run.curves:
-        xs, ys = series.setdefault(p.series, ([], []))
-        xs.append(p.images)
-        ys.append(p.value)
-    return translate_figure(viz.training_figure(series, run.total_images), lang)
+        if p.series == "train loss":
+            points["loss"].append((p.images, p.value, "train"))
+        else:
+            points["accuracy"].append((p.images, 100 * p.value, p.series.removesuffix(" accuracy")))
+    points["accuracy"].append((total, 10.0, "chance"))
+    if not points["loss"]:
+        return Curves(gr.skip(), gr.skip())
+
+    def chart(name: str, title: str, y_title: str, y_lim: list[float | None]) -> dict[str, Any]:
+        return gr.update(
+            value=pd.DataFrame(points[name], columns=["images", "value", "series"]),
+            title=tr(title, lang),
+            caption=tr(CURVE_CAPTIONS[name], lang),
+            x_title=tr("training images seen", lang),
+            y_title=tr(y_title, lang),
+            x_lim=[0, total],
+            y_lim=y_lim,
+            color_map=CURVE_COLOURS[name],
+        )
+
+    return Curves(
+        chart("loss", "training loss", "loss", [0, None]), chart("accuracy", "accuracy (%)", "accuracy (%)", [0, 100])
+    )
 
 
 def comparison_view(run: LiveRun, lang: str = "en") -> Figure:
@@ -896,6 +946,20 @@ def comparison_view(run: LiveRun, lang: str = "en") -> Figure:
     epochs = list(range(1, len(run.epochs) + 1))
     mine = (label, epochs, [1 - e.train_accuracy for e in run.epochs])
     return translate_figure(plain_vs_residual.depth_figure(depth.reference_runs(cfg.arch, cfg.dataset), [mine]), lang)
+
+
+def curve_chart(elem_id: str) -> gr.LinePlot:
+    """An empty live-curve chart: ``curves_view`` sends its points, titles, caption and axes (the caption is its
+    legend: the series keys stay in English, see ``CURVE_COLOURS``)."""
+    return gr.LinePlot(
+        x="images",
+        y="value",
+        color="series",
+        colors_in_legend=[],
+        tooltip=["images", "value"],
+        show_label=False,
+        elem_id=elem_id,
+    )
 
 
 def train_live(
@@ -953,7 +1017,7 @@ def train_live(
     shown = 0.0
     try:
         for r in run:
-            # A figure costs about a quarter of a second on 2 cores: redraw every few seconds, and at every epoch.
+            # The points of every step, sent every few seconds and at every epoch (each send is a server event).
             if r.event == "step" and time.monotonic() - shown < ctx.redraw_every_s:
                 continue
             shown = time.monotonic()
@@ -998,20 +1062,20 @@ def run_ended(ctx: Context, run: LiveRun, trained: list[str], lang: str = "en") 
     download = gr.update(value=str(run.out), visible=True)
     if run.cfg.arch != "resnet18":  # the views are the lecture's network's: a CIFAR-family run is compared and kept
         saved = status + tr(" Saved as ", lang) + f"`{run.out}`" + tr(DRAWN_OVER, lang)
-        yield TrainingUpdate(saved, curves, comparison_view(run, lang), download, skip, skip, skip)
+        yield TrainingUpdate(saved, *curves, comparison_view(run, lang), download, skip, skip, skip)
         return
     try:
         key = ctx.registry.add_trained(run.out)
     except CheckpointError as exc:
         failed = f"{status} ⚠️ {tr('It could not be loaded for the views', lang)}: {exc}"
-        yield TrainingUpdate(failed, curves, skip, download, skip, skip, skip)
+        yield TrainingUpdate(failed, *curves, skip, download, skip, skip, skip)
         return
     yield TrainingUpdate.progress(f"{status} ⏳ {tr(MEASURING, lang)}", curves)
     ctx.registry.sample_stats(key)  # the lesion chart and the block means, so that switching to it is instant
     trained = [k for k in trained if k != key] + [key]
     yield TrainingUpdate(
         status + tr(" Saved as ", lang) + f"`{run.out}`. " + tr(PICK_YOURS, lang),
-        curves,
+        *curves,
         comparison_view(run, lang),
         download,
         gr.update(visible=True),
@@ -1351,14 +1415,17 @@ def training_tab(ctx: Context, inp: InputColumn, language: gr.Radio, default: st
             download = gr.DownloadButton("Download your model (.safetensors)", visible=False, elem_id="download-model")
             explore = gr.Button("See your model in every view", visible=False, elem_id="explore-model")
         status = gr.Markdown("Press **Train** to start.", elem_id="train-status")
-        curves = gr.Plot(label="Training curves", elem_id="train-curves")
-        comparison = gr.Plot(label="Your run over the shipped curves (training error per epoch)", elem_id="train-vs")
+        with gr.Row(elem_id="train-curves"):
+            curves = Curves(*(curve_chart(elem_id) for elem_id in ("train-loss", "train-accuracy")))
+        comparison = gr.Plot(
+            label="Your run over the shipped curves (training error per epoch)", show_label=False, elem_id="train-vs"
+        )
         trained = gr.State([])
     network.change(network_defaults, network, list(NetworkDefaults(lr, images)), **QUIET)
     train_button.click(
         bind(train_live, ctx),
         [dataset, network, shortcuts, images, epochs, lr, trained, language],
-        list(TrainingUpdate(status, curves, comparison, download, explore, inp.model, trained)),
+        list(TrainingUpdate(status, *curves, comparison, download, explore, inp.model, trained)),
         concurrency_limit=ctx.budgets.runs,  # $RESNET_MAX_RUNS at once; whoever waits sees the queue position
         concurrency_id="train",
         show_progress="minimal",

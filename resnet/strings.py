@@ -183,6 +183,11 @@ PHRASES: dict[str, str] = {
     "train accuracy": "训练准确率",
     "test accuracy": "测试准确率",
     "train loss": "训练损失",
+    "training loss": "训练损失",
+    "after every batch, a running mean over the epoch": "每个批次之后：本轮的滑动平均",
+    "🔵 training batches (running mean over the epoch) · 🟠 2,000 test images, after every epoch · ⚪ chance: 10%": (
+        "🔵 训练批次（本轮的滑动平均）· 🟠 2,000 张测试图像，每轮之后 · ⚪ 随机猜测：10%"
+    ),
     "this input": "当前输入",
     "sample-set mean": "样本平均",
     "intact": "完好",

@@ -329,36 +329,6 @@ def path_figure(series: Sequence[tuple[str, bool, PathStats]], current: tuple[in
     return fig
 
 
-def training_figure(curves: dict[str, tuple[Sequence[int], Sequence[float]]], total_images: int) -> Figure:
-    """Live training curves: loss on the left, accuracy (train per batch, test per epoch) on the right.
-
-    ``curves`` maps a series name ("train loss", "train accuracy", "test accuracy") to (images seen, values);
-    the x axes run to ``total_images`` from the start, so the curves grow into a fixed frame.
-    """
-    fig = Figure(figsize=(10, 3.2), dpi=90, layout="constrained")
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    style = {
-        "train loss": (ax_loss, "#3b6fb6", "-", None),
-        "train accuracy": (ax_acc, "#3b6fb6", "-", None),
-        "test accuracy": (ax_acc, "#d98c3a", "--", "o"),
-    }
-    for name, (ax, colour, line, marker) in style.items():
-        xs, ys = curves.get(name, ((), ()))
-        values = [100 * y for y in ys] if ax is ax_acc else list(ys)
-        ax.plot(list(xs), values, color=colour, linestyle=line, marker=marker, markersize=4, label=name)
-    for ax, title in ((ax_loss, "training loss (running mean over the epoch)"), (ax_acc, "accuracy (%)")):
-        ax.set_xlim(0, max(total_images, 1))
-        ax.set_xlabel("training images seen", fontsize=8)
-        ax.set_title(title, fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
-    ax_loss.set_ylim(bottom=0)
-    ax_acc.set_ylim(0, 100)
-    ax_acc.axhline(10, color="#999", linestyle=":", linewidth=1, label="chance: 10%")
-    ax_acc.legend(fontsize=7, loc="lower right")
-    return fig
-
-
 def montage(
     items: Sequence[tuple[np.ndarray, str]], gap: int = 8, caption_h: int = 20, lang: str = "en", title: str = ""
 ) -> np.ndarray:

@@ -14,8 +14,10 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import app
+from resnet.live import CurvePoint
 from resnet.model import BLOCK_NAMES
 from resnet.samples import load_samples
+from resnet.train import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -221,15 +223,17 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
     ctx.redraw_every_s = 0.0  # every step
     outs = list(app.train_live(ctx, "digits", "resnet18", "residual", 1000, 1, 0.05, [], "en", None))
     streamed = [o for o in outs if o.status.startswith("⏳")]
-    points = [len(o.curves.axes[0].lines[0].get_xdata()) for o in streamed]
+    assert streamed[0].loss == app.gr.skip()  # random weights: no curve before the first batch
+    points = [len(o.loss["value"]) for o in streamed[1:]]
     assert len(streamed) >= 6 and points == sorted(points) and points[-1] > points[0]  # the loss curve grows
-    status, figure, comparison, download, explore, switch, trained = outs[-1]
+    status, loss, accuracy, comparison, download, explore, switch, trained = outs[-1]
     assert explore["visible"]
     assert status.startswith("✅ Finished after 1 epoch"), status
-    loss_ax, acc_ax = figure.axes
-    lines = {line.get_label(): line for line in acc_ax.lines}
-    assert len(loss_ax.lines[0].get_xdata()) == len(lines["train accuracy"].get_xdata()) == 4  # 512 images / 128
-    assert list(lines["test accuracy"].get_xdata()) == [0, 512]  # random weights, then after the epoch
+    assert loss["x_lim"] == accuracy["x_lim"] == [0, 512] and accuracy["y_lim"] == [0, 100]  # the whole run's frame
+    series = accuracy["value"].groupby("series")["images"].apply(list).to_dict()
+    assert len(loss["value"]) == len(series["train"]) == 4  # 512 images / 128
+    assert series["test"] == [0, 512]  # random weights, then after the epoch
+    assert series["chance"] == [0, 512] and accuracy["value"]["value"].between(0, 100).all()  # in %
     yours = comparison.axes[0].lines[-1]  # drawn over the shipped ResNet-18 curves
     assert yours.get_label().startswith("yours: residual-18") and list(yours.get_xdata()) == [1]
     assert {line.get_label() for line in comparison.axes[0].lines[:-1]} >= {"residual-18"}
@@ -280,7 +284,7 @@ def test_a_plain_cifar_network_trains_and_is_drawn_over_the_depth_experiment(tin
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
     assert app.network_defaults("resnet56") == (0.1, 24000) and app.network_defaults("resnet18") == (0.05, 6000)
     outs = list(app.train_live(fresh_ctx, "clothing", "resnet20", "plain", 1000, 2, 0.1, [], "en", None))
-    status, _curves, comparison, download, explore, switch, trained = outs[-1]
+    status, _loss, _accuracy, comparison, download, explore, switch, trained = outs[-1]
     assert status.startswith("✅ Finished after 2 epochs") and "depth experiment" in status
     assert download["visible"] and "clothing-resnet20-plain-" in Path(download["value"]).name
     assert explore == switch == trained == app.gr.skip()  # the views are the lecture's network's: not switched to
@@ -428,3 +432,25 @@ def test_old_files_leave_the_cache(shipped_ctx, monkeypatch):
         assert not path.exists()
     finally:
         app.gr.close_all()
+
+
+def test_the_training_curves_go_out_as_points_with_every_series_from_the_first():
+    """The browser draws them (LinePlot), and draws only the series it got first: so nothing is sent before the first
+    batch, every update holds every series under fixed keys, and the language is in the titles and the caption."""
+    run = app.LiveRun(TrainConfig(dataset="digits", epochs=2, limit=256, batch_size=128), Path("x.safetensors"))
+    run.curves = [CurvePoint(0, "test accuracy", 0.1)]
+    assert app.curves_view(run, "zh") == (app.gr.skip(), app.gr.skip())  # random weights only: no loss yet
+    run.curves += [CurvePoint(128, "train loss", 2.5), CurvePoint(128, "train accuracy", 0.25)]
+    loss, accuracy = app.curves_view(run, "zh")
+    assert loss["value"].values.tolist() == [[128, 2.5, "train"]] and loss["x_lim"] == [0, 512]
+    assert accuracy["value"].values.tolist() == [
+        [0, 10.0, "chance"],
+        [0, 10.0, "test"],
+        [128, 25.0, "train"],
+        [512, 10.0, "chance"],
+    ]
+    assert set(accuracy["color_map"]) == set(accuracy["value"]["series"]) == set(app.curves_view(run)[1]["color_map"])
+    assert (
+        accuracy["title"] == "准确率（%）" and loss["x_title"] == "已训练图像数" and "随机猜测" in accuracy["caption"]
+    )
+    assert str(loss["value"].dtypes["value"]) == "float64"  # a number axis

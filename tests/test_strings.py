@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from matplotlib.text import Text
 
 import app
 from resnet import depth, viz
+from resnet.live import CurvePoint
 from resnet.samples import load_samples
 from resnet.strings import english_left, tr, tr_format, translate_figure, untranslated
+from resnet.train import TrainConfig
 
 BILINGUAL = {"Language / 语言", "English", "中文"}  # the language switch names each language in itself
 
@@ -69,11 +72,11 @@ def test_a_figure_in_english_is_left_as_it_is(shipped_ctx):
 
 
 def test_the_live_training_curves():
-
-    series = {name: ([100, 200], [0.5, 0.6]) for name in ("train loss", "train accuracy", "test accuracy")}
-    figure = translate_figure(viz.training_figure(series, 1000), "zh")  # as app.curves_view draws it
-    figure.savefig(io.BytesIO(), format="png")
-    assert {t.get_text(): english_left(t.get_text()) for t in figure.findobj(Text) if english_left(t.get_text())} == {}
+    run = app.LiveRun(TrainConfig(dataset="digits", epochs=1, limit=128), Path("x.safetensors"))
+    run.curves = [CurvePoint(0, "test accuracy", 0.1), CurvePoint(128, "train loss", 2.0)]
+    run.curves.append(CurvePoint(128, "train accuracy", 0.3))
+    texts = [chart[key] for chart in app.curves_view(run, "zh") for key in ("title", "caption", "x_title", "y_title")]
+    assert {text: english_left(text) for text in texts if english_left(text)} == {}
 
 
 @pytest.mark.parametrize(
