@@ -7,12 +7,12 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import safetensors
 import torch
-import torchvision
 from safetensors.torch import save_file
 
 from resnet.data import dataset_info
@@ -59,7 +59,7 @@ class ModelCard:
                 self.versions
                 or {
                     "torch": torch.__version__,
-                    "torchvision": torchvision.__version__,
+                    "torchvision": metadata.version("torchvision"),  # not imported: a heavy import for a string
                     "safetensors": safetensors.__version__,
                 }
             ),

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torchvision import datasets
 
 DEFAULT_DATA_DIR = Path("data")
 
@@ -93,6 +92,8 @@ def load_split(name: str, train: bool, data_dir: str | Path = DEFAULT_DATA_DIR) 
     Downloads when the files are missing and a network is there; otherwise raises ``DataNotFoundError``
     naming the files it expected and the ``--data-dir`` flag.
     """
+    from torchvision import datasets  # here, not at the top: the server never reads a split, and the import is heavy
+
     info = dataset_info(name)
     cls = datasets.MNIST if info.folder == "MNIST" else datasets.FashionMNIST
     root = Path(data_dir)
