@@ -17,6 +17,7 @@ import inspect
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +32,7 @@ from matplotlib.figure import Figure
 from resnet import analysis, depth, plain_vs_residual, viz, why
 from resnet.analysis import Analyser, Analysis
 from resnet.architecture import layer_table
+from resnet.blockchart import BlockChart
 from resnet.checkpoint import CheckpointError
 from resnet.cpu import bound_heaps, trim_every
 from resnet.data import DATASETS, find_data_dir
@@ -164,6 +166,7 @@ class Context:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     budgets: Budgets = field(default_factory=Budgets.from_env)
     owned: dict[str, set[str]] = field(default_factory=dict)  # the runs (file stems) of each open browser tab
+    block_charts: OrderedDict[tuple, BlockChart] = field(default_factory=OrderedDict)  # by model and language
 
     def prune_runs(self) -> list[str]:
         """Bound the runs folder (``Budgets``): the oldest runs go, never one training now or of an open tab."""
@@ -188,6 +191,28 @@ class Context:
         finally:
             with self._lock:
                 self.labelling -= 1
+
+    def block_chart(self, rows: list[viz.BlockRow], lang: str) -> BlockChart:
+        """The residual view's block statistics chart for these blocks' sample-set means, in ``lang`` (the last 16
+        kept: each is a drawn background, ~0.5 MB)."""
+        key = (lang, *((r.block, r.projects, r.mean_ratio, r.mean_cosine) for r in rows))
+        with self._lock:
+            chart = self.block_charts.get(key)
+            if chart is not None:
+                self.block_charts.move_to_end(key)
+                return chart
+        chart = BlockChart(
+            [r.block for r in rows],
+            [r.projects for r in rows],
+            [r.mean_ratio for r in rows],
+            [r.mean_cosine for r in rows],
+            lang,
+        )
+        with self._lock:
+            self.block_charts[key] = chart
+            while len(self.block_charts) > 16:
+                self.block_charts.popitem(last=False)
+        return chart
 
     def give_way(self, most_s: float = 0.5) -> None:
         """Wait (at most ``most_s``) while labels are being computed: one core is shared by everything."""
@@ -305,7 +330,7 @@ class FeatureViews(NamedTuple):
 
 class ResidualViews(NamedTuple):
     block_panel: Annotated[np.ndarray | Skip | None, gr.Image]
-    block_chart: Annotated[Figure | Skip | None, gr.Plot]
+    block_chart: Annotated[np.ndarray | Skip | None, gr.Image]
 
 
 class Views(NamedTuple):
@@ -315,7 +340,7 @@ class Views(NamedTuple):
     cams: Annotated[np.ndarray | Skip | None, gr.Image]
     all_channels: Annotated[Any, gr.Image]
     block_panel: Annotated[np.ndarray | Skip | None, gr.Image]
-    block_chart: Annotated[Figure | Skip | None, gr.Plot]
+    block_chart: Annotated[np.ndarray | Skip | None, gr.Image]
     path_chart: Annotated[Figure | Skip | None, gr.Plot]
     arch_table: Annotated[list[list[str]] | Skip, gr.Dataframe]
 
@@ -748,8 +773,9 @@ def residual_views(ctx: Context, image, model_key: str, lesions, lang: str = "en
     a = analyse(ctx, image, model_key, lesions)
     if a is None:
         return ResidualViews(None, None)
-    panel, chart = viz.residual_views(a, ctx.registry.sample_stats(model_key), lang)
-    return ResidualViews(panel, translate_figure(chart, lang))
+    rows = viz.block_rows(a, ctx.registry.sample_stats(model_key))
+    chart = ctx.block_chart(rows, lang).draw([r.ratio for r in rows], [r.cosine for r in rows])
+    return ResidualViews(viz.block_panel(a.trace.blocks, a.stats, lang=lang), chart)
 
 
 def lesion_view(ctx: Context, model_key: str, lang: str = "en") -> Figure:
@@ -1338,7 +1364,9 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
             block_panel = gr.Image(
                 label="Blocks b2.0 … b5.1", interactive=False, height=820, scale=2, elem_id="block-panel", format="png"
             )
-            block_chart = gr.Plot(label="Block statistics", scale=3)
+            block_chart = gr.Image(
+                label="Block statistics", interactive=False, scale=3, format="png", elem_id="block-chart"
+            )
     with gr.Tab("Plain vs residual", id="plain", elem_id="plain-tab") as plain_tab:
         plain_note = gr.Markdown(text("en", "plain"), elem_classes=["note", "view-note"])
         runs = depth.load_runs()

@@ -215,34 +215,6 @@ def block_panel(
     return np.asarray(img)
 
 
-def block_stats_figure(
-    names: Sequence[str],
-    ratio: Sequence[float],
-    cosine: Sequence[float],
-    avg_ratio: Sequence[float] | None = None,
-    avg_cosine: Sequence[float] | None = None,
-    projects: Sequence[bool] = (),
-) -> Figure:
-    """Bars of ‖F(x)‖/‖x‖ and cos(F(x), x) per block for this input, beside the sample-set average."""
-    fig = Figure(figsize=(8, 3.2), dpi=80, layout="constrained")
-    axes = fig.subplots(1, 2)
-    pos = np.arange(len(names))
-    labels = [f"{n}\n(1×1)" if p else n for n, p in zip(names, projects or [False] * len(names), strict=True)]
-    for ax, mine, avg, title in (
-        (axes[0], ratio, avg_ratio, "‖F(x)‖ / ‖x‖: how much the block changes x"),
-        (axes[1], cosine, avg_cosine, "cos(F(x), x): does F(x) point along x?"),
-    ):
-        ax.bar(pos - 0.2, mine, 0.4, label="this input", color="#3b6fb6")
-        if avg is not None:
-            ax.bar(pos + 0.2, avg, 0.4, label="sample-set mean", color="#bbbbbb")
-        ax.set_xticks(pos, labels, fontsize=7)
-        ax.set_title(title, fontsize=9)
-        ax.axhline(0, color="black", linewidth=0.6)
-        ax.tick_params(axis="y", labelsize=7)
-    axes[0].legend(fontsize=7)
-    return fig
-
-
 RESIDUAL_COLOUR, PLAIN_COLOUR = "#3b6fb6", "#c0392b"
 
 
@@ -426,17 +398,3 @@ def block_rows(a: Analysis, sample_stats: SampleSetStats) -> list[BlockRow]:
         )
         for b, s in zip(a.trace.blocks, a.stats, strict=True)
     ]
-
-
-def residual_views(a: Analysis, sample_stats: SampleSetStats, lang: str = "en") -> tuple[np.ndarray, Figure]:
-    """The block panel and the chart of the block statistics beside their sample-set means."""
-    rows = block_rows(a, sample_stats)
-    fig = block_stats_figure(
-        [r.block for r in rows],
-        [r.ratio for r in rows],
-        [r.cosine for r in rows],
-        [r.mean_ratio for r in rows],
-        [r.mean_cosine for r in rows],
-        [r.projects for r in rows],
-    )
-    return block_panel(a.trace.blocks, a.stats, lang=lang), fig

@@ -10,7 +10,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from drawing import draw_like_a_person
-from matplotlib.figure import Figure
 from PIL import Image
 
 import app
@@ -60,7 +59,7 @@ def test_lesions_change_the_prediction_path(shipped_ctx, seven):
 def test_views_compute_only_what_is_shown(shipped_ctx, seven):
     out = app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", "residual")
     assert out.block_panel.ndim == 3 and out.block_panel.shape[2] == 3
-    assert isinstance(out.block_chart, Figure) and [len(ax.patches) for ax in out.block_chart.axes] == [16, 16]
+    assert out.block_chart.shape == (272, 640, 3)  # the block statistics chart, drawn as a picture
     skipped = (out.stage_grids, out.cams, out.all_channels, out.arch_table)
     assert all(v == app.gr.skip() for v in skipped)  # left as they are on the page
 
@@ -250,7 +249,7 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
     feature_grids, cams, _ = app.feature_views(ctx, drawing, key, ["b3.1"], "predicted", "b2")
     assert five_in_a_row(feature_grids) and five_in_a_row(cams)
     panel, chart = app.residual_views(ctx, drawing, key, [])
-    assert panel.ndim == 3 and [len(ax.patches) for ax in chart.axes] == [16, 16]
+    assert panel.ndim == 3 and chart.shape == (272, 640, 3)
     assert "trained here" in app.lesion_view(ctx, key).axes[0].get_title()
     assert (tmp_path / "cache").is_dir()  # its lesion statistics are cached beside it, not among the assets
     gallery, hint = app.switch_model(ctx, key)[:2]
@@ -307,7 +306,7 @@ def test_every_view_works_for_the_plain_twin(shipped_ctx, seven):
     assert "256 × " in channels["label"]
     assert five_in_a_row(grids) and five_in_a_row(cams)
     panel, chart = app.residual_views(shipped_ctx, seven, "digits-plain", [])
-    assert panel.ndim == 3 and [len(ax.patches) for ax in chart.axes] == [16, 16]
+    assert panel.ndim == 3 and chart.shape == (272, 640, 3)
     lesions = app.lesion_view(shipped_ctx, "digits-plain")
     assert len(lesions.axes[0].patches) == 16  # each block's bar beside its residual twin's
     paths = app.path_view(shipped_ctx, "digits-plain", ["b2.1"])
@@ -454,3 +453,20 @@ def test_the_training_curves_go_out_as_points_with_every_series_from_the_first()
         accuracy["title"] == "准确率（%）" and loss["x_title"] == "已训练图像数" and "随机猜测" in accuracy["caption"]
     )
     assert str(loss["value"].dtypes["value"]) == "float64"  # a number axis
+
+
+def test_the_block_chart_is_drawn_once_per_model_and_language_then_only_its_bars(fresh_ctx, seven):
+    """The residual view's chart keeps a background per model and language; its bars are this input's own."""
+    fresh_ctx.block_charts.clear()
+    three = load_samples("digits").images[6]
+    chart_seven = app.residual_views(fresh_ctx, seven, "digits", []).block_chart
+    chart_three = app.residual_views(fresh_ctx, three, "digits", []).block_chart
+    assert len(fresh_ctx.block_charts) == 1 and not np.array_equal(chart_seven, chart_three)
+    assert np.array_equal(app.residual_views(fresh_ctx, seven, "digits", []).block_chart, chart_seven)
+    app.residual_views(fresh_ctx, seven, "digits", [], "zh")
+    app.residual_views(fresh_ctx, seven, "clothing", [])
+    assert len(fresh_ctx.block_charts) == 3
+    (chart,) = [c for key, c in fresh_ctx.block_charts.items() if key[0] == "zh"]
+    rows = app.viz.block_rows(app.analyse(fresh_ctx, seven, "digits", []), fresh_ctx.registry.sample_stats("digits"))
+    heights = [round(bar.get_height(), 6) for bar in chart.bars[0]]
+    assert heights == [round(r.ratio, 6) if r.ratio == r.ratio else 0.0 for r in rows]  # this input's, per block

@@ -98,6 +98,7 @@ def test_draw_a_seven_then_clothing_and_a_lesion(page):
     page.wait_for_function("() => document.querySelector('#status').innerText.includes('1 block(s) lesioned')")
     page.get_by_role("tab", name="Residual vs identity").click()
     page.wait_for_selector("#block-panel img")
+    page.wait_for_selector("#block-chart img")  # the block statistics, a picture since this session
     page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "3-lesion-residual-view.png", full_page=True)
     assert "lesioned" in page.locator("#status").inner_text()
