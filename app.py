@@ -194,7 +194,7 @@ class Context:
 
     def block_chart(self, rows: list[viz.BlockRow], lang: str) -> BlockChart:
         """The residual view's block statistics chart for these blocks' sample-set means, in ``lang`` (the last 16
-        kept: each is a drawn background, ~0.5 MB)."""
+        kept: a figure and its drawn background each, about 1 MB)."""
         key = (lang, *((r.block, r.projects, r.mean_ratio, r.mean_cosine) for r in rows))
         with self._lock:
             chart = self.block_charts.get(key)

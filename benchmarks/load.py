@@ -3,6 +3,7 @@
     python benchmarks/load.py                       # 1, 10, 30, 60 students, 60 s each, app and floor side by side
     python benchmarks/load.py --students 30 --seconds 30 --targets app,floor,api
     python benchmarks/load.py --training            # also: 10 students while someone trains, against idle
+    python benchmarks/load.py --tab residual --targets app   # the students on the Residual vs identity tab
 
 Each student sends a new drawing about every 2 s (jittered): the canvas is uploaded and the stroke's event runs
 (the label), then, as the page does with ``.then``, the view on screen (the feature maps) -- but only if no newer
@@ -271,6 +272,7 @@ class Route:
     label: int
     view: int
     api: bool  # /classify and /explain (an image file) rather than the page's events (a canvas)
+    tab: int | None = None  # the select event of the view tab each student opens first (None: the first tab)
 
     def label_data(self, image: dict) -> list:
         if self.api:
@@ -286,16 +288,27 @@ class Route:
         return [None, canvas, None, "digits", [], "en", "predicted", "b3", None]
 
 
-def routes(url: str) -> dict[str, Route]:
+def routes(url: str, tab: str = "features") -> dict[str, Route]:
+    """The events of each target; the page's students first open the view tab ``tab`` ("features", "residual")."""
     config = httpx.get(url + "/config", timeout=10).json()
     index = {d.get("api_name"): i for i, d in enumerate(config["dependencies"]) if d.get("api_name")}
     if "id" in config["dependencies"][0]:
         index = {d.get("api_name"): d["id"] for d in config["dependencies"] if d.get("api_name")}
+    opened = tab_event(config, tab) if tab != "features" else None
     return {
-        "app": Route(index["stroke"], index["view"], api=False),
-        "floor": Route(index["stroke_floor"], index["view_floor"], api=False),
+        "app": Route(index["stroke"], index["view"], api=False, tab=opened),
+        "floor": Route(index["stroke_floor"], index["view_floor"], api=False),  # a fixed feature view either way
         "api": Route(index["classify"], index["explain"], api=True),
     }
+
+
+def tab_event(config: dict, tab: str) -> int:
+    """The fn index of the event that selecting view tab ``tab`` runs (it sets the session's view on screen)."""
+    ids = {c["id"] for c in config["components"] if c.get("type") == "tabitem" and c["props"].get("id") == tab}
+    for i, d in enumerate(config["dependencies"]):
+        if any(target[0] in ids and target[1] == "select" for target in d.get("targets", [])):
+            return d.get("id", i)
+    raise ValueError(f"no view tab {tab!r} in the page")
 
 
 async def student(url: str, route: Route, drawings: Drawings, until: float, tally: Tally, rng: random.Random) -> None:
@@ -339,6 +352,8 @@ async def student(url: str, route: Route, drawings: Drawings, until: float, tall
                 tally.errors += 1
                 tally.messages.add(str((done.get("output") or {}).get("error"))[:100])
 
+        if route.tab is not None:  # open a view tab first, as a student told to by the lecturer
+            await session.call(route.tab, [])
         await asyncio.sleep(rng.uniform(0, 2))
         while time.monotonic() < until:
             latest += 1
@@ -414,6 +429,7 @@ def main() -> None:
     p.add_argument("--training", action="store_true", help="10 students while a run trains, against idle")
     p.add_argument("--soak", type=float, default=0, help="30 students for this many seconds: the server's RSS trend")
     p.add_argument("--env", nargs="*", default=[], help="NAME=value for the server, e.g. RESNET_LABEL_WORKERS=1")
+    p.add_argument("--tab", default="features", help="the view tab the students open: features or residual")
     args = p.parse_args()
     loads = [int(s) for s in args.students.split(",")]
     targets = args.targets.split(",")
@@ -428,7 +444,7 @@ def main() -> None:
         drawings = Drawings()
         server = Server.start(args.port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **env})
         try:
-            paths = routes(server.url)
+            paths = routes(server.url, args.tab)
             print(f"server pid {server.process.pid}, RSS at start {server.rss_mb():,.0f} MB\n")
             print(HEADER)
             for students in loads:
