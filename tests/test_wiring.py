@@ -105,6 +105,7 @@ def test_building_the_page_renders_no_callback_output(demo):
     assert images == sorted(
         [
             "All channels",
+            "Block statistics",  # a picture since the chart is blitted (resnet/blockchart.py)
             "Blocks b2.0 … b5.1",
             "Grad-CAM per stage",
             "Image (any size; dark-on-light or light-on-dark)",
