@@ -93,13 +93,14 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
   #main-row { flex-direction: column !important; flex-wrap: nowrap !important; }
   #input-col, #prediction-col { display: contents !important; }
   #gallery { order: 1; }
-  /* The two five-stage pictures at a readable size (about 150 px a stage), swiped sideways, not shrunk to ~65 px */
-  #stage-grids .image-container, #cams .image-container { overflow-x: auto; }
-  #stage-grids .image-container > button, #cams .image-container > button,
-  #stage-grids .image-frame, #cams .image-frame { width: max-content; max-width: none; }
-  #stage-grids img, #cams img { max-width: none !important; height: auto !important; }
+  /* The wide pictures at a readable size, swiped sideways, not shrunk to the column: the two five-stage pictures
+     (about 150 px a stage, not ~65 px) and the block statistics chart (its own 640 px, not ~390) */
+  .swiped .image-container { overflow-x: auto; }
+  .swiped .image-container > button, .swiped .image-frame { width: max-content; max-width: none; }
+  .swiped img { max-width: none !important; height: auto !important; }
   #stage-grids img { width: 760px !important; }
   #cams img { width: 620px !important; }
+  #block-chart img { width: 640px !important; }
 }
 """
 
@@ -1346,7 +1347,12 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
         features_note = gr.Markdown(text("en", "features"), elem_classes=["note", "view-note"])
         # Their titles are drawn in the pictures: a label would cover the first stage's caption.
         stage_grids = gr.Image(
-            label="Stage outputs", show_label=False, interactive=False, format="png", elem_id="stage-grids"
+            label="Stage outputs",
+            show_label=False,
+            interactive=False,
+            format="png",
+            elem_id="stage-grids",
+            elem_classes=["swiped"],
         )
         with gr.Row():
             target = gr.Dropdown(
@@ -1356,7 +1362,14 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
                 elem_id="target",
             )
             stage = gr.Dropdown(list(STAGES), value="b3", label="Show all channels of stage", elem_id="stage")
-        cams = gr.Image(label="Grad-CAM per stage", show_label=False, interactive=False, format="png", elem_id="cams")
+        cams = gr.Image(
+            label="Grad-CAM per stage",
+            show_label=False,
+            interactive=False,
+            format="png",
+            elem_id="cams",
+            elem_classes=["swiped"],
+        )
         all_channels = gr.Image(label="All channels", interactive=False, format="png")
     with gr.Tab("Residual vs identity", id="residual") as residual_tab:
         residual_note = gr.Markdown(text("en", "residual"), elem_classes=["note", "view-note"])
@@ -1365,7 +1378,13 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
                 label="Blocks b2.0 … b5.1", interactive=False, height=820, scale=2, elem_id="block-panel", format="png"
             )
             block_chart = gr.Image(
-                label="Block statistics", interactive=False, scale=3, format="png", elem_id="block-chart"
+                label="Block statistics",
+                show_label=False,  # the chart's own titles say what it is; a label would cover the first one
+                interactive=False,
+                scale=3,
+                format="png",
+                elem_id="block-chart",
+                elem_classes=["swiped"],
             )
     with gr.Tab("Plain vs residual", id="plain", elem_id="plain-tab") as plain_tab:
         plain_note = gr.Markdown(text("en", "plain"), elem_classes=["note", "view-note"])

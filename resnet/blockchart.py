@@ -7,7 +7,7 @@ background is restored and only the 16 blue bars are drawn over it). Measured on
 (``python benchmarks/residual_view.py``): 6.9 ms a view with its PNG, against 135.5 ms for the figure drawn whole
 through ``gr.Plot``, which was most of a residual view, on the server's one interpreter. The scales are fixed, so
 bars can be compared from one drawing to the next: cos on [−1, 1], the ratio from 0 to 1.5× the largest sample-set
-mean, widened (and the background redrawn once) when an input goes past it.
+mean, or to a round number past an input's tallest bar where it goes higher (a background drawn once per height).
 """
 
 from __future__ import annotations
@@ -75,25 +75,32 @@ class BlockChart:
         handles, legend_labels = self.ratio_axes.get_legend_handles_labels()
         self.figure.legend(handles[::-1], legend_labels[::-1], loc="outside lower center", ncols=2, fontsize=7)
         translate_figure(self.figure, lang)
-        self.top = nice_top(1.5 * max([*finite(mean_ratio), 0.5]))
+        self.top = nice_top(1.5 * max([*finite(mean_ratio), 0.5]))  # the ratio axis's usual height
         self._lock = threading.Lock()
-        self._background = self._render()
+        self._backgrounds = {self.top: self._render(self.top)}  # per height of the ratio axis
+        self.figure.set_layout_engine("none")  # the axes stay where the first drawing put them, for every height
 
-    def _render(self):
-        """Draw everything but this input's bars (ratio axis up to ``self.top``) and keep it."""
-        self.ratio_axes.set_ylim(0, self.top)
+    def _render(self, top: float):
+        """Draw everything but this input's bars, the ratio axis from 0 to ``top``, and keep it."""
+        self.ratio_axes.set_ylim(0, top)
         self.canvas.draw()
         return self.canvas.copy_from_bbox(self.figure.bbox)
+
+    def scale(self, ratio: Sequence[float]) -> float:
+        """The ratio axis's height for an input: the usual one, or a round number past its tallest bar (a lesion
+        upstream can make ‖F(x)‖/‖x‖ of a later block 10 or more); each height's background is drawn once."""
+        tallest = max(finite(ratio), default=0.0)
+        return self.top if tallest <= self.top else nice_top(tallest * 1.1)
 
     def draw(self, ratio: Sequence[float], cosine: Sequence[float]) -> np.ndarray:
         """The chart with this input's bars: (H, W, 3) uint8, 640 × 272 px."""
         with self._lock:
-            ratio, cosine = finite(ratio), finite(cosine)
-            if max(ratio, default=0.0) > self.top:  # widen the scale once, for this and every later input
-                self.top = nice_top(max(ratio) * 1.1)
-                self._background = self._render()
-            self.canvas.restore_region(self._background)
-            for bars, values in zip(self.bars, (ratio, cosine), strict=True):
+            top = self.scale(ratio)
+            if top not in self._backgrounds:
+                self._backgrounds[top] = self._render(top)
+            self.ratio_axes.set_ylim(0, top)
+            self.canvas.restore_region(self._backgrounds[top])
+            for bars, values in zip(self.bars, (finite(ratio), finite(cosine)), strict=True):
                 for bar, value in zip(bars, values, strict=True):
                     bar.set_height(value)
                     bar.axes.draw_artist(bar)

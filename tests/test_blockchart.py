@@ -38,15 +38,16 @@ def test_a_chart_from_its_background_equals_the_figure_drawn_whole():
     assert np.array_equal(picture, drawn_whole(c, ratio, cosine))
 
 
-def test_an_input_past_the_scale_widens_it_for_good():
+def test_an_input_past_the_usual_scale_gets_a_taller_one_and_the_next_input_the_usual_one_again():
     c = chart()
     assert c.top == 3.0  # 1.5 × the largest mean (2.0)
-    before = c.draw([0.5] * 8, [0.0] * 8)
-    tall = [0.5] * 7 + [4.2]
+    usual = c.draw([0.5] * 8, [0.0] * 8)
+    tall = [0.5] * 7 + [10.3]  # b5.1 after a lesion upstream
     picture = c.draw(tall, [0.0] * 8)
-    assert c.top == 5.0 and c.ratio_axes.get_ylim() == (0.0, 5.0)
-    assert np.array_equal(picture, drawn_whole(c, tall, [0.0] * 8))
-    assert not np.array_equal(c.draw([0.5] * 8, [0.0] * 8), before)  # the same input, on the wider scale now
+    assert c.ratio_axes.get_ylim() == (0.0, 15.0) and np.array_equal(picture, drawn_whole(c, tall, [0.0] * 8))
+    c = chart()
+    c.draw(tall, [0.0] * 8)
+    assert np.array_equal(c.draw([0.5] * 8, [0.0] * 8), usual)  # one student's lesion leaves the others' scale
 
 
 @pytest.mark.parametrize(("value", "top"), [(0.3, 0.3), (0.31, 0.4), (2.9, 3.0), (3.0, 3.0), (7.0, 8.0), (12, 15)])

@@ -314,11 +314,21 @@ def test_a_phone_draws_with_a_finger(browser, page):
     pg.locator("#cams").scroll_into_view_if_needed()  # the view's pictures load lazily, once near the screen
     pg.wait_for_function("() => document.querySelector('#cams img').complete")
     for montage in ("stage-grids", "cams"):  # five stages at a readable size, swiped sideways inside their box
-        width, box, scrollable = pg.evaluate(
-            "id => { const c = document.querySelector('#' + id + ' .image-container');"
-            " return [c.querySelector('img').getBoundingClientRect().width, c.clientWidth, c.scrollWidth]; }",
-            montage,
-        )
-        assert width >= 600 and box <= 390 < scrollable
+        assert_swiped(pg, montage)
     pg.screenshot(path=SHOTS / "12-phone.png", full_page=True)
     pg.context.close()
+    pg = open_page(browser, page, "?sample=digits:14&tab=residual", **phone)  # the block chart: the same
+    pg.locator("#block-chart").scroll_into_view_if_needed()
+    pg.wait_for_function("() => document.querySelector('#block-chart img')?.complete")
+    assert_swiped(pg, "block-chart")
+    pg.context.close()
+
+
+def assert_swiped(pg, elem_id: str) -> None:
+    """A picture on a phone kept at a readable width (≥ 600 px), swiped sideways inside a box no wider than 390 px."""
+    width, box, scrollable = pg.evaluate(
+        "id => { const c = document.querySelector('#' + id + ' .image-container');"
+        " return [c.querySelector('img').getBoundingClientRect().width, c.clientWidth, c.scrollWidth]; }",
+        elem_id,
+    )
+    assert width >= 600 and box <= 390 < scrollable
