@@ -112,7 +112,7 @@ def tile_grid(tiles: torch.Tensor, columns: int, padding: int = 2, pad_value: in
     """(N, C, h, w) tiles -> (C, H, W): rows of ``columns`` tiles, ``padding`` px of ``pad_value`` around each.
 
     What ``torchvision.utils.make_grid`` draws (a test holds them equal), without importing torchvision into the
-    server: its import cost the app 160 MB of resident memory and 1.3 s of its cold start for this one function.
+    server: its import cost the app 160 MB of resident memory and 1.3 s of import time, for this one function.
     """
     n, c, h, w = tiles.shape
     if n == 1:
