@@ -52,7 +52,7 @@ class BlockChart:
         mean_cosine: Sequence[float],
         lang: str = "en",
     ):
-        self.figure = Figure(figsize=(8, 3.4), dpi=80, layout="constrained")
+        self.figure = Figure(figsize=(8, 3.4), dpi=80, layout="constrained")  # 640 × 272 px
         self.canvas = FigureCanvasAgg(self.figure)
         self.ratio_axes, self.cosine_axes = self.figure.subplots(1, 2)
         pos = np.arange(len(names))
@@ -65,20 +65,21 @@ class BlockChart:
             for bar in mine:
                 bar.set_animated(True)
             self.bars.append(list(mine))
-            ax.set_xticks(pos, labels, fontsize=7)
-            ax.set_title(title, fontsize=9)
+            ax.set_xticks(pos, labels, fontsize=8)
+            ax.set_title(title, fontsize=10)
             ax.axhline(0, color="black", linewidth=0.6)
-            ax.tick_params(axis="y", labelsize=7)
+            ax.tick_params(axis="y", labelsize=8)
             ax.set_xlim(-0.6, len(pos) - 0.4)
         self.cosine_axes.set_ylim(-1, 1)
         # Outside the axes, so that no bar ever runs under it.
         handles, legend_labels = self.ratio_axes.get_legend_handles_labels()
-        self.figure.legend(handles[::-1], legend_labels[::-1], loc="outside lower center", ncols=2, fontsize=7)
+        self.figure.legend(handles[::-1], legend_labels[::-1], loc="outside lower center", ncols=2, fontsize=8)
         translate_figure(self.figure, lang)
         self.top = nice_top(1.5 * max([*finite(mean_ratio), 0.5]))  # the ratio axis's usual height
         self._lock = threading.Lock()
+        self._render(self.top)  # lays the figure out once ...
+        self.figure.set_layout_engine("none")  # ... and it stays so for every height: the bars go where the axes are
         self._backgrounds = {self.top: self._render(self.top)}  # per height of the ratio axis
-        self.figure.set_layout_engine("none")  # the axes stay where the first drawing put them, for every height
 
     def _render(self, top: float):
         """Draw everything but this input's bars, the ratio axis from 0 to ``top``, and keep it."""
