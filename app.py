@@ -1336,6 +1336,20 @@ def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, defaul
     return PredictionColumn(prediction, lesions, lesion_note, lesion_chart, changed)
 
 
+def wide_picture(label: str, elem_id: str, **kwargs: Any) -> gr.Image:
+    """A wide picture that carries its own titles (the stage montages, the block chart): no label, which would cover
+    the first title; on a phone kept at its width and swiped sideways (the ``.swiped`` rule in ``CSS``)."""
+    return gr.Image(
+        label=label,
+        show_label=False,
+        interactive=False,
+        format="png",
+        elem_id=elem_id,
+        elem_classes=["swiped"],
+        **kwargs,
+    )
+
+
 def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: gr.Radio, default: str) -> ViewTabs:
     """Feature maps with Grad-CAM, the residual branch against the shortcut, the architecture and formulas.
 
@@ -1345,15 +1359,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
         # Which tab is on screen. Inside a tab: a State among the tabs themselves shifts the tab labels in the browser.
         view = gr.State("features")
         features_note = gr.Markdown(text("en", "features"), elem_classes=["note", "view-note"])
-        # Their titles are drawn in the pictures: a label would cover the first stage's caption.
-        stage_grids = gr.Image(
-            label="Stage outputs",
-            show_label=False,
-            interactive=False,
-            format="png",
-            elem_id="stage-grids",
-            elem_classes=["swiped"],
-        )
+        stage_grids = wide_picture("Stage outputs", "stage-grids")
         with gr.Row():
             target = gr.Dropdown(
                 ["predicted", *ctx.registry.card(default).classes],
@@ -1362,14 +1368,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
                 elem_id="target",
             )
             stage = gr.Dropdown(list(STAGES), value="b3", label="Show all channels of stage", elem_id="stage")
-        cams = gr.Image(
-            label="Grad-CAM per stage",
-            show_label=False,
-            interactive=False,
-            format="png",
-            elem_id="cams",
-            elem_classes=["swiped"],
-        )
+        cams = wide_picture("Grad-CAM per stage", "cams")
         all_channels = gr.Image(label="All channels", interactive=False, format="png")
     with gr.Tab("Residual vs identity", id="residual") as residual_tab:
         residual_note = gr.Markdown(text("en", "residual"), elem_classes=["note", "view-note"])
@@ -1377,15 +1376,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
             block_panel = gr.Image(
                 label="Blocks b2.0 … b5.1", interactive=False, height=820, scale=2, elem_id="block-panel", format="png"
             )
-            block_chart = gr.Image(
-                label="Block statistics",
-                show_label=False,  # the chart's own titles say what it is; a label would cover the first one
-                interactive=False,
-                scale=3,
-                format="png",
-                elem_id="block-chart",
-                elem_classes=["swiped"],
-            )
+            block_chart = wide_picture("Block statistics", "block-chart", scale=3)
     with gr.Tab("Plain vs residual", id="plain", elem_id="plain-tab") as plain_tab:
         plain_note = gr.Markdown(text("en", "plain"), elem_classes=["note", "view-note"])
         runs = depth.load_runs()
