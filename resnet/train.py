@@ -20,10 +20,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from resnet.checkpoint import CheckpointError, ModelCard, atomic_save, load_state, save_model
+from resnet.checkpoint import CheckpointError, ModelCard, atomic_save, load_model, load_state, save_model
 from resnet.cpu import fast_weight_grads, keep_freed_memory
 from resnet.data import AUGMENTS, DATASETS, DEFAULT_DATA_DIR, DataNotFoundError, TensorLoader, load_split
 from resnet.evaluate import predict
+from resnet.fontdigits import font_digits
 from resnet.lowres import lowres_twin
 from resnet.model import ResNet, build_model
 
@@ -63,6 +64,8 @@ class TrainConfig:
     arch: str = "resnet18"  # or He et al.'s CIFAR family for the depth experiment: resnet20, resnet56, ...
     lowres: float = 0.0  # digits: share of training digits shown as their low-resolution twin (resnet.lowres)
     flat: float = 0.0  # clothing: share of items drawn as flat artwork with a drop shadow (data.flat_shot)
+    fonts: float = 0.0  # digits: extra digits set in the machine's fonts, as a share of the training set (fontdigits)
+    init: str = ""  # start from these weights (a fine-tune) instead of a fresh network
 
     def recipe(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k not in ("device", "data_dir")}
@@ -177,8 +180,8 @@ def train(
     convolutions are swapped in place for ``SmallMapConv2d`` (same parameters and state dict).
     """
     info = DATASETS[cfg.dataset]
-    if cfg.lowres and info.name != "digits":
-        raise ValueError("--lowres makes coarse twins of digits: it applies to the digits dataset only")
+    if (cfg.lowres or cfg.fonts) and info.name != "digits":
+        raise ValueError("--lowres and --fonts make digits: they apply to the digits dataset only")
     dev = torch.device(cfg.device)
     torch.manual_seed(cfg.seed)
     torch.backends.cudnn.benchmark = dev.type == "cuda"  # fixed input sizes: let cuDNN pick its fastest kernels
@@ -188,6 +191,10 @@ def train(
         train_x, train_y = train_x[: cfg.limit], train_y[: cfg.limit]
     if cfg.test_limit:
         test_x, test_y = test_x[: cfg.test_limit], test_y[: cfg.test_limit]
+    if cfg.fonts:
+        images, labels = font_digits(round(cfg.fonts * len(train_y)), seed=cfg.seed)
+        train_x = torch.cat([train_x, torch.from_numpy(images)])
+        train_y = torch.cat([train_y, torch.from_numpy(labels)])
     augment = AUGMENTS[info.name] if cfg.augment else None
     if augment is not None and cfg.flat:
         augment = replace(augment, flat=cfg.flat)
@@ -204,6 +211,12 @@ def train(
         twins=lowres_twin(train_x) if cfg.lowres else None,
         twin_p=cfg.lowres,
     )
+    if model is None and cfg.init:
+        model, card = load_model(cfg.init)
+        if (card.dataset, card.arch, card.plain) != (cfg.dataset, cfg.arch, cfg.plain):
+            kind = f"{card.dataset} {'plain ' if card.plain else ''}{card.arch}"
+            raise CheckpointError(f"{cfg.init} holds a {kind}, not this run's network")
+        model.train()
     model = (model or build_model(cfg.arch, cfg.plain)).to(dev).to(memory_format=torch.channels_last)
     if dev.type == "cpu":
         fast_weight_grads(model)  # same parameters and state dict; a faster weight gradient on small maps
@@ -325,6 +338,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--plain", action="store_true", help="train the plain twin (no shortcuts, no 1x1 projections)")
     p.add_argument("--lowres", type=float, default=d.lowres, help="digits: share shown as their coarse twin (0-1)")
     p.add_argument("--flat", type=float, default=d.flat, help="clothing: share drawn as flat art with a shadow")
+    p.add_argument("--fonts", type=float, default=d.fonts, help="digits: extra font digits, a share of the set")
+    p.add_argument("--init", default=d.init, help="start from these weights (fine-tune) instead of a fresh network")
     p.add_argument("--half", action="store_true", help="store the model's floats as float16 (what we ship)")
     p.add_argument("--resume", action="store_true", help="continue from the state file beside --out")
     return p.parse_args(argv)
@@ -350,6 +365,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         arch=args.arch,
         lowres=args.lowres,
         flat=args.flat,
+        fonts=args.fonts,
+        init=args.init,
         **fields,
     )
 

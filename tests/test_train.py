@@ -7,6 +7,7 @@ import torch
 
 from resnet import evaluate, train
 from resnet.checkpoint import CheckpointError, load_model
+from resnet.fontdigits import font_files
 from resnet.train import Epoch, Step, TrainConfig, lr_at, metrics_path, state_path
 
 
@@ -109,3 +110,24 @@ def test_the_coarse_twins_and_flat_art_are_part_of_the_recipe(tiny_data, tmp_pat
     assert isinstance(events[-1], Epoch)
     with pytest.raises(ValueError, match="digits dataset only"):
         run(tiny(tiny_data, dataset="clothing", lowres=0.3), None)
+
+
+@pytest.mark.skipif(not font_files(), reason="no font with digits installed (scripts/setup.sh --dev installs them)")
+def test_font_digits_and_a_fine_tune_are_part_of_the_recipe(tiny_data, tmp_path):
+    first = tmp_path / "first.safetensors"
+    run(tiny(tiny_data, epochs=1), first)
+    args = train.parse_args(["--dataset", "digits", "--fonts", "0.2", "--init", str(first)])
+    assert (train.config_from_args(args).fonts, train.config_from_args(args).init) == (0.2, str(first))
+    out = tmp_path / "tuned.safetensors"
+    # A learning rate of ~0 keeps the weights: the run started from ``first``, not from a fresh network.
+    events = run(tiny(tiny_data, epochs=1, fonts=0.25, init=str(first), lr=1e-12), out)
+    assert isinstance(events[-1], Epoch)
+    before, _ = load_model(first)
+    after, card = load_model(out)
+    assert card.recipe["fonts"] == 0.25 and card.recipe["init"] == str(first)
+    w0, w1 = before.state_dict(), after.state_dict()
+    assert all(torch.allclose(w0[k], w1[k], atol=1e-3) for k in w0 if k.endswith("conv1.weight"))
+    with pytest.raises(CheckpointError, match="not this run's"):
+        run(tiny(tiny_data, epochs=1, plain=True, init=str(first)), None)
+    with pytest.raises(ValueError, match="digits dataset only"):
+        run(tiny(tiny_data, dataset="clothing", fonts=0.3), None)
