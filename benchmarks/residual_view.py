@@ -34,16 +34,12 @@ from load import Drawings  # noqa: E402
 
 import app  # noqa: E402
 from resnet import viz  # noqa: E402
-from resnet.blockchart import BlockChart, finite  # noqa: E402
+from resnet.blockchart import BlockChart  # noqa: E402
 
 
 def whole(chart: BlockChart, ratio: list[float], cosine: list[float]) -> None:
     """The chart as a figure drawn whole, this input's bars with everything else, through gr.Plot."""
-    for bars, values in zip(chart.bars, (ratio, cosine), strict=True):
-        for bar, value in zip(bars, finite(values), strict=True):
-            bar.set_animated(False)
-            bar.set_height(value)
-    gr.Plot().postprocess(chart.figure)  # savefig to PNG, base64: as the page got it
+    gr.Plot().postprocess(chart.whole_figure(ratio, cosine))  # savefig to PNG, base64: as the page got it
 
 
 def pct(xs: list[float], q: float) -> float:

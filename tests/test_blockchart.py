@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -21,10 +19,7 @@ def chart(lang: str = "en") -> BlockChart:
 
 def drawn_whole(c: BlockChart, ratio, cosine) -> np.ndarray:
     """The reference: the same figure with this input's bars drawn with everything else, in one draw."""
-    for bars, values in zip(c.bars, (ratio, cosine), strict=True):
-        for bar, value in zip(bars, values, strict=True):
-            bar.set_animated(False)
-            bar.set_height(0.0 if math.isnan(value) else value)
+    c.whole_figure(ratio, cosine)
     c.canvas.draw()
     return np.asarray(c.canvas.buffer_rgba())[..., :3].copy()
 
