@@ -13,6 +13,7 @@ from drawing import draw_like_a_person
 from PIL import Image
 
 import app
+from resnet import analysis
 from resnet.live import CurvePoint
 from resnet.model import BLOCK_NAMES
 from resnet.samples import load_samples
@@ -134,6 +135,29 @@ def test_bad_uploads_get_a_clear_message(shipped_ctx, tmp_path, name, make, expe
     top, status, seen, _ = app.classify(shipped_ctx, _file(tmp_path, name, make()), "digits", [])
     assert top is None and seen is None
     assert status.startswith("⚠️") and expect in status.lower()
+
+
+def test_explain_gives_the_label_classify_gives_and_the_same_clear_errors(shipped_ctx, tmp_path):
+    """/explain reads its label off its own traced pass: the reference is /classify's forward, input by input."""
+    import gradio as gr
+
+    s = load_samples("digits")
+    for i in range(0, 1000, 100):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(255 - s.images[i]).resize((140, 140)).save(path)
+        for lesions in ([], ["b3.1", "b5.0"]):
+            shipped_ctx.analyser._cache.clear()  # a fresh pass, not one a view already made
+            explained = app.api_explain(shipped_ctx, str(path), "digits", lesions)
+            top = analysis.classify(shipped_ctx.registry, str(path), "digits", lesions).top
+            assert list(explained.label) == list(top)  # the same three classes in the same order
+            assert list(explained.label.values()) == pytest.approx(list(top.values()), abs=1e-5)
+            if not lesions:
+                assert app.api_classify(shipped_ctx, str(path), "digits") == top
+    for name, make, expect in BAD_UPLOADS:
+        with pytest.raises(gr.Error, match=f"(?i){expect}"):
+            app.api_explain(shipped_ctx, _file(tmp_path, name, make()), "digits", [])
+    with pytest.raises(gr.Error, match="not available"):
+        app.api_explain(shipped_ctx, str(tmp_path / "0.png"), "letters", [])
 
 
 def test_huge_upload_is_classified(shipped_ctx, tmp_path):
