@@ -6,6 +6,10 @@ Charts are ``matplotlib.figure.Figure`` objects (no global pyplot state).
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -398,3 +402,29 @@ def block_rows(a: Analysis, sample_stats: SampleSetStats) -> list[BlockRow]:
         )
         for b, s in zip(a.trace.blocks, a.stats, strict=True)
     ]
+
+
+PNG_LEVEL = 1  # zlib's fastest: a feature view's three pictures 8 ms less than level 6, ~15% larger (this machine)
+
+
+def png_file(picture: np.ndarray, folder: str | Path, name: str = "image") -> str:
+    """(H, W[, 3]) uint8 -> the path of a PNG of it at ``PNG_LEVEL``, in ``folder``/<hash of the picture>/, where
+    Gradio keeps the files it serves. Gradio serves a file it finds in its cache as it is (and its cache cleaner
+    removes it in time) instead of encoding the array again at zlib's default level 6. A picture already written
+    is not encoded again (the hash is of the pixels, ~1 ms for a 1 MB picture).
+
+    Measured on the view pictures, one thread: stage grids 7.7 -> 4.6 ms (32 -> 38 KB), Grad-CAMs 5.4 -> 2.1 ms,
+    the block panel 11.6 -> 8.7 ms (60 -> 63 KB).
+    """
+    picture = np.ascontiguousarray(picture)
+    digest = hashlib.blake2b(picture.data, digest_size=16, person=str(picture.shape).encode()[:16])
+    sub = Path(folder) / digest.hexdigest()
+    path = sub / f"{name}.png"
+    if not path.exists():
+        buffer = io.BytesIO()
+        Image.fromarray(picture).save(buffer, "png", compress_level=PNG_LEVEL)
+        sub.mkdir(parents=True, exist_ok=True)
+        part = sub / f".{name}.{threading.get_ident()}.part"  # whole or not at all: another thread may serve it
+        part.write_bytes(buffer.getvalue())
+        os.replace(part, path)
+    return str(path)

@@ -57,6 +57,27 @@ def test_lesions_change_the_prediction_path(shipped_ctx, seven):
     assert plain != all_off and "8 block(s) lesioned" in status
 
 
+@pytest.mark.parametrize("view", ["features", "residual"])
+def test_a_strokes_views_are_png_files_of_the_same_pictures(shipped_ctx, seven, view):
+    """The stroke's view sends its pictures as PNG files already in Gradio's cache (Gradio serves them as they are):
+    the reference is the views as arrays, pixel for pixel."""
+    reference = app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", view)
+    value = sketch_value(seven)
+    sent = app.current_views(shipped_ctx, "sketch", value, None, "digits", [], "en", "predicted", "b3", view)
+
+    def picture(v):  # a picture, or a gr.update that carries one
+        return v["value"] if isinstance(v, dict) and "value" in v else v
+
+    pairs = zip(map(picture, reference), map(picture, sent), strict=True)
+    pictures = [(r, s) for r, s in pairs if isinstance(r, np.ndarray)]
+    assert len(pictures) == (3 if view == "features" else 2)
+    for r, s in pictures:
+        assert isinstance(s, str) and s.startswith(app.gr.utils.get_upload_folder()) and s.endswith(".png")
+        assert np.array_equal(np.asarray(Image.open(s)), r)
+    again = app.current_views(shipped_ctx, "sketch", value, None, "digits", [], "en", "predicted", "b3", view)
+    assert again == sent  # the same pictures, the same files
+
+
 def test_views_compute_only_what_is_shown(shipped_ctx, seven):
     out = app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", "residual")
     assert out.block_panel.ndim == 3 and out.block_panel.shape[2] == 3

@@ -30,3 +30,22 @@ def test_the_server_never_imports_torchvision():
     out = subprocess.run([sys.executable, "-c", code, "/tmp/unused-runs"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_png_file_holds_the_picture_once(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from resnet.viz import png_file
+
+    rng = np.random.default_rng(0)
+    picture = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    path = Path(png_file(picture, tmp_path, "grid"))
+    assert path.parent.parent == tmp_path and path.name == "grid.png"
+    assert np.array_equal(np.asarray(Image.open(path)), picture)
+    written = path.stat().st_mtime_ns
+    assert png_file(picture.copy(), tmp_path, "grid") == str(path) and path.stat().st_mtime_ns == written
+    other = png_file(picture[:, :, ::-1], tmp_path, "grid")  # other pixels, another file
+    gray = png_file(picture[:, :, 0], tmp_path, "grid")
+    assert len({str(path), other, gray}) == 3 and np.array_equal(np.asarray(Image.open(gray)), picture[:, :, 0])
+    assert not list(tmp_path.rglob("*.part"))
