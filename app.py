@@ -895,13 +895,18 @@ def as_files(answer: Any) -> Any:
     folder = gr.utils.get_upload_folder()
 
     def as_file(name: str, value: Any) -> Any:
-        if isinstance(value, np.ndarray):
-            return viz.png_file(value, folder, name)
-        if isinstance(value, dict) and isinstance(value.get("value"), np.ndarray):  # a gr.update with a picture
-            return {**value, "value": viz.png_file(value["value"], folder, name)}
-        return value
+        picture = carried(value)
+        if not isinstance(picture, np.ndarray):
+            return value
+        path = viz.png_file(picture, folder, name)
+        return {**value, "value": path} if isinstance(value, dict) else path
 
     return type(answer)(*(as_file(f, v) for f, v in zip(answer._fields, answer, strict=True)))
+
+
+def carried(value: Any) -> Any:
+    """An output's value, or the value a ``gr.update`` carries (the "all channels" picture comes with its label)."""
+    return value.get("value") if isinstance(value, dict) else value
 
 
 def choose(value: str) -> Annotated[str, gr.State]:

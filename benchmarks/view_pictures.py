@@ -39,7 +39,7 @@ import app  # noqa: E402
 
 def pictures(answer) -> list:
     """The pictures of an answer (arrays or PNG files), also those a gr.update carries."""
-    values = (v["value"] if isinstance(v, dict) and "value" in v else v for v in answer)
+    values = map(app.carried, answer)
     return [v for v in values if isinstance(v, np.ndarray) or (isinstance(v, str) and v.endswith(".png"))]
 
 

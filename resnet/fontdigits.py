@@ -14,7 +14,6 @@ Never made from either external set. The fonts are Debian packages (``FONT_PACKA
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -39,12 +38,6 @@ def font_files(dirs: tuple[Path, ...] = FONT_DIRS) -> list[Path]:
     """The usable fonts, sorted by path: TrueType and OpenType files whose ten digits are ten distinct glyphs."""
     paths = sorted(p for d in dirs if d.is_dir() for p in d.rglob("*") if p.suffix.lower() in (".ttf", ".otf"))
     return [p for p in paths if not any(s in p.name.lower() for s in SKIP) and _has_digits(p)]
-
-
-def fonts_fingerprint(paths: list[Path]) -> str:
-    """A short hash of the fonts' names and sizes: two machines with the same fingerprint render the same digits."""
-    text = "\n".join(f"{p.name}:{p.stat().st_size}" for p in paths)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @cache

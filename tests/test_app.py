@@ -64,11 +64,7 @@ def test_a_strokes_views_are_png_files_of_the_same_pictures(shipped_ctx, seven, 
     reference = app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", view)
     value = sketch_value(seven)
     sent = app.current_views(shipped_ctx, "sketch", value, None, "digits", [], "en", "predicted", "b3", view)
-
-    def picture(v):  # a picture, or a gr.update that carries one
-        return v["value"] if isinstance(v, dict) and "value" in v else v
-
-    pairs = zip(map(picture, reference), map(picture, sent), strict=True)
+    pairs = zip(map(app.carried, reference), map(app.carried, sent), strict=True)
     pictures = [(r, s) for r, s in pairs if isinstance(r, np.ndarray)]
     assert len(pictures) == (3 if view == "features" else 2)
     for r, s in pictures:

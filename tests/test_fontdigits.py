@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from resnet.checkpoint import load_model
-from resnet.fontdigits import FONT_PACKAGES, font_digits, font_files, fonts_fingerprint, printed_digit, render_digit
+from resnet.fontdigits import FONT_PACKAGES, font_digits, font_files, printed_digit, render_digit
 from resnet.preprocess import preprocess
 
 FONTS = font_files()
@@ -20,7 +20,6 @@ needs_fonts = pytest.mark.skipif(not FONTS, reason="no font with digits: scripts
 def test_every_font_kept_has_ten_distinct_digits():
     assert all(p.suffix.lower() in (".ttf", ".otf") for p in FONTS)
     assert not any("cjk" in p.name.lower() or "symbol" in p.name.lower() for p in FONTS)
-    assert len(fonts_fingerprint(FONTS)) == 12 and fonts_fingerprint(FONTS) == fonts_fingerprint(list(FONTS))
 
 
 @needs_fonts
