@@ -163,6 +163,7 @@ class Context:
     redraw_every_s: float = 3.0  # how often the training curves are sent between epochs
     live: dict[str, LiveRun] = field(default_factory=dict)  # the training run of each browser session
     latest: dict[str, str] = field(default_factory=dict)  # each session's latest input (a fingerprint), for views
+    captions: dict[str, str] = field(default_factory=dict)  # each session's "all channels" caption on screen
     labelling: int = 0  # labels being computed now (views give way to them); changed under ``_lock``
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     budgets: Budgets = field(default_factory=Budgets.from_env)
@@ -344,6 +345,16 @@ class Views(NamedTuple):
     block_chart: Annotated[np.ndarray | Skip | None, gr.Image]
     path_chart: Annotated[Figure | Skip | None, gr.Plot]
     arch_table: Annotated[list[list[str]] | Skip, gr.Dataframe]
+
+
+class InputViews(NamedTuple):
+    """The views that depend on the input (``Views``' first five): a new drawing or upload changes only these."""
+
+    stage_grids: Annotated[np.ndarray | Skip | None, gr.Image]
+    cams: Annotated[np.ndarray | Skip | None, gr.Image]
+    all_channels: Annotated[Any, gr.Image]
+    block_panel: Annotated[np.ndarray | Skip | None, gr.Image]
+    block_chart: Annotated[np.ndarray | Skip | None, gr.Image]
 
 
 class Notes(NamedTuple):
@@ -868,7 +879,33 @@ def current_views(
     if session in ctx.latest and ctx.latest[session] != fingerprint(image):
         return Views(*[gr.skip()] * len(Views._fields))
     ctx.give_way()
-    return as_files(views(ctx, image, model_key, lesions, target, stage, view, lang))
+    return as_files(captioned_once(ctx, session, views(ctx, image, model_key, lesions, target, stage, view, lang)))
+
+
+def input_views(
+    ctx: Context,
+    source: str,
+    sketch,
+    upload,
+    model_key: str,
+    lesions,
+    lang: str,
+    target,
+    stage,
+    view,
+    request: gr.Request = None,
+) -> InputViews:
+    """``current_views`` after a new drawing or upload: the event names only the views that depend on the input.
+
+    Gradio answers every output left as it is (``gr.skip()``) by building its component again with its API
+    schema, ~0.6-1 ms of the one interpreter each: with a view per stroke and most of them skipped under load (a
+    newer stroke came), the two views that never depend on the drawing (plain vs residual, architecture) cost 9%
+    of the interpreter's time at 30 students (py-spy ``--gil``) for nothing. On their tabs a stroke sends nothing.
+    """
+    if view not in ("features", "residual"):
+        return InputViews(*[gr.skip()] * len(InputViews._fields))
+    answer = current_views(ctx, source, sketch, upload, model_key, lesions, lang, target, stage, view, request)
+    return InputViews(*answer[: len(InputViews._fields)])
 
 
 def fingerprint(image) -> str:
@@ -880,10 +917,36 @@ def fingerprint(image) -> str:
 
 
 def current_feature_views(
-    ctx: Context, source: str, sketch, upload, model_key: str, lesions, lang: str, target: str, stage: str
+    ctx: Context,
+    source: str,
+    sketch,
+    upload,
+    model_key: str,
+    lesions,
+    lang: str,
+    target: str,
+    stage: str,
+    request: gr.Request = None,
 ) -> FeatureViews:
     image = current_input(source, sketch, upload)
-    return as_files(feature_views(ctx, image, model_key, lesions, target, stage, lang))
+    session = getattr(request, "session_hash", None)
+    return as_files(captioned_once(ctx, session, feature_views(ctx, image, model_key, lesions, target, stage, lang)))
+
+
+def captioned_once(ctx: Context, session: str | None, answer: Any) -> Any:
+    """The same answer, with the "all channels" picture's caption sent only when it differs from the one on screen.
+
+    A caption is a ``gr.update`` of the picture's label, and Gradio answers any ``gr.update`` by building the
+    component again and its API schema (pydantic): 13% of the interpreter's time under 30 students (py-spy,
+    ``--gil``), for a caption that changes only with the stage, the model or the language, never with a stroke.
+    """
+    update = answer.all_channels
+    if session is None or not isinstance(update, dict) or "label" not in update:
+        return answer
+    if ctx.captions.get(session) == update["label"]:
+        return answer._replace(all_channels=update["value"])
+    ctx.captions[session] = update["label"]
+    return answer
 
 
 def as_files(answer: Any) -> Any:
@@ -1094,6 +1157,7 @@ def tab_closed(ctx: Context, request: gr.Request) -> None:
     session = getattr(request, "session_hash", None)
     ctx.owned.pop(session, None)
     ctx.latest.pop(session, None)
+    ctx.captions.pop(session, None)
     ctx.prune_runs()
 
 
@@ -1208,9 +1272,10 @@ def stroke_floor(fixed: NewInput, sketch, upload, model_key: str, lesions, lang:
     return fixed
 
 
-def view_floor(fixed: Views, source, sketch, upload, model_key, lesions, lang, target, stage, view) -> Views:
+def view_floor(fixed: InputViews, source, sketch, upload, model_key, lesions, lang, target, stage, view) -> InputViews:
     """The framework's floor for the view after a stroke: the same inputs and outputs, a fixed answer (its pictures
-    as files in Gradio's cache, as the app's: found there, not encoded again)."""
+    as files in Gradio's cache, as the app's: found there, not encoded again; the "all channels" caption not sent
+    again, as the app's after a session's first view: ``captioned_once``)."""
     return as_files(fixed)
 
 
@@ -1219,7 +1284,8 @@ def floor_events(ctx: Context, inp: InputColumn, pred: PredictionColumn, languag
     seven = ctx.registry.samples("digits").images[0] if ctx.registry.knows("digits") else None
     key = ctx.shipped[0][1]
     fixed_label = NewInput("sketch", *classify(ctx, seven, key, []), "digits")
-    fixed_views = views(ctx, seven, key, [], "predicted", "b3", "features")
+    shown = views(ctx, seven, key, [], "predicted", "b3", "features")[: len(InputViews._fields)]
+    fixed_views = InputViews(*shown)._replace(all_channels=carried(shown[2]))
     with gr.Row(visible=False):
         stroke, view = gr.Button(), gr.Button()
     current = [inp.sketch, inp.upload, inp.model, pred.lesions, language]
@@ -1232,7 +1298,7 @@ def floor_events(ctx: Context, inp: InputColumn, pred: PredictionColumn, languag
     view.click(
         bind(view_floor, fixed_views),
         [inp.source, *current[:4], language, tabs.target, tabs.stage, tabs.view],
-        list(tabs.views),
+        list(tabs.views)[: len(InputViews._fields)],
         **load_api("view_floor"),
     )
 
@@ -1434,8 +1500,12 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
     current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions, language]
     outputs = list(Views(stage_grids, cams, all_channels, block_panel, block_chart, path_chart, arch_table))
     follow = bind(current_views, ctx)
-    for i, event in enumerate(pred.changed):  # the first: a stroke on the canvas
-        event.then(follow, [*current, target, stage, view], outputs, **(load_api("view") if i == 0 else QUIET), **VIEW)
+    for i, event in enumerate(pred.changed):  # a stroke on the canvas, an upload, a model, lesions
+        if i < 2:  # a new input: only its views
+            inputs, shown = [*current, target, stage, view], list(InputViews(*outputs[: len(InputViews._fields)]))
+            event.then(bind(input_views, ctx), inputs, shown, **(load_api("view") if i == 0 else QUIET), **VIEW)
+        else:
+            event.then(follow, [*current, target, stage, view], outputs, **QUIET, **VIEW)
     gr.on([inp.model.change, language.change], bind(class_choices, ctx), [inp.model, target, language], target, **QUIET)
     gr.on(
         [target.change, stage.change],
@@ -1665,6 +1735,9 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     trained model offered for download) is cleared of files older than this, checked every ten minutes or sooner.
     """
     torch.set_num_threads(int(os.environ.get("RESNET_TORCH_THREADS", 1)))
+    # Gradio's queue rebuilds a pandas table of its last 10,000 events after every event, for its monitoring page
+    # (unused here): 8% of the interpreter's time under 30 students (py-spy --gil). Once every 1,000 events instead.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     if heaps := int(os.environ.get("RESNET_MALLOC_HEAPS", 2)):
         bound_heaps(heaps)
     if trim_s := float(os.environ.get("RESNET_TRIM_S", 10)):
@@ -1674,7 +1747,33 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
         demo.delete_cache = (min(cache_s, 600), cache_s)
     demo.queue(max_size=int(os.environ.get("RESNET_QUEUE_MAX", 256)))
     say_busy(demo)
+    skip_at_once(demo)
     return demo.launch(max_file_size=MAX_FILE_SIZE, theme=gr.themes.Soft(), css=CSS, **kwargs)
+
+
+def skip_at_once(demo: gr.Blocks) -> None:
+    """An answer that leaves every output as it is (``gr.skip()`` each: a view whose stroke a newer one replaced, a
+    stroke on a tab that does not depend on the drawing) goes out as it is.
+
+    Gradio builds each skipped output's component again with its API schema (pydantic) before it sends the same
+    "no change": ~0.6-1 ms of the one interpreter per output (Image, Plot, Dataframe; measured here), five per
+    such answer, and under a class most views are such answers.
+    """
+    postprocess = demo.postprocess_data
+
+    async def postprocess_or_skip(block_fn: Any, predictions: Any, state: Any) -> list[Any]:
+        if (
+            isinstance(predictions, (list, tuple))
+            and 0 < len(predictions) == len(block_fn.outputs)
+            and all(isinstance(p, dict) and p == SKIP for p in predictions)
+        ):
+            return [dict(SKIP) for _ in predictions]
+        return await postprocess(block_fn, predictions, state)
+
+    demo.postprocess_data = postprocess_or_skip
+
+
+SKIP: dict[str, str] = gr.skip()  # {"__type__": "update"}: leave the output as it is
 
 
 def say_busy(demo: gr.Blocks) -> None:

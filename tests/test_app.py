@@ -74,6 +74,51 @@ def test_a_strokes_views_are_png_files_of_the_same_pictures(shipped_ctx, seven, 
     assert again == sent  # the same pictures, the same files
 
 
+def test_the_all_channels_caption_goes_out_only_when_it_changes(shipped_ctx, seven):
+    """The caption the page shows is always the one a fresh view computes, but a ``gr.update`` (dear in Gradio)
+    goes out only when it changes: a stage, a language, a new tab; a stroke sends the picture alone."""
+    value, request = sketch_value(seven), SimpleNamespace(session_hash="captions")
+    on_screen = "All channels"  # the layout's label
+
+    def show(stage: str, lang: str, event: str = "stroke") -> object:
+        nonlocal on_screen
+        args = (shipped_ctx, "sketch", value, None, "digits", [], lang, "predicted", stage)
+        sent = (
+            app.current_views(*args, "features", request)
+            if event == "stroke"
+            else app.current_feature_views(*args, request)
+        )
+        reference = app.feature_views(shipped_ctx, seven, "digits", [], "predicted", stage, lang).all_channels
+        if isinstance(sent.all_channels, dict):
+            on_screen = sent.all_channels["label"]
+        assert on_screen == reference["label"]
+        assert np.array_equal(np.asarray(Image.open(app.carried(sent.all_channels))), reference["value"])
+        return sent.all_channels
+
+    assert isinstance(show("b3", "en"), dict)  # the session's first view: its caption
+    assert isinstance(show("b3", "en"), str)  # another stroke: the picture only
+    assert isinstance(show("b5", "en", "stage"), dict) and isinstance(show("b5", "en"), str)
+    assert isinstance(show("b5", "zh"), dict) and isinstance(show("b5", "zh"), str)
+    app.tab_closed(shipped_ctx, request)
+    on_screen = "All channels"  # the same session id in a new tab (a reload) starts from the layout's label
+    assert isinstance(show("b5", "zh"), dict)
+    app.tab_closed(shipped_ctx, request)
+
+
+@pytest.mark.parametrize("view", ["features", "residual", "plain", "architecture"])
+def test_a_new_input_sends_only_the_views_that_depend_on_it(shipped_ctx, seven, view):
+    """After a stroke: the features' or residual view as ``current_views`` sends it; on the plain-vs-residual and
+    architecture tabs (which do not depend on the drawing) nothing; never the two input-free views' outputs."""
+    args = (shipped_ctx, "sketch", sketch_value(seven), None, "digits", [], "en", "predicted", "b3", view)
+    sent = app.input_views(*args)
+    assert sent._fields == app.Views._fields[:5]
+    if view in ("features", "residual"):
+        assert tuple(sent) == tuple(app.current_views(*args))[:5]
+        assert any(isinstance(app.carried(v), str) for v in sent)
+    else:
+        assert all(v == app.gr.skip() for v in sent)
+
+
 def test_views_compute_only_what_is_shown(shipped_ctx, seven):
     out = app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", "residual")
     assert out.block_panel.ndim == 3 and out.block_panel.shape[2] == 3
@@ -511,3 +556,21 @@ def test_the_block_chart_is_drawn_once_per_model_and_language_then_only_its_bars
     rows = app.viz.block_rows(app.analyse(fresh_ctx, seven, "digits", []), fresh_ctx.registry.sample_stats("digits"))
     heights = [round(bar.get_height(), 6) for bar in chart.bars[0]]
     assert heights == [round(r.ratio, 6) if r.ratio == r.ratio else 0.0 for r in rows]  # this input's, per block
+
+
+def test_an_answer_that_skips_every_output_goes_out_as_gradios_own(shipped_ctx):
+    """``skip_at_once`` sends an all-``gr.skip()`` answer without Gradio's per-output rebuild: the same payload as
+    Gradio's own postprocessing; any other answer goes through Gradio's."""
+    import asyncio
+
+    from gradio.state_holder import SessionState
+
+    demo = app.build_demo(shipped_ctx)
+    (view,) = [fn for fn in demo.fns.values() if fn.api_name == "view"]
+    skipped = app.InputViews(*[app.gr.skip()] * len(app.InputViews._fields))
+    gradios = asyncio.run(demo.postprocess_data(view, list(skipped), SessionState(demo)))
+    app.skip_at_once(demo)
+    assert asyncio.run(demo.postprocess_data(view, skipped, SessionState(demo))) == gradios
+    grid = np.zeros((8, 8, 3), np.uint8)
+    mixed = asyncio.run(demo.postprocess_data(view, skipped._replace(stage_grids=grid), SessionState(demo)))
+    assert mixed[1:] == gradios[1:] and mixed[0]["path"].endswith(".png")  # the picture postprocessed by Gradio
