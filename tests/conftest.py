@@ -108,15 +108,15 @@ def fresh_ctx(tmp_path):
 
 @pytest.fixture
 def drawn(monkeypatch) -> list[tuple[str, object]]:
-    """(text, font) of every text drawn into a picture while the test runs (PIL's ``ImageDraw.text``, recorded)."""
+    """(text, font) of every text drawn into a picture while the test runs (``viz.draw_text``, recorded)."""
     from resnet import viz
 
     texts: list[tuple[str, object]] = []
-    original = viz.ImageDraw.ImageDraw.text
+    original = viz.draw_text
 
-    def record(self, xy, text, *args, **kwargs):
-        texts.append((text, kwargs.get("font")))
-        return original(self, xy, text, *args, **kwargs)
+    def record(img, xy, text, fill, font):
+        texts.append((text, font))
+        return original(img, xy, text, fill, font)
 
-    monkeypatch.setattr(viz.ImageDraw.ImageDraw, "text", record)
+    monkeypatch.setattr(viz, "draw_text", record)
     return texts

@@ -49,3 +49,31 @@ def test_a_png_file_holds_the_picture_once(tmp_path):
     gray = png_file(picture[:, :, 0], tmp_path, "grid")
     assert len({str(path), other, gray}) == 3 and np.array_equal(np.asarray(Image.open(gray)), picture[:, :, 0])
     assert not list(tmp_path.rglob("*.part"))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_texts_from_stamps_are_pillows_texts_pixel_for_pixel(shipped_ctx, monkeypatch, lang):
+    """Every picture with texts (block panel, feature grids and their scales, montages of the stages and their
+    Grad-CAMs), drawn from kept stamps, twice (the second from the cache), equals the same drawn with
+    ``ImageDraw.text``."""
+    import numpy as np
+    from PIL import ImageDraw
+
+    import app
+    from resnet import viz
+    from resnet.samples import load_samples
+
+    a = shipped_ctx.analyser.analyse(load_samples("digits").images[3], "digits", ("b3.0",))
+
+    def pictures() -> list[np.ndarray]:
+        return [
+            viz.block_panel(a.trace.blocks, a.stats, lang=lang),
+            *app.feature_montages(a, lang),
+            viz.stage_channels(a, "b4", lang)[0],
+            viz.colour_bar(333, -0.123, 4.56, viz.DIVERGING, "activation", lang=lang),
+        ]
+
+    stamped, again = pictures(), pictures()
+    monkeypatch.setattr(viz, "draw_text", lambda img, xy, w, fill, font: ImageDraw.Draw(img).text(xy, w, fill, font))
+    for s, r, picture in zip(stamped, again, pictures(), strict=True):
+        assert np.array_equal(s, picture) and np.array_equal(r, picture)
