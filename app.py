@@ -11,6 +11,7 @@ output lists from the same named tuples, so outputs never match by position alon
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hashlib
 import inspect
@@ -472,8 +473,8 @@ def classify(
 
 
 def predict_current(ctx: Context, source: str, sketch, upload, model_key: str, lesions, lang: str = "en") -> Prediction:
-    """The current input's label, status and previews (nothing else waits on it)."""
-    return classify(ctx, current_input(source, sketch, upload), model_key, lesions, source, lang)
+    """The current input's label, status and previews (nothing else waits on it; the previews as PNG files)."""
+    return as_files(classify(ctx, current_input(source, sketch, upload), model_key, lesions, source, lang))
 
 
 def new_input(
@@ -489,7 +490,7 @@ def new_input(
         ctx.latest[request.session_hash] = fingerprint(image)
     prediction = classify(ctx, image, model_key, lesions, source, lang)
     domain = ctx.registry.card(model_key).dataset if image is not None else ""
-    return NewInput(source, *prediction, domain)
+    return as_files(NewInput(source, *prediction, domain))  # the two previews as PNG files, as a view's pictures
 
 
 def forget_sample() -> Annotated[str, gr.State]:
@@ -1752,23 +1753,31 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
 
 
 def skip_at_once(demo: gr.Blocks) -> None:
-    """An answer that leaves every output as it is (``gr.skip()`` each: a view whose stroke a newer one replaced, a
-    stroke on a tab that does not depend on the drawing) goes out as it is.
+    """Outputs an answer leaves as they are (``gr.skip()``: a view whose stroke a newer one replaced, a stroke on a
+    tab that does not depend on the drawing, the residual view's two pictures beside the features') go out as they
+    are; Gradio postprocesses the others.
 
     Gradio builds each skipped output's component again with its API schema (pydantic) before it sends the same
-    "no change": ~0.6-1 ms of the one interpreter per output (Image, Plot, Dataframe; measured here), five per
-    such answer, and under a class most views are such answers.
+    "no change": ~0.6-1 ms of the one interpreter per output (Image, Plot, Dataframe; measured here), and under a
+    class most views skip all five of their outputs or two.
     """
     postprocess = demo.postprocess_data
 
     async def postprocess_or_skip(block_fn: Any, predictions: Any, state: Any) -> list[Any]:
-        if (
-            isinstance(predictions, (list, tuple))
-            and 0 < len(predictions) == len(block_fn.outputs)
-            and all(isinstance(p, dict) and p == SKIP for p in predictions)
-        ):
-            return [dict(SKIP) for _ in predictions]
-        return await postprocess(block_fn, predictions, state)
+        if not isinstance(predictions, (list, tuple)) or block_fn.batch or len(predictions) != len(block_fn.outputs):
+            return await postprocess(block_fn, predictions, state)
+        kept = [i for i, p in enumerate(predictions) if not (isinstance(p, dict) and p == SKIP)]
+        if len(kept) == len(predictions):
+            return await postprocess(block_fn, predictions, state)
+        answer = [dict(SKIP) for _ in predictions]
+        if kept:
+            part = copy.copy(block_fn)  # the same event with only the outputs that change
+            part.outputs = [block_fn.outputs[i] for i in kept]
+            values = [predictions[i] for i in kept]
+            done = await postprocess(part, values if len(kept) > 1 else values[0], state)
+            for i, value in zip(kept, done, strict=True):
+                answer[i] = value
+        return answer
 
     demo.postprocess_data = postprocess_or_skip
 

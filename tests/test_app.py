@@ -74,6 +74,15 @@ def test_a_strokes_views_are_png_files_of_the_same_pictures(shipped_ctx, seven, 
     assert again == sent  # the same pictures, the same files
 
 
+def test_a_strokes_previews_are_png_files_of_the_same_pictures(shipped_ctx, seven):
+    """The label's two previews (what the model sees, at 28 px and at its input size) go out as PNG files too."""
+    reference = app.classify(shipped_ctx, seven, "digits", [], source="sketch")
+    sent = app.new_input(shipped_ctx, "sketch", sketch_value(seven), None, "digits", [])
+    assert sent.label == reference.label and sent.status == reference.status
+    for r, s in ((reference.seen, sent.seen), (reference.model_input, sent.model_input)):
+        assert isinstance(s, str) and s.endswith(".png") and np.array_equal(np.asarray(Image.open(s)), r)
+
+
 def test_the_all_channels_caption_goes_out_only_when_it_changes(shipped_ctx, seven):
     """The caption the page shows is always the one a fresh view computes, but a ``gr.update`` (dear in Gradio)
     goes out only when it changes: a stage, a language, a new tab; a stroke sends the picture alone."""
@@ -558,19 +567,27 @@ def test_the_block_chart_is_drawn_once_per_model_and_language_then_only_its_bars
     assert heights == [round(r.ratio, 6) if r.ratio == r.ratio else 0.0 for r in rows]  # this input's, per block
 
 
-def test_an_answer_that_skips_every_output_goes_out_as_gradios_own(shipped_ctx):
-    """``skip_at_once`` sends an all-``gr.skip()`` answer without Gradio's per-output rebuild: the same payload as
-    Gradio's own postprocessing; any other answer goes through Gradio's."""
+def test_outputs_left_as_they_are_go_out_as_gradios_own(shipped_ctx, seven):
+    """``skip_at_once`` sends the outputs an answer skips without Gradio's per-output rebuild and has Gradio
+    postprocess the others: the same payload as Gradio's own postprocessing of the whole answer, for an answer that
+    skips everything, one that skips two of five (a feature view, its caption with it) and one that skips four."""
     import asyncio
+    import copy
 
     from gradio.state_holder import SessionState
 
     demo = app.build_demo(shipped_ctx)
     (view,) = [fn for fn in demo.fns.values() if fn.api_name == "view"]
+    shown = app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", "features")
     skipped = app.InputViews(*[app.gr.skip()] * len(app.InputViews._fields))
-    gradios = asyncio.run(demo.postprocess_data(view, list(skipped), SessionState(demo)))
+    answers = [skipped, app.InputViews(*shown[:5]), skipped._replace(cams=shown.cams)]
+
+    def sent(answer: tuple) -> list:  # a copy: Gradio takes the value out of a gr.update it is given
+        return asyncio.run(demo.postprocess_data(view, copy.deepcopy(list(answer)), SessionState(demo)))
+
+    gradios = [sent(answer) for answer in answers]
     app.skip_at_once(demo)
-    assert asyncio.run(demo.postprocess_data(view, skipped, SessionState(demo))) == gradios
-    grid = np.zeros((8, 8, 3), np.uint8)
-    mixed = asyncio.run(demo.postprocess_data(view, skipped._replace(stage_grids=grid), SessionState(demo)))
-    assert mixed[1:] == gradios[1:] and mixed[0]["path"].endswith(".png")  # the picture postprocessed by Gradio
+    ours = [sent(answer) for answer in answers]
+    assert ours == gradios
+    assert ours[1][2]["__type__"] == "update" and ours[1][2]["label"].startswith("b3 ·")  # the caption went out
+    assert ours[1][0]["path"].endswith(".png") and ours[1][3:] == [app.SKIP] * 2
