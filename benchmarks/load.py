@@ -172,6 +172,9 @@ class Session:
     def __init__(self, http: httpx.AsyncClient, url: str):
         self.http, self.url, self.hash = http, url, uuid.uuid4().hex[:11]
         self.pending: dict[str, asyncio.Future] = {}
+        self.early: dict[
+            str, dict
+        ] = {}  # an event's end read before its join's answer came (Gradio's JS keeps them too)
         self.reader: asyncio.Task | None = None
 
     async def upload(self, png: bytes) -> dict:
@@ -188,6 +191,8 @@ class Session:
         if r.status_code != 200:
             return {"success": False, "output": {"error": f"HTTP {r.status_code}: {r.text[:120]}"}}
         event_id = r.json()["event_id"]
+        if (done := self.early.pop(event_id, None)) is not None:  # a fast event ended on the session's open stream
+            return done
         future = asyncio.get_running_loop().create_future()
         self.pending[event_id] = future
         if self.reader is None or self.reader.done():
@@ -214,10 +219,12 @@ class Session:
         await asyncio.gather(*(get(u) for u in file_urls(output.get("data"))))
 
     def dispatch(self, msg: dict) -> None:
-        future = self.pending.get(msg.get("event_id"))
-        if msg.get("msg") == "process_completed" and future is not None:
-            self.pending.pop(msg["event_id"])
-            future.set_result(msg)
+        if msg.get("msg") == "process_completed":
+            future = self.pending.pop(msg.get("event_id"), None)
+            if future is not None:
+                future.set_result(msg)
+            elif len(self.early) < 64:  # its join's answer is still on its way (or its caller gave up)
+                self.early[msg.get("event_id")] = msg
         elif msg.get("msg") == "unexpected_error":
             for f in self.pending.values():
                 f.set_result({"success": False, "output": {"error": msg.get("message")}})
