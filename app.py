@@ -18,6 +18,7 @@ import inspect
 import os
 import threading
 import time
+import typing
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -336,26 +337,33 @@ class ResidualViews(NamedTuple):
     block_chart: Annotated[np.ndarray | Skip | None, gr.Image]
 
 
-class Views(NamedTuple):
-    """Every view below the input; only the one on screen is computed, the others are ``gr.skip()``."""
+class ModelViews(NamedTuple):
+    """The views that do not depend on the input: the model, its lesions, the language."""
 
-    stage_grids: Annotated[np.ndarray | Skip | None, gr.Image]
-    cams: Annotated[np.ndarray | Skip | None, gr.Image]
-    all_channels: Annotated[Any, gr.Image]
-    block_panel: Annotated[np.ndarray | Skip | None, gr.Image]
-    block_chart: Annotated[np.ndarray | Skip | None, gr.Image]
     path_chart: Annotated[Figure | Skip | None, gr.Plot]
     arch_table: Annotated[list[list[str]] | Skip, gr.Dataframe]
 
 
-class InputViews(NamedTuple):
-    """The views that depend on the input (``Views``' first five): a new drawing or upload changes only these."""
+def joined(name: str, doc: str, *parts: type) -> Any:
+    """A named tuple of the ``parts``' fields in order, each with its annotation (its component)."""
+    fields = [field for part in parts for field in typing.get_type_hints(part, include_extras=True).items()]
+    together = NamedTuple(name, fields)
+    together.__doc__ = doc
+    return together
 
-    stage_grids: Annotated[np.ndarray | Skip | None, gr.Image]
-    cams: Annotated[np.ndarray | Skip | None, gr.Image]
-    all_channels: Annotated[Any, gr.Image]
-    block_panel: Annotated[np.ndarray | Skip | None, gr.Image]
-    block_chart: Annotated[np.ndarray | Skip | None, gr.Image]
+
+InputViews = joined(
+    "InputViews",
+    "The views that depend on the input: a new drawing or upload changes only these.",
+    FeatureViews,
+    ResidualViews,
+)
+Views = joined(
+    "Views",
+    "Every view below the input; only the one on screen is computed, the others are ``gr.skip()``.",
+    InputViews,
+    ModelViews,
+)
 
 
 class Notes(NamedTuple):
@@ -869,44 +877,47 @@ def current_views(
     stage,
     view,
     request: gr.Request = None,
-) -> Views:
-    """The heavy path, run after the label: only the view on screen, and nothing for a stroke a newer one replaced.
+) -> InputViews:
+    """The heavy path, run after the label: the view on screen if it depends on the input (features, residual),
+    and nothing for a stroke a newer one replaced.
 
     Under load the views queue up behind each other; a view whose session has since drawn again is skipped at once
     (its newer stroke brings its own view), so a class drawing fast costs one view per student, not one per stroke.
+    The event names only the five views that depend on the input (``model_views`` sends the other two): Gradio
+    answers every output left as it is by building its component again (``skip_at_once``), and the two views of a
+    stroke's other tabs, skipped in every view, cost 9% of the interpreter's time at 30 students (py-spy ``--gil``).
     """
     image = current_input(source, sketch, upload)
     session = getattr(request, "session_hash", None)
-    if session in ctx.latest and ctx.latest[session] != fingerprint(image):
-        return Views(*[gr.skip()] * len(Views._fields))
-    ctx.give_way()
-    return as_files(captioned_once(ctx, session, views(ctx, image, model_key, lesions, target, stage, view, lang)))
-
-
-def input_views(
-    ctx: Context,
-    source: str,
-    sketch,
-    upload,
-    model_key: str,
-    lesions,
-    lang: str,
-    target,
-    stage,
-    view,
-    request: gr.Request = None,
-) -> InputViews:
-    """``current_views`` after a new drawing or upload: the event names only the views that depend on the input.
-
-    Gradio answers every output left as it is (``gr.skip()``) by building its component again with its API
-    schema, ~0.6-1 ms of the one interpreter each: with a view per stroke and most of them skipped under load (a
-    newer stroke came), the two views that never depend on the drawing (plain vs residual, architecture) cost 9%
-    of the interpreter's time at 30 students (py-spy ``--gil``) for nothing. On their tabs a stroke sends nothing.
-    """
-    if view not in ("features", "residual"):
+    replaced = session in ctx.latest and ctx.latest[session] != fingerprint(image)
+    if replaced or view not in ("features", "residual"):
         return InputViews(*[gr.skip()] * len(InputViews._fields))
-    answer = current_views(ctx, source, sketch, upload, model_key, lesions, lang, target, stage, view, request)
-    return InputViews(*answer[: len(InputViews._fields)])
+    ctx.give_way()
+    shown = views(ctx, image, model_key, lesions, target, stage, view, lang)[: len(InputViews._fields)]
+    return as_files(captioned_once(ctx, session, InputViews(*shown)))
+
+
+def model_views(ctx: Context, model_key: str, lesions, lang: str, view: str) -> ModelViews:
+    """The views that do not depend on the input, if one is on screen: the paths chart or the architecture table."""
+    skip = gr.skip()
+    if view == "plain":
+        return ModelViews(path_view(ctx, model_key, lesions, lang), skip)
+    if view == "architecture":
+        return ModelViews(skip, architecture_view(ctx, model_key))
+    return ModelViews(skip, skip)
+
+
+def follow_views(
+    ctx: Context, event: Any, current: list, views: Views, target, stage, view, model_too: bool, **api: Any
+) -> None:
+    """After ``event``, the view on screen: the views that depend on the input, and after an event that can change
+    the model, the lesions, the language or the tab (``model_too``) also the two that do not."""
+    shown = list(views)[: len(InputViews._fields)]
+    event.then(bind(current_views, ctx), [*current, target, stage, view], shown, **(api or QUIET), **VIEW)
+    if model_too:
+        model, lesions, language = current[3:6]
+        free = [views.path_chart, views.arch_table]
+        event.then(bind(model_views, ctx), [model, lesions, language, view], free, **QUIET, **VIEW)
 
 
 def fingerprint(image) -> str:
@@ -915,23 +926,6 @@ def fingerprint(image) -> str:
         return ""
     data = np.ascontiguousarray(image).tobytes() if isinstance(image, np.ndarray) else str(image).encode()
     return hashlib.blake2b(data, digest_size=8).hexdigest()
-
-
-def current_feature_views(
-    ctx: Context,
-    source: str,
-    sketch,
-    upload,
-    model_key: str,
-    lesions,
-    lang: str,
-    target: str,
-    stage: str,
-    request: gr.Request = None,
-) -> FeatureViews:
-    image = current_input(source, sketch, upload)
-    session = getattr(request, "session_hash", None)
-    return as_files(captioned_once(ctx, session, feature_views(ctx, image, model_key, lesions, target, stage, lang)))
 
 
 def captioned_once(ctx: Context, session: str | None, answer: Any) -> Any:
@@ -1499,31 +1493,25 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
             )
 
     current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions, language]
-    outputs = list(Views(stage_grids, cams, all_channels, block_panel, block_chart, path_chart, arch_table))
-    follow = bind(current_views, ctx)
-    for i, event in enumerate(pred.changed):  # a stroke on the canvas, an upload, a model, lesions
-        if i < 2:  # a new input: only its views
-            inputs, shown = [*current, target, stage, view], list(InputViews(*outputs[: len(InputViews._fields)]))
-            event.then(bind(input_views, ctx), inputs, shown, **(load_api("view") if i == 0 else QUIET), **VIEW)
-        else:
-            event.then(follow, [*current, target, stage, view], outputs, **QUIET, **VIEW)
+    views = Views(stage_grids, cams, all_channels, block_panel, block_chart, path_chart, arch_table)
+    for i, event in enumerate(pred.changed):  # a stroke on the canvas, an upload (a new input), a model, lesions
+        follow_views(ctx, event, current, views, target, stage, view, i >= 2, **(load_api("view") if i == 0 else {}))
     gr.on([inp.model.change, language.change], bind(class_choices, ctx), [inp.model, target, language], target, **QUIET)
     gr.on(
         [target.change, stage.change],
-        bind(current_feature_views, ctx),
-        [*current, target, stage],
-        list(FeatureViews(stage_grids, cams, all_channels)),
+        bind(current_views, ctx),
+        [*current, target, stage, view],
+        list(views)[: len(InputViews._fields)],
         **QUIET,
         **VIEW,
     )
     tabs = ((features_tab, "features"), (residual_tab, "residual"), (plain_tab, "plain"), (arch_tab, "architecture"))
     for tab, name in tabs:
         chosen = tab.select(bind(choose, name), None, view, **QUIET)
-        chosen.then(follow, [*current, target, stage, view], outputs, **QUIET, **VIEW)
+        follow_views(ctx, chosen, current, views, target, stage, view, model_too=True)
     language.change(
         bind(static_charts, runs), language, list(StaticCharts(depth_chart, verdict, responses, gradients)), **QUIET
     )
-    views = Views(stage_grids, cams, all_channels, block_panel, block_chart, path_chart, arch_table)
     return ViewTabs(views, view, target, stage, features_note, residual_note, plain_note, formulas, arch_note)
 
 
@@ -1685,18 +1673,14 @@ def build_demo(ctx: Context) -> gr.Blocks:
             link_note,
         )
         current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions, language]
-        follow = ([*current], list(pred.prediction)), ([*current, tabs.target, tabs.stage, tabs.view], list(tabs.views))
-        redrawn.then(bind(predict_current, ctx), *follow[0], **QUIET, **LABEL).then(
-            bind(current_views, ctx), *follow[1], **QUIET, **VIEW
-        )
         for event in (
+            redrawn,
             demo.load(bind(restore_scene, ctx), None, list(scene), **QUIET),
             back.click(bind(tour_go, ctx, -1), [tour_step, language, projector], list(scene), **QUIET),
             forward.click(bind(tour_go, ctx, 1), [tour_step, language, projector], list(scene), **QUIET),
         ):
-            event.then(bind(predict_current, ctx), *follow[0], **QUIET, **LABEL).then(
-                bind(current_views, ctx), *follow[1], **QUIET, **VIEW
-            )
+            labelled = event.then(bind(predict_current, ctx), current, list(pred.prediction), **QUIET, **LABEL)
+            follow_views(ctx, labelled, current, tabs.views, tabs.target, tabs.stage, tabs.view, model_too=True)
         copy_link.click(
             bind(scene_link, ctx),
             [

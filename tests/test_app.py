@@ -64,7 +64,7 @@ def test_a_strokes_views_are_png_files_of_the_same_pictures(shipped_ctx, seven, 
     reference = app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", view)
     value = sketch_value(seven)
     sent = app.current_views(shipped_ctx, "sketch", value, None, "digits", [], "en", "predicted", "b3", view)
-    pairs = zip(map(app.carried, reference), map(app.carried, sent), strict=True)
+    pairs = zip(map(app.carried, reference[:5]), map(app.carried, sent), strict=True)
     pictures = [(r, s) for r, s in pairs if isinstance(r, np.ndarray)]
     assert len(pictures) == (3 if view == "features" else 2)
     for r, s in pictures:
@@ -89,14 +89,10 @@ def test_the_all_channels_caption_goes_out_only_when_it_changes(shipped_ctx, sev
     value, request = sketch_value(seven), SimpleNamespace(session_hash="captions")
     on_screen = "All channels"  # the layout's label
 
-    def show(stage: str, lang: str, event: str = "stroke") -> object:
+    def show(stage: str, lang: str) -> object:  # after a stroke, a stage or a language: the same event
         nonlocal on_screen
         args = (shipped_ctx, "sketch", value, None, "digits", [], lang, "predicted", stage)
-        sent = (
-            app.current_views(*args, "features", request)
-            if event == "stroke"
-            else app.current_feature_views(*args, request)
-        )
+        sent = app.current_views(*args, "features", request)
         reference = app.feature_views(shipped_ctx, seven, "digits", [], "predicted", stage, lang).all_channels
         if isinstance(sent.all_channels, dict):
             on_screen = sent.all_channels["label"]
@@ -106,7 +102,7 @@ def test_the_all_channels_caption_goes_out_only_when_it_changes(shipped_ctx, sev
 
     assert isinstance(show("b3", "en"), dict)  # the session's first view: its caption
     assert isinstance(show("b3", "en"), str)  # another stroke: the picture only
-    assert isinstance(show("b5", "en", "stage"), dict) and isinstance(show("b5", "en"), str)
+    assert isinstance(show("b5", "en"), dict) and isinstance(show("b5", "en"), str)
     assert isinstance(show("b5", "zh"), dict) and isinstance(show("b5", "zh"), str)
     app.tab_closed(shipped_ctx, request)
     on_screen = "All channels"  # the same session id in a new tab (a reload) starts from the layout's label
@@ -115,17 +111,26 @@ def test_the_all_channels_caption_goes_out_only_when_it_changes(shipped_ctx, sev
 
 
 @pytest.mark.parametrize("view", ["features", "residual", "plain", "architecture"])
-def test_a_new_input_sends_only_the_views_that_depend_on_it(shipped_ctx, seven, view):
-    """After a stroke: the features' or residual view as ``current_views`` sends it; on the plain-vs-residual and
-    architecture tabs (which do not depend on the drawing) nothing; never the two input-free views' outputs."""
+def test_the_view_on_screen_comes_from_the_input_or_the_model(shipped_ctx, seven, view):
+    """A stroke's event sends the view on screen if it depends on the input (``current_views``: the same pictures as
+    ``views``), nothing on the other tabs; ``model_views`` sends the paths chart or the architecture table."""
+    reference = app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", view)
     args = (shipped_ctx, "sketch", sketch_value(seven), None, "digits", [], "en", "predicted", "b3", view)
-    sent = app.input_views(*args)
-    assert sent._fields == app.Views._fields[:5]
+    sent, free = app.current_views(*args), app.model_views(shipped_ctx, "digits", [], "en", view)
+    assert sent._fields + free._fields == app.Views._fields
+    skip = app.gr.skip()
     if view in ("features", "residual"):
-        assert tuple(sent) == tuple(app.current_views(*args))[:5]
-        assert any(isinstance(app.carried(v), str) for v in sent)
+        assert tuple(sent) == tuple(app.as_files(app.InputViews(*reference[:5])))
+        assert any(isinstance(app.carried(v), str) for v in sent) and free == (skip, skip)
     else:
-        assert all(v == app.gr.skip() for v in sent)
+        assert all(v == skip for v in sent)
+        if view == "plain":
+            assert (
+                free.arch_table == skip
+                and free.path_chart.axes[0].get_title() == reference.path_chart.axes[0].get_title()
+            )
+        else:
+            assert free == (skip, reference.arch_table)
 
 
 def test_views_compute_only_what_is_shown(shipped_ctx, seven):
