@@ -165,7 +165,6 @@ class Context:
     redraw_every_s: float = 3.0  # how often the training curves are sent between epochs
     live: dict[str, LiveRun] = field(default_factory=dict)  # the training run of each browser session
     latest: dict[str, str] = field(default_factory=dict)  # each session's latest input (a fingerprint), for views
-    captions: dict[str, str] = field(default_factory=dict)  # each session's "all channels" caption on screen
     labelling: int = 0  # labels being computed now (views give way to them); changed under ``_lock``
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     budgets: Budgets = field(default_factory=Budgets.from_env)
@@ -329,7 +328,7 @@ class ModelSwitch(NamedTuple):
 class FeatureViews(NamedTuple):
     stage_grids: Annotated[np.ndarray | Skip | None, gr.Image]
     cams: Annotated[np.ndarray | Skip | None, gr.Image]
-    all_channels: Annotated[Any, gr.Image]
+    all_channels: Annotated[np.ndarray | Skip | None, gr.Image]
 
 
 class ResidualViews(NamedTuple):
@@ -773,7 +772,9 @@ def feature_views(
         return FeatureViews(None, None, None)
     grid, grid_caption = viz.stage_channels(a, stage, lang)
     grids, cams = feature_montages(a, lang)
-    return FeatureViews(grids, cams, gr.update(value=grid, label=tr(grid_caption, lang)))
+    # The caption drawn in, as the montages' (a gr.update of the label cost Gradio a rebuild of the component and its
+    # schema at every view, 13% of the interpreter's time at 30 students, and a language switch relabelled it).
+    return FeatureViews(grids, cams, viz.montage([(grid, tr(grid_caption, lang))], lang=lang))
 
 
 def feature_montages(a: analysis.Analysis, lang: str = "en") -> tuple[np.ndarray, np.ndarray]:
@@ -894,7 +895,7 @@ def current_views(
         return InputViews(*[gr.skip()] * len(InputViews._fields))
     ctx.give_way()
     shown = views(ctx, image, model_key, lesions, target, stage, view, lang)[: len(InputViews._fields)]
-    return as_files(captioned_once(ctx, session, InputViews(*shown)))
+    return as_files(InputViews(*shown))
 
 
 def model_views(ctx: Context, model_key: str, lesions, lang: str, view: str) -> ModelViews:
@@ -928,22 +929,6 @@ def fingerprint(image) -> str:
     return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
-def captioned_once(ctx: Context, session: str | None, answer: Any) -> Any:
-    """The same answer, with the "all channels" picture's caption sent only when it differs from the one on screen.
-
-    A caption is a ``gr.update`` of the picture's label, and Gradio answers any ``gr.update`` by building the
-    component again and its API schema (pydantic): 13% of the interpreter's time under 30 students (py-spy,
-    ``--gil``), for a caption that changes only with the stage, the model or the language, never with a stroke.
-    """
-    update = answer.all_channels
-    if session is None or not isinstance(update, dict) or "label" not in update:
-        return answer
-    if ctx.captions.get(session) == update["label"]:
-        return answer._replace(all_channels=update["value"])
-    ctx.captions[session] = update["label"]
-    return answer
-
-
 def as_files(answer: Any) -> Any:
     """The same answer (a NamedTuple of outputs) with every picture (an array) as a PNG file in Gradio's cache.
 
@@ -953,18 +938,9 @@ def as_files(answer: Any) -> Any:
     folder = gr.utils.get_upload_folder()
 
     def as_file(name: str, value: Any) -> Any:
-        picture = carried(value)
-        if not isinstance(picture, np.ndarray):
-            return value
-        path = viz.png_file(picture, folder, name)
-        return {**value, "value": path} if isinstance(value, dict) else path
+        return viz.png_file(value, folder, name) if isinstance(value, np.ndarray) else value
 
     return type(answer)(*(as_file(f, v) for f, v in zip(answer._fields, answer, strict=True)))
-
-
-def carried(value: Any) -> Any:
-    """An output's value, or the value a ``gr.update`` carries (the "all channels" picture comes with its label)."""
-    return value.get("value") if isinstance(value, dict) else value
 
 
 def choose(value: str) -> Annotated[str, gr.State]:
@@ -1152,7 +1128,6 @@ def tab_closed(ctx: Context, request: gr.Request) -> None:
     session = getattr(request, "session_hash", None)
     ctx.owned.pop(session, None)
     ctx.latest.pop(session, None)
-    ctx.captions.pop(session, None)
     ctx.prune_runs()
 
 
@@ -1269,8 +1244,7 @@ def stroke_floor(fixed: NewInput, sketch, upload, model_key: str, lesions, lang:
 
 def view_floor(fixed: InputViews, source, sketch, upload, model_key, lesions, lang, target, stage, view) -> InputViews:
     """The framework's floor for the view after a stroke: the same inputs and outputs, a fixed answer (its pictures
-    as files in Gradio's cache, as the app's: found there, not encoded again; the "all channels" caption not sent
-    again, as the app's after a session's first view: ``captioned_once``)."""
+    as files in Gradio's cache, as the app's: found there, not encoded again)."""
     return as_files(fixed)
 
 
@@ -1279,8 +1253,7 @@ def floor_events(ctx: Context, inp: InputColumn, pred: PredictionColumn, languag
     seven = ctx.registry.samples("digits").images[0] if ctx.registry.knows("digits") else None
     key = ctx.shipped[0][1]
     fixed_label = NewInput("sketch", *classify(ctx, seven, key, []), "digits")
-    shown = views(ctx, seven, key, [], "predicted", "b3", "features")[: len(InputViews._fields)]
-    fixed_views = InputViews(*shown)._replace(all_channels=carried(shown[2]))
+    fixed_views = InputViews(*views(ctx, seven, key, [], "predicted", "b3", "features")[: len(InputViews._fields)])
     with gr.Row(visible=False):
         stroke, view = gr.Button(), gr.Button()
     current = [inp.sketch, inp.upload, inp.model, pred.lesions, language]
@@ -1465,7 +1438,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
             )
             stage = gr.Dropdown(list(STAGES), value="b3", label="Show all channels of stage", elem_id="stage")
         cams = wide_picture("Grad-CAM per stage", "cams")
-        all_channels = gr.Image(label="All channels", interactive=False, format="png")
+        all_channels = wide_picture("All channels", "all-channels")
     with gr.Tab("Residual vs identity", id="residual") as residual_tab:
         residual_note = gr.Markdown(text("en", "residual"), elem_classes=["note", "view-note"])
         with gr.Row(equal_height=False):

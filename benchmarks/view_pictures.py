@@ -38,9 +38,8 @@ import app  # noqa: E402
 
 
 def pictures(answer) -> list:
-    """The pictures of an answer (arrays or PNG files), also those a gr.update carries."""
-    values = map(app.carried, answer)
-    return [v for v in values if isinstance(v, np.ndarray) or (isinstance(v, str) and v.endswith(".png"))]
+    """The pictures of an answer (arrays or PNG files)."""
+    return [v for v in answer if isinstance(v, np.ndarray) or (isinstance(v, str) and v.endswith(".png"))]
 
 
 def main() -> None:
