@@ -368,6 +368,11 @@ Views = joined(
 )
 
 
+def input_part(views: Any) -> Any:
+    """The ``InputViews`` of ``Views`` (values or components): the views that depend on the input."""
+    return InputViews(*views[: len(InputViews._fields)])
+
+
 class Notes(NamedTuple):
     """Every explanation on the page, in one language."""
 
@@ -900,8 +905,7 @@ def current_views(
     if replaced or view not in ("features", "residual"):
         return InputViews(*[gr.skip()] * len(InputViews._fields))
     ctx.give_way()
-    shown = views(ctx, image, model_key, lesions, target, stage, view, lang)[: len(InputViews._fields)]
-    return as_files(InputViews(*shown))
+    return as_files(input_part(views(ctx, image, model_key, lesions, target, stage, view, lang)))
 
 
 def model_views(ctx: Context, model_key: str, lesions, lang: str, view: str) -> ModelViews:
@@ -919,7 +923,7 @@ def follow_views(
 ) -> None:
     """After ``event``, the view on screen: the views that depend on the input, and after an event that can change
     the model, the lesions, the language or the tab (``model_too``) also the two that do not."""
-    shown = list(views)[: len(InputViews._fields)]
+    shown = list(input_part(views))
     event.then(bind(current_views, ctx), [*current, target, stage, view], shown, **(api or QUIET), **VIEW)
     if model_too:
         model, lesions, language = current[3:6]
@@ -1261,7 +1265,7 @@ def floor_events(ctx: Context, inp: InputColumn, pred: PredictionColumn, languag
     seven = ctx.registry.samples("digits").images[0] if ctx.registry.knows("digits") else None
     key = ctx.shipped[0][1]
     fixed_label = NewInput("sketch", *classify(ctx, seven, key, []), "digits")
-    fixed_views = InputViews(*views(ctx, seven, key, [], "predicted", "b3", "features")[: len(InputViews._fields)])
+    fixed_views = input_part(views(ctx, seven, key, [], "predicted", "b3", "features"))
     with gr.Row(visible=False):
         stroke, view = gr.Button(), gr.Button()
     current = [inp.sketch, inp.upload, inp.model, pred.lesions, language]
@@ -1274,7 +1278,7 @@ def floor_events(ctx: Context, inp: InputColumn, pred: PredictionColumn, languag
     view.click(
         bind(view_floor, fixed_views),
         [inp.source, *current[:4], language, tabs.target, tabs.stage, tabs.view],
-        list(tabs.views)[: len(InputViews._fields)],
+        list(input_part(tabs.views)),
         **load_api("view_floor"),
     )
 
@@ -1482,7 +1486,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
         [target.change, stage.change],
         bind(current_views, ctx),
         [*current, target, stage, view],
-        list(views)[: len(InputViews._fields)],
+        list(input_part(views)),
         **QUIET,
         **VIEW,
     )

@@ -62,6 +62,11 @@ class Drawings:
     def __init__(self) -> None:
         self.digits = load_samples("digits").images[:DRAWINGS]
 
+    def arrays(self, n: int, seed: int = 0) -> list[np.ndarray]:
+        """``n`` new drawings as the server receives them (RGBA arrays), the same for the same seed."""
+        rng = random.Random(seed)
+        return [np.asarray(Image.open(io.BytesIO(self.draw(rng)))) for _ in range(n)]
+
     def draw(self, rng: random.Random) -> bytes:
         """A new drawing (PNG bytes, ~2 ms)."""
         size = rng.randint(140, 230)
@@ -172,9 +177,8 @@ class Session:
     def __init__(self, http: httpx.AsyncClient, url: str):
         self.http, self.url, self.hash = http, url, uuid.uuid4().hex[:11]
         self.pending: dict[str, asyncio.Future] = {}
-        self.early: dict[
-            str, dict
-        ] = {}  # an event's end read before its join's answer came (Gradio's JS keeps them too)
+        # an event's end read before its join's answer came (Gradio's JS client keeps them too)
+        self.early: dict[str, dict] = {}
         self.reader: asyncio.Task | None = None
 
     async def upload(self, png: bytes) -> dict:

@@ -13,8 +13,6 @@ with the ratio. The analysis is computed once per drawing beforehand, so both wa
 from __future__ import annotations
 
 import argparse
-import io
-import random
 import statistics
 import sys
 import tempfile
@@ -24,7 +22,6 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import torch
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,8 +50,7 @@ def main() -> None:
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         ctx = app.Context.create(runs_dir=Path(tmp) / "runs")
-        rng = random.Random(0)
-        drawings = [np.asarray(Image.open(io.BytesIO(Drawings().draw(rng)))) for _ in range(args.drawings)]
+        drawings = Drawings().arrays(args.drawings)
         stats = ctx.registry.sample_stats("digits")
         image = gr.Image(format="png")
         times: dict[str, list[float]] = {"whole": [], "blitted": [], "view, whole": [], "view, blitted": []}

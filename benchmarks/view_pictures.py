@@ -14,9 +14,7 @@ for the feature view (stage grids, Grad-CAMs, all channels of a stage), the resi
 from __future__ import annotations
 
 import argparse
-import io
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -26,7 +24,6 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import torch
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,8 +48,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["GRADIO_TEMP_DIR"] = tmp  # Gradio's cache, empty: no file of an earlier run is found there
         ctx = app.Context.create(runs_dir=Path(tmp) / "runs")
-        rng = random.Random(0)
-        drawings = [np.asarray(Image.open(io.BytesIO(Drawings().draw(rng)))) for _ in range(args.drawings)]
+        drawings = Drawings().arrays(args.drawings)
         times: dict[tuple[str, str], list[float]] = {}
         for drawing in drawings:
             answers = {

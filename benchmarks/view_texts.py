@@ -13,8 +13,6 @@ English and Chinese; medians and p95 in ms, and the ratio of the medians. The pi
 from __future__ import annotations
 
 import argparse
-import io
-import random
 import statistics
 import sys
 import time
@@ -23,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,8 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     ctx = app.Context.create()
-    rng = random.Random(0)
-    drawings = [np.asarray(Image.open(io.BytesIO(Drawings().draw(rng)))) for _ in range(args.drawings)]
+    drawings = Drawings().arrays(args.drawings)
     analyses = [ctx.analyser.analyse(d, "digits") for d in drawings]
     views: dict[str, Callable] = {
         "feature view": lambda a, lang: (app.feature_montages(a, lang), viz.stage_channels(a, "b3", lang)),
