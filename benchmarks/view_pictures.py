@@ -6,14 +6,19 @@ For the same new drawings (each a stroke of its own, as in benchmarks/load.py), 
 thread, as the server runs, it times side by side, interleaved, what the server does after a view's function has
 computed its pictures until Gradio has the files to serve:
   arrays  each picture handed to ``gr.Image(format="png").postprocess`` (Gradio encodes it at zlib level 6),
-  files   ``app.as_files`` (``viz.png_file``: level 1, into Gradio's cache) and then the same ``postprocess``,
+  pillow  ``app.as_files`` with Pillow encoding each file at level 1 (rows filtered as Pillow chooses), then the same
+          ``postprocess``: the app until 2026-11-30,
+  files   ``app.as_files`` (``viz.png_file``: ``png.encode``, rows unfiltered at level 1, into Gradio's cache) and
+          then the same ``postprocess``,
 for the feature view (stage grids, Grad-CAMs, all channels of a stage), the residual view (block panel, chart) and
-/explain (grids, Grad-CAMs, block panel); medians and p95 in ms, and the ratio of the medians.
+/explain (grids, Grad-CAMs, block panel); medians and p95 in ms, the ratios of the medians, and the files' sizes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import statistics
 import sys
@@ -24,6 +29,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import torch
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,11 +38,32 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from load import Drawings  # noqa: E402
 
 import app  # noqa: E402
+from resnet import png  # noqa: E402
+
+WAYS = ("arrays", "pillow", "files")
 
 
 def pictures(answer) -> list:
     """The pictures of an answer (arrays or PNG files)."""
     return [v for v in answer if isinstance(v, np.ndarray) or (isinstance(v, str) and v.endswith(".png"))]
+
+
+def pillow_encode(picture: np.ndarray, level: int = 1) -> bytes:
+    """What ``png.encode`` replaced: Pillow's PNG at ``level``, each row's filter chosen by Pillow."""
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, "png", compress_level=level)
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def encoder(way: str):
+    """``png.encode`` as it is ("files") or Pillow's ("pillow") while the block runs."""
+    own = png.encode
+    png.encode = pillow_encode if way == "pillow" else own
+    try:
+        yield
+    finally:
+        png.encode = own
 
 
 def main() -> None:
@@ -50,6 +77,7 @@ def main() -> None:
         ctx = app.Context.create(runs_dir=Path(tmp) / "runs")
         drawings = Drawings().arrays(args.drawings)
         times: dict[tuple[str, str], list[float]] = {}
+        sizes: dict[tuple[str, str], list[float]] = {}  # KB of each file written
         for drawing in drawings:
             answers = {
                 "feature view": app.views(ctx, drawing, "digits", [], "predicted", "b3", "features"),
@@ -60,23 +88,30 @@ def main() -> None:
             panel = app.viz.block_panel(a.trace.blocks, a.stats)
             answers["/explain"] = app.Explanation({}, grids, cams, panel, [])
             for name, answer in answers.items():
-                for way in ("arrays", "files"):  # interleaved: both ways see the same state of the machine
-                    t0 = time.perf_counter()
-                    sent = pictures(answer if way == "arrays" else app.as_files(answer))
-                    for picture in sent:
-                        image.postprocess(picture)
-                    times.setdefault((name, way), []).append(1000 * (time.perf_counter() - t0))
-                    for path in sent if way == "files" else ():  # a new drawing's pictures are not on disk yet:
+                for way in WAYS:  # interleaved: every way sees the same state of the machine
+                    with encoder(way):
+                        t0 = time.perf_counter()
+                        sent = pictures(answer if way == "arrays" else app.as_files(answer))
+                        for picture in sent:
+                            image.postprocess(picture)
+                        times.setdefault((name, way), []).append(1000 * (time.perf_counter() - t0))
+                    for path in sent if way != "arrays" else ():  # a new drawing's pictures are not on disk yet:
+                        sizes.setdefault((name, way), []).append(Path(path).stat().st_size / 1024)
                         Path(path).unlink()  # /explain's grids and Grad-CAMs are the feature view's
     print(f"{args.drawings} new drawings, digits model, 1 torch thread, this machine")
-    print("| answer | Gradio encodes the arrays: p50 / p95 (ms) | PNG files at level 1: p50 / p95 (ms) | p50 ratio |")
-    print("| --- | ---: | ---: | ---: |")
+    print(
+        "| answer | Gradio encodes the arrays: p50 / p95 (ms) | Pillow's files at level 1: p50 / p95 (ms), KB | "
+        "unfiltered files at level 1: p50 / p95 (ms), KB | p50 ratio to arrays, to Pillow's files |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: |")
     for name in ("feature view", "residual view", "/explain"):
-        a, f = times[(name, "arrays")], times[(name, "files")]
-        ratio = statistics.median(a) / statistics.median(f)
+        a, p, f = (times[(name, way)] for way in WAYS)
+        kb = {way: sum(sizes[(name, way)]) / args.drawings for way in WAYS[1:]}
         print(
             f"| {name} | {statistics.median(a):.1f} / {np.percentile(a, 95):.1f} | "
-            f"{statistics.median(f):.1f} / {np.percentile(f, 95):.1f} | {ratio:.2f}× |"
+            f"{statistics.median(p):.1f} / {np.percentile(p, 95):.1f}, {kb['pillow']:.0f} | "
+            f"{statistics.median(f):.1f} / {np.percentile(f, 95):.1f}, {kb['files']:.0f} | "
+            f"{statistics.median(a) / statistics.median(f):.2f}×, {statistics.median(p) / statistics.median(f):.2f}× |"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,25 @@ def test_a_png_file_holds_the_picture_once(tmp_path):
     gray = png_file(picture[:, :, 0], tmp_path, "grid")
     assert len({str(path), other, gray}) == 3 and np.array_equal(np.asarray(Image.open(gray)), picture[:, :, 0])
     assert not list(tmp_path.rglob("*.part"))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (37, 61), (37, 61, 1), (5, 3, 2), (40, 60, 3), (9, 300, 4)])
+def test_a_png_decodes_to_its_picture(shape):
+    """``png.encode``'s unfiltered PNG, read back by Pillow (libpng's rules), gives the same samples and channels."""
+    import numpy as np
+    from PIL import Image
+
+    from resnet import png
+
+    picture = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    picture[: shape[0] // 2] = 255  # a flat half too, as the app's pictures have
+    decoded = np.asarray(Image.open(io.BytesIO(png.encode(picture))))
+    assert decoded.shape == (picture.shape if len(shape) == 3 and shape[2] > 1 else shape[:2])
+    assert np.array_equal(decoded, picture.reshape(decoded.shape))
+    with pytest.raises(ValueError, match="uint8"):
+        png.encode(picture.astype(np.float32))
+    with pytest.raises(ValueError, match="samples"):
+        png.encode(np.zeros((4, 4, 5), np.uint8))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
