@@ -436,7 +436,12 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--targets", default="floor,app,api")
     p.add_argument("--port", type=int, default=7871)
-    p.add_argument("--workers", type=int, default=0, help="compare scripts/serve.sh with N workers against 1 instead")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="compare scripts/serve.sh with N workers against 1 instead, for --targets",
+    )
     p.add_argument("--training", action="store_true", help="10 students while a run trains, against idle")
     p.add_argument("--soak", type=float, default=0, help="30 students for this many seconds: the server's RSS trend")
     p.add_argument("--env", nargs="*", default=[], help="NAME=value for the server, e.g. RESNET_LABEL_WORKERS=1")
@@ -446,7 +451,7 @@ def main() -> None:
     targets = args.targets.split(",")
     env = dict(kv.split("=", 1) for kv in args.env)
     if args.workers:
-        return compare_workers(args.workers, loads[-1], args.seconds, args.port)
+        return compare_workers(args.workers, loads[-1], args.seconds, args.port, targets)
     if args.training:
         return during_training(args.seconds, args.port, env)
     if args.soak:
@@ -471,31 +476,38 @@ def main() -> None:
             server.stop()
 
 
-def compare_workers(workers: int, students: int, seconds: float, port: int) -> None:
-    """The app through scripts/serve.sh (nginx, sticky) with 1 worker and with ``workers``, at the same load."""
+def compare_workers(workers: int, students: int, seconds: float, port: int, targets: list[str]) -> None:
+    """``targets`` through scripts/serve.sh (nginx, sticky) with 1 worker and with ``workers``, at the same load;
+    with "floor" first among them, the others' ratios to the floor on as many workers."""
     print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
         drawings = Drawings()
-        measured = {}
+        measured: dict[tuple[str, int], Tally] = {}
         for n in (1, workers):
             server = Server.serve(n, port, {"RESNET_RUNS_DIR": str(Path(tmp) / f"runs{n}")})
             try:
                 time.sleep(2)
-                tally, usage = run_load(server, routes(server.url)["app"], students, seconds, drawings)
+                paths = routes(server.url)
+                for target in targets:
+                    tally, usage = run_load(server, paths[target], students, seconds, drawings)
+                    measured[(target, n)] = tally
+                    name = f"{target}, {n} worker{'s' * (n > 1)} (nginx)"
+                    floor = measured.get(("floor", n)) if target != "floor" else None
+                    print(row(name, students, tally, usage, floor), flush=True)
+                    if tally.messages:
+                        print(f"|   | errors: {'; '.join(sorted(tally.messages))[:300]} |")
             finally:
                 server.stop()
                 time.sleep(2)
-            measured[n] = tally
-            print(row(f"app, {n} worker{'s' * (n > 1)} (nginx)", students, tally, usage, None), flush=True)
-            if tally.messages:
-                print(f"|   | errors: {'; '.join(sorted(tally.messages))[:300]} |")
-        one, many = measured[1], measured[workers]
-        print(
-            f"\n{workers} workers against 1 at {students} students: label p95 "
-            f"{pct(many.labels, 95) / pct(one.labels, 95):.2f}×, "
-            f"view p95 {pct(many.views, 95) / pct(one.views, 95):.2f}×, "
-            f"labels answered {len(many.labels)} against {len(one.labels)}"
-        )
+        print()
+        for target in targets:
+            one, many = measured[(target, 1)], measured[(target, workers)]
+            print(
+                f"{target}: {workers} workers against 1 at {students} students: label p95 "
+                f"{pct(many.labels, 95) / pct(one.labels, 95):.2f}×, "
+                f"view p95 {pct(many.views, 95) / pct(one.views, 95):.2f}×, "
+                f"labels answered {len(many.labels)} against {len(one.labels)}"
+            )
 
 
 def soak(seconds: float, port: int, env: dict[str, str] | None = None) -> None:
