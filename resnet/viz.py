@@ -445,7 +445,10 @@ def png_file(picture: np.ndarray, folder: str | Path, name: str = "image") -> st
     """(H, W[, 3]) uint8 -> the path of a PNG of it at ``PNG_LEVEL``, in ``folder``/<hash of the picture>/, where
     Gradio keeps the files it serves. Gradio serves a file it finds in its cache as it is (and its cache cleaner
     removes it in time) instead of encoding the array again at zlib's default level 6. A picture already written
-    is not encoded again (the hash is of the pixels, ~1 ms for a 1 MB picture).
+    is not encoded again (the hash is of the pixels, ~1 ms for a 1 MB picture); its times are set to now instead,
+    since Gradio's cleaner removes the files older than ``RESNET_CACHE_S`` by their ctime: a picture first written an
+    hour ago, or by an earlier server (a shipped sample's view, the floor's fixed answer), was removed while still
+    being answered with, and its next fetch failed (403: one of 1,763 pictures in a 60-student run).
 
     Measured on the view pictures, one thread: stage grids 7.7 -> 4.6 ms (32 -> 38 KB), Grad-CAMs 5.4 -> 2.1 ms,
     the block panel 11.6 -> 8.7 ms (60 -> 63 KB) with Pillow at level 1; unfiltered rows (``png.encode``) then
@@ -456,7 +459,9 @@ def png_file(picture: np.ndarray, folder: str | Path, name: str = "image") -> st
     digest.update(picture.data)
     sub = Path(folder) / digest.hexdigest()
     path = sub / f"{name}.png"
-    if not path.exists():
+    try:
+        os.utime(path)  # in use again: young for the cleaner
+    except FileNotFoundError:
         encoded = png.encode(picture, PNG_LEVEL)
         sub.mkdir(parents=True, exist_ok=True)
         part = sub / f".{name}.{threading.get_ident()}.part"  # whole or not at all: another thread may serve it
