@@ -81,6 +81,12 @@ class Drawings:
 
 
 # -- the server ---------------------------------------------------------------------------------------------------
+def fresh(tmp: str, name: str = "") -> dict[str, str]:
+    """A server's folders in ``tmp``: its runs and Gradio's file cache, empty as on a new machine (the cache of
+    earlier runs held ~190,000 pictures, ~0.8 GB, after a few sessions of benchmarks)."""
+    return {"RESNET_RUNS_DIR": str(Path(tmp) / f"runs{name}"), "GRADIO_TEMP_DIR": str(Path(tmp) / f"gradio{name}")}
+
+
 @dataclass
 class Server:
     process: subprocess.Popen  # the app, or scripts/serve.sh (nginx and its workers)
@@ -458,7 +464,7 @@ def main() -> None:
         return soak(args.soak, args.port, env)
     with tempfile.TemporaryDirectory() as tmp:
         drawings = Drawings()
-        server = Server.start(args.port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **env})
+        server = Server.start(args.port, {**fresh(tmp), **env})
         try:
             paths = routes(server.url, args.tab)
             print(f"server pid {server.process.pid}, RSS at start {server.rss_mb():,.0f} MB\n")
@@ -484,7 +490,7 @@ def compare_workers(workers: int, students: int, seconds: float, port: int, targ
         drawings = Drawings()
         measured: dict[tuple[str, int], Tally] = {}
         for n in (1, workers):
-            server = Server.serve(n, port, {"RESNET_RUNS_DIR": str(Path(tmp) / f"runs{n}")})
+            server = Server.serve(n, port, fresh(tmp, str(n)))
             try:
                 time.sleep(2)
                 paths = routes(server.url)
@@ -518,7 +524,7 @@ def soak(seconds: float, port: int, env: dict[str, str] | None = None) -> None:
     """
     with tempfile.TemporaryDirectory() as tmp:
         drawings = Drawings()
-        server = Server.start(port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **(env or {})})
+        server = Server.start(port, {**fresh(tmp), **(env or {})})
         try:
             tally, usage = run_load(server, routes(server.url)["app"], 30, seconds, drawings)
             samples = usage["rss_samples"][::10]  # every 10 s
@@ -546,7 +552,7 @@ def during_training(seconds: float, port: int, env: dict[str, str]) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         drawings = Drawings()
-        server = Server.start(port, {"RESNET_RUNS_DIR": str(Path(tmp) / "runs"), **env})
+        server = Server.start(port, {**fresh(tmp), **env})
         try:
             route = routes(server.url)["app"]
             config = httpx.get(server.url + "/config", timeout=10).json()
