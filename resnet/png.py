@@ -26,10 +26,10 @@ def encode(picture: np.ndarray, level: int = 1) -> bytes:
     """(H, W) or (H, W, C) uint8 with C in 1..4 -> the bytes of a PNG of it, 8 bits a sample, rows unfiltered."""
     if picture.dtype != np.uint8:
         raise ValueError(f"a PNG of uint8 samples, not {picture.dtype}")
-    h, w = picture.shape[:2]
-    channels = 1 if picture.ndim == 2 else picture.shape[2]
-    if picture.ndim not in (2, 3) or channels not in COLOUR_TYPES or h == 0 or w == 0:
+    channels = 1 if picture.ndim == 2 else picture.shape[-1]
+    if picture.ndim not in (2, 3) or channels not in COLOUR_TYPES or 0 in picture.shape:
         raise ValueError(f"a PNG of (H, W) or (H, W, 1..4) samples, not {picture.shape}")
+    h, w = picture.shape[:2]
     rows = np.zeros((h, 1 + w * channels), np.uint8)  # each row: filter type 0 (none), then its samples
     rows[:, 1:] = picture.reshape(h, w * channels)
     header = struct.pack(">IIBBBBB", w, h, 8, COLOUR_TYPES[channels], 0, 0, 0)

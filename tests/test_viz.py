@@ -80,8 +80,9 @@ def test_a_png_decodes_to_its_picture(shape):
     assert np.array_equal(decoded, picture.reshape(decoded.shape))
     with pytest.raises(ValueError, match="uint8"):
         png.encode(picture.astype(np.float32))
-    with pytest.raises(ValueError, match="samples"):
-        png.encode(np.zeros((4, 4, 5), np.uint8))
+    for wrong in [(4, 4, 5), (4,), (2, 2, 2, 3), (0, 4, 3)]:
+        with pytest.raises(ValueError, match="samples"):
+            png.encode(np.zeros(wrong, np.uint8))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
