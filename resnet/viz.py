@@ -101,15 +101,11 @@ def colorize(t: torch.Tensor, vmin: float, vmax: float, cmap: str = SEQUENTIAL) 
     return _lut(cmap)[(scaled * 255).round().long()]
 
 
-def upscale(t: torch.Tensor, size: int) -> torch.Tensor:
-    """(N, H, W) -> (N, size, size) with visible pixels (nearest neighbour)."""
-    return F.interpolate(t[:, None].float(), size=(size, size), mode="nearest")[:, 0]
-
-
 def colour_tiles(maps: torch.Tensor, size: int, vmin: float, vmax: float, cmap: str = SEQUENTIAL) -> torch.Tensor:
-    """(N, h, w) maps -> (N, size, size, 3) uint8: ``colorize(upscale(maps, size), ...)``, coloured before they are
-    enlarged (the same pixels: nearest neighbour picks a source pixel whatever its colour; a test holds them equal),
-    so the colour table is read h·w times a map instead of size² (a stage's 16 tiles 0.56 -> 0.28 ms)."""
+    """(N, h, w) maps -> (N, size, size, 3) uint8 with visible pixels (nearest neighbour), coloured before they are
+    enlarged: the same pixels as the maps enlarged and then coloured (nearest neighbour picks a source pixel whatever
+    its colour; a test holds them equal), with the colour table read h·w times a map instead of size² (a stage's 16
+    tiles 0.56 -> 0.28 ms)."""
     rgb = colorize(maps, vmin, vmax, cmap).permute(0, 3, 1, 2)  # (N, 3, h, w)
     return F.interpolate(rgb, size=(size, size), mode="nearest").permute(0, 2, 3, 1)
 
