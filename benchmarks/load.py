@@ -3,6 +3,7 @@
     python benchmarks/load.py                       # 1, 10, 30, 60 students, 60 s each, app and floor side by side
     python benchmarks/load.py --students 30 --seconds 30 --targets app,floor,api
     python benchmarks/load.py --training            # also: 10 students while someone trains, against idle
+    python benchmarks/load.py --students 30 --targets floor,app --hide uvloop,httptools   # with and without them
     python benchmarks/load.py --tab residual --targets app   # the students on the Residual vs identity tab
 
 Each student sends a new drawing about every 2 s (jittered): the canvas is uploaded and the stroke's event runs
@@ -33,8 +34,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -448,6 +452,11 @@ def main() -> None:
         default=0,
         help="compare scripts/serve.sh with N workers against 1 instead, for --targets",
     )
+    p.add_argument(
+        "--hide",
+        default="",
+        help="compare the app as installed against the app without these modules (uvloop,httptools), for --targets",
+    )
     p.add_argument("--training", action="store_true", help="10 students while a run trains, against idle")
     p.add_argument("--soak", type=float, default=0, help="30 students for this many seconds: the server's RSS trend")
     p.add_argument("--env", nargs="*", default=[], help="NAME=value for the server, e.g. RESNET_LABEL_WORKERS=1")
@@ -458,6 +467,8 @@ def main() -> None:
     env = dict(kv.split("=", 1) for kv in args.env)
     if args.workers:
         return compare_workers(args.workers, loads[-1], args.seconds, args.port, targets)
+    if args.hide:
+        return compare_hidden(args.hide.split(","), loads[-1], args.seconds, args.port, targets)
     if args.training:
         return during_training(args.seconds, args.port, env)
     if args.soak:
@@ -485,31 +496,66 @@ def main() -> None:
 def compare_workers(workers: int, students: int, seconds: float, port: int, targets: list[str]) -> None:
     """``targets`` through scripts/serve.sh (nginx, sticky) with 1 worker and with ``workers``, at the same load;
     with "floor" first among them, the others' ratios to the floor on as many workers."""
+
+    def serve(n: int, tmp: str) -> Server:
+        server = Server.serve(n, port, fresh(tmp, str(n)))
+        time.sleep(2)
+        return server
+
+    setups = {n: (f"{n} worker{'s' * (n > 1)} (nginx)", partial(serve, n)) for n in (1, workers)}
+    compare(setups, students, seconds, targets, f"{workers} workers against 1")
+
+
+def compare_hidden(modules: list[str], students: int, seconds: float, port: int, targets: list[str]) -> None:
+    """``targets`` on the app as installed and on the app with ``modules`` hidden from it (each a module that raises
+    ``ImportError`` first on its ``PYTHONPATH``): an optional speed-up, uvicorn's ``uvloop`` and ``httptools``, side
+    by side in one run."""
+
+    def start(hidden: bool, tmp: str) -> Server:
+        env = fresh(tmp, "-hidden" if hidden else "")
+        if hidden:
+            shims = Path(tmp) / "hidden"
+            shims.mkdir(exist_ok=True)
+            for name in modules:
+                (shims / f"{name}.py").write_text(f'raise ImportError("{name} hidden by benchmarks/load.py --hide")\n')
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shims), os.environ.get("PYTHONPATH")]))
+        return Server.start(port, env)
+
+    without = f"without {', '.join(modules)}"
+    setups = {False: ("as installed", partial(start, False)), True: (without, partial(start, True))}
+    compare(setups, students, seconds, targets, f"{without} against as installed")
+
+
+def compare(
+    setups: dict[Any, tuple[str, Callable[[str], Server]]], students: int, seconds: float, targets: list[str], what: str
+) -> None:
+    """``targets`` at the same load on two server setups (name, start(tmp) -> Server), one after the other; with
+    "floor" first among the targets, the others' label ratios to the floor of the same setup; then each target's
+    second setup against its first."""
     print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
         drawings = Drawings()
-        measured: dict[tuple[str, int], Tally] = {}
-        for n in (1, workers):
-            server = Server.serve(n, port, fresh(tmp, str(n)))
+        measured: dict[tuple[str, Any], Tally] = {}
+        for key, (setup, start) in setups.items():
+            server = start(tmp)
             try:
-                time.sleep(2)
                 paths = routes(server.url)
                 for target in targets:
                     tally, usage = run_load(server, paths[target], students, seconds, drawings)
-                    measured[(target, n)] = tally
-                    name = f"{target}, {n} worker{'s' * (n > 1)} (nginx)"
-                    floor = measured.get(("floor", n)) if target != "floor" else None
-                    print(row(name, students, tally, usage, floor), flush=True)
+                    measured[(target, key)] = tally
+                    floor = measured.get(("floor", key)) if target != "floor" else None
+                    print(row(f"{target}, {setup}", students, tally, usage, floor), flush=True)
                     if tally.messages:
                         print(f"|   | errors: {'; '.join(sorted(tally.messages))[:300]} |")
             finally:
                 server.stop()
                 time.sleep(2)
         print()
+        first, second = setups
         for target in targets:
-            one, many = measured[(target, 1)], measured[(target, workers)]
+            one, many = measured[(target, first)], measured[(target, second)]
             print(
-                f"{target}: {workers} workers against 1 at {students} students: label p95 "
+                f"{target}: {what} at {students} students: label p95 "
                 f"{pct(many.labels, 95) / pct(one.labels, 95):.2f}×, "
                 f"view p95 {pct(many.views, 95) / pct(one.views, 95):.2f}×, "
                 f"labels answered {len(many.labels)} against {len(one.labels)}"
