@@ -553,12 +553,12 @@ def compare(
         print()
         first, second = setups
         for target in targets:
-            one, many = measured[(target, first)], measured[(target, second)]
+            a, b = measured[(target, first)], measured[(target, second)]
             print(
                 f"{target}: {what} at {students} students: label p95 "
-                f"{pct(many.labels, 95) / pct(one.labels, 95):.2f}×, "
-                f"view p95 {pct(many.views, 95) / pct(one.views, 95):.2f}×, "
-                f"labels answered {len(many.labels)} against {len(one.labels)}"
+                f"{pct(b.labels, 95) / pct(a.labels, 95):.2f}×, "
+                f"view p95 {pct(b.views, 95) / pct(a.views, 95):.2f}×, "
+                f"labels answered {len(b.labels)} against {len(a.labels)}"
             )
 
 
