@@ -38,7 +38,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
@@ -432,6 +431,13 @@ def row(name: str, students: int, t: Tally, usage: dict, floor: Tally | None) ->
     )
 
 
+def report(name: str, students: int, t: Tally, usage: dict, floor: Tally | None) -> None:
+    """Print a run's row and, if any, the messages of its errors."""
+    print(row(name, students, t, usage, floor), flush=True)
+    if t.messages:
+        print(f"|   | errors: {'; '.join(sorted(t.messages))[:300]} |")
+
+
 HEADER = (
     "| students | target | labels/strokes (fewest a student got) | errors | stroke → label p50 / p95 (ms) | "
     "label p95 / floor | "
@@ -486,9 +492,7 @@ def main() -> None:
                     tally, usage = run_load(server, paths[target], students, args.seconds, drawings)
                     if target == "floor":
                         floor = tally
-                    print(row(target, students, tally, usage, floor if target != "floor" else None), flush=True)
-                    if tally.messages:
-                        print(f"|   | errors: {'; '.join(sorted(tally.messages))[:300]} |")
+                    report(target, students, tally, usage, floor if target != "floor" else None)
         finally:
             server.stop()
 
@@ -502,7 +506,7 @@ def compare_workers(workers: int, students: int, seconds: float, port: int, targ
         time.sleep(2)
         return server
 
-    setups = {n: (f"{n} worker{'s' * (n > 1)} (nginx)", partial(serve, n)) for n in (1, workers)}
+    setups = [(f"{n} worker{'s' * (n > 1)} (nginx)", partial(serve, n)) for n in (1, workers)]
     compare(setups, students, seconds, targets, f"{workers} workers against 1")
 
 
@@ -522,12 +526,12 @@ def compare_hidden(modules: list[str], students: int, seconds: float, port: int,
         return Server.start(port, env)
 
     without = f"without {', '.join(modules)}"
-    setups = {False: ("as installed", partial(start, False)), True: (without, partial(start, True))}
+    setups = [("as installed", partial(start, False)), (without, partial(start, True))]
     compare(setups, students, seconds, targets, f"{without} against as installed")
 
 
 def compare(
-    setups: dict[Any, tuple[str, Callable[[str], Server]]], students: int, seconds: float, targets: list[str], what: str
+    setups: list[tuple[str, Callable[[str], Server]]], students: int, seconds: float, targets: list[str], what: str
 ) -> None:
     """``targets`` at the same load on two server setups (name, start(tmp) -> Server), one after the other; with
     "floor" first among the targets, the others' label ratios to the floor of the same setup; then each target's
@@ -535,23 +539,21 @@ def compare(
     print(HEADER)
     with tempfile.TemporaryDirectory() as tmp:
         drawings = Drawings()
-        measured: dict[tuple[str, Any], Tally] = {}
-        for key, (setup, start) in setups.items():
+        measured: dict[tuple[str, str], Tally] = {}
+        for setup, start in setups:
             server = start(tmp)
             try:
                 paths = routes(server.url)
                 for target in targets:
                     tally, usage = run_load(server, paths[target], students, seconds, drawings)
-                    measured[(target, key)] = tally
-                    floor = measured.get(("floor", key)) if target != "floor" else None
-                    print(row(f"{target}, {setup}", students, tally, usage, floor), flush=True)
-                    if tally.messages:
-                        print(f"|   | errors: {'; '.join(sorted(tally.messages))[:300]} |")
+                    measured[(target, setup)] = tally
+                    floor = measured.get(("floor", setup)) if target != "floor" else None
+                    report(f"{target}, {setup}", students, tally, usage, floor)
             finally:
                 server.stop()
                 time.sleep(2)
         print()
-        first, second = setups
+        (first, _), (second, _) = setups
         for target in targets:
             a, b = measured[(target, first)], measured[(target, second)]
             print(
