@@ -37,3 +37,19 @@ def test_pen_digits_are_what_the_script_makes():
     images, labels = _make_external().pen_digits(100, 2026)
     shipped_images, shipped_labels = load_external("digits-pens")
     assert np.array_equal(labels, shipped_labels) and np.array_equal(images, shipped_images)
+
+
+def test_the_misread_sheet_shows_every_misread_input_and_only_those():
+    """benchmarks/recognition.py --misread: one captioned cell per misread input, in order, the input as handed over."""
+    spec = importlib.util.spec_from_file_location("recognition", ROOT / "benchmarks" / "recognition.py")
+    recognition = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recognition)
+    images = np.stack([np.full((8, 8), 40 * k, np.uint8) for k in range(5)])  # each input a grey of its own
+    labels, preds = np.array([0, 1, 2, 3, 4]), np.array([0, 7, 2, 9, 8])
+    sheet = np.asarray(recognition.misread_sheet(images, labels, preds, np.full(5, 0.5), [str(c) for c in range(10)]))
+    tile = 96
+    assert sheet.shape == (tile + 34, 10 * (tile + 4), 3)  # three misread: one row
+    for k, i in enumerate([1, 3, 4]):
+        x = k * (tile + 4) + 2
+        assert (sheet[2 : 2 + tile, x : x + tile] == 40 * i).all()
+    assert (sheet[2 : 2 + tile, 3 * (tile + 4) + 2] == 128).all()  # no fourth cell (grey): input 2 was read right
