@@ -1,7 +1,7 @@
 """Recognition of inputs from outside MNIST and Fashion-MNIST, beside the test splits, for every weights file given.
 
     python benchmarks/recognition.py [--weights assets/weights/digits.safetensors ...] [--data-dir ../shared/data]
-    python benchmarks/recognition.py --misread benchmarks/results    # also a sheet of every misread input per set
+    python benchmarks/recognition.py --misread screenshots/    # also a sheet of every misread input per set (PNG)
 
 For each model, every external set of its dataset (assets/external/, made by scripts/make_external.py) goes
 through the app's own preprocessing (resnet.preprocess), and the full test split through the training pipeline
