@@ -40,11 +40,6 @@ def _read(model: torch.nn.Module, x: torch.Tensor) -> tuple[np.ndarray, np.ndarr
     return preds.numpy(), top.numpy()
 
 
-def _argmax(model: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
-    """Predicted classes (N,) of prepared inputs (N, 1, S, S)."""
-    return _read(model, x)[0]
-
-
 def misread_sheet(
     images: np.ndarray, labels: np.ndarray, preds: np.ndarray, probs: np.ndarray, classes: list[str], tile: int = 96
 ) -> Image.Image:
@@ -104,7 +99,7 @@ def main() -> None:
             rows.append((path.name, f"{dataset} test split", len(labels), test, test_goal))
             # The same split handed to the app as uploads: its preprocessing must not cost what the split is worth.
             x = prepare_all(images.numpy(), dataset, card.image_size)
-            uploads = float((_argmax(model, x) == labels.numpy()).mean())
+            uploads = float((_read(model, x)[0] == labels.numpy()).mean())
             rows.append((path.name, f"{dataset} test split as uploads", len(labels), uploads, test_goal))
         except DataNotFoundError:
             rows.append((path.name, f"{dataset} test split", 0, float("nan"), test_goal))
