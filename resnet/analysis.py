@@ -68,7 +68,7 @@ def classify(registry: ModelRegistry, image, model_key: str, lesions: Collection
     lesions = check_lesions(lesions)
     p = prepare(registry, image, model_key)
     model, card = registry.get(model_key)
-    logits = model.forward_lesioned(p.tensor, lesions)[0]
+    logits = registry.graphs.forward(model, p.tensor, lesions)[0]  # one GIL release, not ~75 (resnet/graphs.py)
     return Classification(
         top_classes(logits, card.classes),
         (p.image * 255).round().astype(np.uint8),

@@ -18,6 +18,7 @@ import torch
 from resnet.checkpoint import CheckpointError, ModelCard, load_model
 from resnet.data import DATASETS
 from resnet.evaluate import default_weights
+from resnet.graphs import LabelGraphs
 from resnet.model import ResNet18
 from resnet.paths import PathStats, cached_paths
 from resnet.samples import Samples, load_samples
@@ -58,6 +59,7 @@ class ModelRegistry:
         self._stats: dict[str, SampleSetStats] = {}
         self._paths: dict[str, PathStats | None] = {}  # shipped models: read at start-up, never computed here
         self._lock = threading.RLock()
+        self.graphs = LabelGraphs()  # the labels' forward passes, traced (resnet/graphs.py)
         for key, path in self.weights.items():
             try:
                 model, card = load_model(path)
