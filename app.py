@@ -112,8 +112,15 @@ QUIET: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
 # (see training_tab). With 30 simulated students (benchmarks/load.py, 30 s runs) label p95 went from 2.7 s (every
 # event on its own default single worker, torch on 2 threads) to 0.29 s with these workers and one torch thread per
 # call; the full benchmark (60 s, README "Serving a class") gives 0.45 s, 1.27× the framework's floor.
-LABEL: dict[str, Any] = {"concurrency_id": "label", "concurrency_limit": int(os.environ.get("RESNET_LABEL_WORKERS", 4))}
-VIEW: dict[str, Any] = {"concurrency_id": "view", "concurrency_limit": 1}
+# Every label and view event is "always_last" in the browser: a trigger that comes while the same event is still
+# pending runs once that one ends. Gradio's default for a click or a ``.then`` is "once", which drops it: a stroke
+# drawn while the previous stroke's view was pending left the page on that older drawing's view for good.
+LABEL: dict[str, Any] = {
+    "concurrency_id": "label",
+    "concurrency_limit": int(os.environ.get("RESNET_LABEL_WORKERS", 4)),
+    "trigger_mode": "always_last",
+}
+VIEW: dict[str, Any] = {"concurrency_id": "view", "concurrency_limit": 1, "trigger_mode": "always_last"}
 
 
 def load_api(name: str) -> dict[str, Any]:
@@ -1396,7 +1403,6 @@ def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, defaul
                 bind(new_input, ctx, name),
                 [inp.sketch, inp.upload, inp.model, lesions, language],
                 list(NewInput(inp.source, *prediction, inp.domain)),
-                trigger_mode="always_last",
                 **(load_api("stroke") if name == "sketch" else QUIET),
                 **LABEL,
             )
@@ -1409,11 +1415,7 @@ def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, defaul
         **QUIET,
     )
     changed.append(switched.then(bind(predict_current, ctx), current, list(prediction), **QUIET, **LABEL))
-    changed.append(
-        lesions.change(
-            bind(predict_current, ctx), current, list(prediction), trigger_mode="always_last", **QUIET, **LABEL
-        )
-    )
+    changed.append(lesions.change(bind(predict_current, ctx), current, list(prediction), **QUIET, **LABEL))
     return PredictionColumn(prediction, lesions, lesion_note, lesion_chart, changed)
 
 

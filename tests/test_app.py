@@ -568,3 +568,15 @@ def test_outputs_left_as_they_are_go_out_as_gradios_own(shipped_ctx, seven):
     ours = [sent(answer) for answer in answers]
     assert ours == gradios
     assert all(p["path"].endswith(".png") for p in ours[1][:3]) and ours[1][3:] == [app.SKIP] * 2
+
+
+def test_every_label_and_view_follows_the_latest_trigger(shipped_ctx):
+    """Every event that computes a label or a view runs "always_last" in the browser: a trigger that comes while the
+    same event is pending runs after it. Gradio's default for a click or a ``.then`` ("once") drops it, so a stroke
+    drawn while the previous stroke's view was pending left that older drawing's view on the page."""
+    demo = app.build_demo(shipped_ctx)
+    fns = [fn for fn in demo.fns.values() if fn.concurrency_id in ("label", "view")]
+    (stroke,) = [fn for fn in fns if fn.api_name == "stroke"]
+    (view,) = [fn for fn in fns if fn.api_name == "view"]
+    assert len(fns) > 20 and {fn.trigger_mode for fn in fns} == {"always_last"}
+    assert view.trigger_after == stroke._id  # the stroke's view is a ``.then`` of its label
