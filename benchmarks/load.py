@@ -8,12 +8,15 @@
 
 Each student sends a new drawing about every 2 s (jittered): the canvas is uploaded and the stroke's event runs
 (the label), then, as the page does with ``.then``, the view on screen (the feature maps) -- but only if no newer
-stroke of that student has come meanwhile (the page's ``trigger_mode="always_last"``). Like a browser, a student
+stroke of that student has come meanwhile, and, as the browser runs an "always_last" event, not while the student's
+previous view is still in flight: the latest stroke's view is asked for when that one ends. Like a browser, a student
 then fetches every picture the events name (six at a time); a view counts as seen once its pictures are loaded.
 The server is the app in a separate process on 127.0.0.1; the load stops by itself after ``--seconds`` per run. Targets:
   app    the page's own events (``stroke``, ``view``: callable, not listed on the API page);
   floor  the same inputs and outputs with a fixed answer (``stroke_floor``, ``view_floor``): Gradio's own cost;
-  api    the public ``/classify`` (label) and ``/explain`` (view).
+  api    the public ``/classify`` (label) and ``/explain`` (view), called as the page calls its events;
+  api-every  the same, but each student asks ``/explain`` for every stroke still the latest when its label comes,
+         without waiting for the explanation in flight (a script that explains every drawing it classifies).
 For each load it prints drawings answered and errors, stroke → label and stroke → view (latest strokes) p50/p95,
 the server's CPU (% of one core) and RSS, and the ratios to the floor at the same load. The students run in one
 asyncio loop in this process: they share the two cores with the server, so absolute numbers understate a real
@@ -293,6 +296,9 @@ class Route:
     view: int
     api: bool  # /classify and /explain (an image file) rather than the page's events (a canvas)
     tab: int | None = None  # the select event of the view tab each student opens first (None: the first tab)
+    # False: as the page's browser does ("always_last"), one view in flight a student, then the latest stroke's only.
+    # True: the view of every stroke still the latest when its label comes, without waiting for the one in flight.
+    every_view: bool = False
 
     def label_data(self, image: dict) -> list:
         if self.api:
@@ -319,6 +325,7 @@ def routes(url: str, tab: str = "features") -> dict[str, Route]:
         "app": Route(index["stroke"], index["view"], api=False, tab=opened),
         "floor": Route(index["stroke_floor"], index["view_floor"], api=False),  # a fixed feature view either way
         "api": Route(index["classify"], index["explain"], api=True),
+        "api-every": Route(index["classify"], index["explain"], api=True, every_view=True),
     }
 
 
@@ -336,6 +343,7 @@ async def student(url: str, route: Route, drawings: Drawings, until: float, tall
         session = Session(http, url)
         latest = answered = 0
         tasks = []
+        viewing = asyncio.Lock()  # held by the view in flight
 
         async def stroke(n: int, drawing: bytes) -> None:
             nonlocal latest, answered
@@ -357,15 +365,18 @@ async def student(url: str, route: Route, drawings: Drawings, until: float, tall
             answered += 1
             # The page shows the label at once and loads its pictures meanwhile (what the model sees).
             pictures = asyncio.create_task(session.fetch(done["output"]))
-            if n != latest:
-                await asyncio.gather(pictures, return_exceptions=True)
-                return  # a newer stroke came: its own label and view follow
-            done = await session.call(route.view, route.view_data(image))
-            try:
-                if done.get("success"):
-                    await asyncio.gather(pictures, session.fetch(done["output"]))  # a view is seen once loaded
-            except httpx.HTTPError as exc:
-                done = {"success": False, "output": {"error": f"fetching its pictures: {exc!r}"}}
+            async with contextlib.AsyncExitStack() as one_view:
+                if not route.every_view:  # the page's "always_last": one view in flight, then the latest stroke's
+                    await one_view.enter_async_context(viewing)
+                if n != latest:
+                    await asyncio.gather(pictures, return_exceptions=True)
+                    return  # a newer stroke came: its own label and view follow
+                done = await session.call(route.view, route.view_data(image))
+                try:
+                    if done.get("success"):
+                        await asyncio.gather(pictures, session.fetch(done["output"]))  # a view is seen once loaded
+                except httpx.HTTPError as exc:
+                    done = {"success": False, "output": {"error": f"fetching its pictures: {exc!r}"}}
             if done.get("success") and n == latest:
                 tally.views.append(time.monotonic() - t0)
             elif not done.get("success"):

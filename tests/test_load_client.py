@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from types import SimpleNamespace
+from typing import ClassVar
 
 from conftest import ROOT
 
@@ -35,3 +36,69 @@ def test_an_event_that_ends_before_its_join_is_answered_is_not_lost():
         return await session.call(0, [], within=2)
 
     assert asyncio.run(call())["success"] is True
+
+
+class SlowViews:
+    """A session whose labels answer at once and whose views take 0.3 s; it counts views in flight."""
+
+    in_flight = most = 0
+    viewed: ClassVar[list[str]] = []
+
+    def __init__(self, http, url: str):
+        pass
+
+    async def upload(self, png: bytes) -> dict:
+        return {"path": png.decode()}
+
+    async def call(self, fn_index: int, data: list) -> dict:
+        if fn_index == 0:
+            return {"success": True, "output": {}}
+        cls = SlowViews
+        cls.in_flight += 1
+        cls.most = max(cls.most, cls.in_flight)
+        await asyncio.sleep(0.3)
+        cls.in_flight -= 1
+        cls.viewed.append(data[0]["path"])
+        return {"success": True, "output": {}}
+
+    async def fetch(self, output: dict) -> None:
+        pass
+
+
+class Strokes:
+    """Drawings named by their order; a stroke every 0.05 s."""
+
+    def __init__(self):
+        self.n = 0
+
+    def draw(self, rng) -> bytes:
+        self.n += 1
+        return str(self.n).encode()
+
+
+def views_of_one_student(monkeypatch, every_view: bool) -> tuple[int, list[str], load.Tally]:
+    monkeypatch.setattr(load, "Session", SlowViews)
+    SlowViews.in_flight = SlowViews.most = 0
+    SlowViews.viewed = []
+    route = load.Route(0, 1, api=True, every_view=every_view)
+    tally = load.Tally()
+    rng = SimpleNamespace(uniform=lambda a, b: 0.05)
+
+    async def run() -> None:
+        await load.student("http://127.0.0.1:1", route, Strokes(), asyncio.get_running_loop().time() + 0.5, tally, rng)
+
+    asyncio.run(run())
+    return SlowViews.most, SlowViews.viewed, tally
+
+
+def test_a_student_keeps_one_view_in_flight_then_asks_for_the_latest(monkeypatch):
+    """As the browser runs the page's "always_last" view events: a view in flight holds the next; when it ends, only
+    the latest stroke's view is asked for (and counted, as the latest). With ``every_view`` (the ``api-every``
+    target) every stroke still the latest at its label asks at once."""
+    most, viewed, tally = views_of_one_student(monkeypatch, every_view=False)
+    strokes = tally.strokes
+    assert most == 1 and strokes >= 8 and len(tally.labels) == strokes
+    assert viewed[0] == "1" and viewed[-1] == str(strokes) and len(viewed) <= 4  # 0.55 s of strokes, 0.3 s a view
+    assert [int(v) for v in viewed] == sorted(int(v) for v in viewed) and tally.views  # the last one counts
+    most, viewed, tally = views_of_one_student(monkeypatch, every_view=True)
+    assert most > 3 and len(viewed) == tally.strokes
