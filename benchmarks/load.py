@@ -461,7 +461,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--students", default="1,10,30,60")
     p.add_argument("--seconds", type=float, default=60)
-    p.add_argument("--targets", default="floor,app,api")
+    p.add_argument("--targets", default="floor,app,api,api-every")
     p.add_argument("--port", type=int, default=7871)
     p.add_argument(
         "--workers",
