@@ -113,8 +113,8 @@ QUIET: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
 # event on its own default single worker, torch on 2 threads) to 0.29 s with these workers and one torch thread per
 # call; the full benchmark (60 s, README "Serving a class") gives 0.45 s, 1.27× the framework's floor.
 # Every label and view event is "always_last" in the browser: a trigger that comes while the same event is still
-# pending runs once that one ends. Gradio's default for a click or a ``.then`` is "once", which drops it: a stroke
-# drawn while the previous stroke's view was pending left the page on that older drawing's view for good.
+# pending runs once that one ends. Gradio's default for a click or a ``.then`` is "once", which drops it: the view
+# of a stroke drawn while the previous stroke's view was pending was never asked for (README "The GIL convoy").
 LABEL: dict[str, Any] = {
     "concurrency_id": "label",
     "concurrency_limit": int(os.environ.get("RESNET_LABEL_WORKERS", 4)),
