@@ -19,13 +19,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import app
-from resnet.graphs import LabelGraphs
+from load import Drawings  # noqa: E402
+
+import app  # noqa: E402
+from resnet.graphs import LabelGraphs  # noqa: E402
 
 ROUNDS = 40
 
@@ -62,12 +65,7 @@ def main() -> None:
     torch.set_num_threads(1)
     ctx = app.Context.create(runs_dir=Path(tempfile.mkdtemp()))
     model, card = ctx.registry.get("digits")
-    samples = ctx.registry.samples("digits")
-    canvases = []
-    for image in samples.images[:ROUNDS]:  # a digit drawn dark on the 280x280 canvas
-        a = np.full((280, 280, 4), 255, np.uint8)
-        a[30:254, 30:254, :3] = 255 - np.kron(image, np.ones((8, 8), np.uint8))[..., None]
-        canvases.append({"background": None, "layers": [], "composite": a})
+    canvases = [{"background": None, "layers": [], "composite": a} for a in Drawings().arrays(ROUNDS)]
     x = torch.rand(1, 1, card.image_size, card.image_size)
     eager, traced = LabelGraphs(enabled=False), LabelGraphs(enabled=True)
 

@@ -365,9 +365,8 @@ async def student(url: str, route: Route, drawings: Drawings, until: float, tall
             answered += 1
             # The page shows the label at once and loads its pictures meanwhile (what the model sees).
             pictures = asyncio.create_task(session.fetch(done["output"]))
-            async with contextlib.AsyncExitStack() as one_view:
-                if not route.every_view:  # the page's "always_last": one view in flight, then the latest stroke's
-                    await one_view.enter_async_context(viewing)
+            # The page's "always_last": one view in flight, then the latest stroke's (api-every: no waiting).
+            async with contextlib.nullcontext() if route.every_view else viewing:
                 if n != latest:
                     await asyncio.gather(pictures, return_exceptions=True)
                     return  # a newer stroke came: its own label and view follow
