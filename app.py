@@ -19,8 +19,7 @@ import os
 import threading
 import time
 import typing
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
@@ -31,16 +30,16 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from resnet import analysis, depth, plain_vs_residual, viz, why
+from resnet import analysis, depth, pictures, plain_vs_residual, viz, why
 from resnet.analysis import Analyser, Analysis
 from resnet.architecture import layer_table
-from resnet.blockchart import BlockChart
 from resnet.checkpoint import CheckpointError
 from resnet.cpu import bound_heaps, trim_every
 from resnet.data import DATASETS, find_data_dir
 from resnet.lecture import LANGUAGES, text
 from resnet.live import NICE, LiveRun
 from resnet.model import BLOCK_NAMES, STAGES
+from resnet.painter import Painter
 from resnet.preprocess import EmptyDrawingError, InvalidImageError
 from resnet.registry import ModelRegistry
 from resnet.runs import prune
@@ -176,7 +175,7 @@ class Context:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     budgets: Budgets = field(default_factory=Budgets.from_env)
     owned: dict[str, set[str]] = field(default_factory=dict)  # the runs (file stems) of each open browser tab
-    block_charts: OrderedDict[tuple, BlockChart] = field(default_factory=OrderedDict)  # by model and language
+    painter: Painter = field(default_factory=Painter)  # draws the views' pictures in a process of its own
 
     def prune_runs(self) -> list[str]:
         """Bound the runs folder (``Budgets``): the oldest runs go, never one training now or of an open tab."""
@@ -202,27 +201,10 @@ class Context:
             with self._lock:
                 self.labelling -= 1
 
-    def block_chart(self, rows: list[viz.BlockRow], lang: str) -> BlockChart:
-        """The residual view's block statistics chart for these blocks' sample-set means, in ``lang`` (the last 16
-        kept: a figure and its drawn background each, about 1 MB)."""
-        key = (lang, *((r.block, r.projects, r.mean_ratio, r.mean_cosine) for r in rows))
-        with self._lock:
-            chart = self.block_charts.get(key)
-            if chart is not None:
-                self.block_charts.move_to_end(key)
-                return chart
-        chart = BlockChart(
-            [r.block for r in rows],
-            [r.projects for r in rows],
-            [r.mean_ratio for r in rows],
-            [r.mean_cosine for r in rows],
-            lang,
-        )
-        with self._lock:
-            self.block_charts[key] = chart
-            while len(self.block_charts) > 16:
-                self.block_charts.popitem(last=False)
-        return chart
+    def paint(self, job: Callable, args: tuple, names: Sequence[str]) -> tuple[str, ...]:
+        """The pictures of ``job(*args)`` (a whole view of ``resnet.pictures``) as PNG files in Gradio's cache,
+        drawn by a painter process (``resnet.painter``), not by the server's interpreter."""
+        return self.painter.paint(job, args, names, gr.utils.get_upload_folder())
 
     def give_way(self, most_s: float = 0.5) -> None:
         """Wait (at most ``most_s``) while labels are being computed: one core is shared by everything.
@@ -315,7 +297,7 @@ class PickedSample(NamedTuple):
     @classmethod
     def of(cls, dataset: str, index: int) -> PickedSample:
         """Shipped sample ``index`` of ``dataset`` as the input, in the upload tab."""
-        image = viz.enlarge(load_samples(dataset).images[index], 8)
+        image = pictures.enlarge(load_samples(dataset).images[index], 8)
         return cls(image, "upload", gr.update(selected="upload"), f"{dataset}:{index}", dataset)
 
     @classmethod
@@ -491,7 +473,7 @@ def classify(
     if c.prepared.inverted:
         status += " " + tr("(Dark-on-light input: inverted to light-on-dark, as in the training set.)", lang)
     top = {tr(name, lang): p for name, p in c.top.items()}
-    return Prediction(top, status, viz.enlarge(c.seen, 6), viz.enlarge(c.model_input, 3))
+    return Prediction(top, status, pictures.enlarge(c.seen, 6), pictures.enlarge(c.model_input, 3))
 
 
 def predict_current(ctx: Context, source: str, sketch, upload, model_key: str, lesions, lang: str = "en") -> Prediction:
@@ -786,26 +768,7 @@ def feature_views(
     if a is None:
         return FeatureViews(None, None, None)
     ctx.give_way()
-    grid, grid_caption = viz.stage_channels(a, stage, lang)
-    grids, cams = feature_montages(a, lang)
-    ctx.give_way()
-    # The caption drawn in, as the montages' (a gr.update of the label cost Gradio a rebuild of the component and its
-    # schema at every view, 13% of the interpreter's time at 30 students, and a language switch relabelled it).
-    return FeatureViews(grids, cams, viz.montage([(grid, tr(grid_caption, lang))], lang=lang))
-
-
-def feature_montages(a: analysis.Analysis, lang: str = "en") -> tuple[np.ndarray, np.ndarray]:
-    """The five stages' feature grids and their five Grad-CAMs, each as one captioned picture (H, W, 3).
-
-    One picture per row of five, not a gallery of five: a feature view is three files for a browser to fetch, not
-    eleven (benchmarks/load.py: serving the pictures was the largest cost of a class drawing at once).
-    """
-    grids = [(img, tr(c, lang)) for img, c in viz.feature_maps(a, lang=lang)]
-    cams = [(viz.enlarge(img, 2), tr(c, lang)) for img, c in viz.gradcams(a)]
-    return (
-        viz.montage(grids, lang=lang, title=tr("Stage outputs", lang)),
-        viz.montage(cams, lang=lang, title=tr("Grad-CAM per stage", lang)),
-    )
+    return FeatureViews(*ctx.paint(pictures.feature_view, (a.snapshot, stage, lang), FeatureViews._fields))
 
 
 def residual_views(ctx: Context, image, model_key: str, lesions, lang: str = "en") -> ResidualViews:
@@ -813,9 +776,8 @@ def residual_views(ctx: Context, image, model_key: str, lesions, lang: str = "en
     if a is None:
         return ResidualViews(None, None)
     ctx.give_way()
-    rows = viz.block_rows(a, ctx.registry.sample_stats(model_key))
-    chart = ctx.block_chart(rows, lang).draw([r.ratio for r in rows], [r.cosine for r in rows])
-    return ResidualViews(viz.block_panel(a.trace.blocks, a.stats, lang=lang), chart)
+    spec = viz.chart_spec(viz.block_rows(a.snapshot, ctx.registry.sample_stats(model_key)))
+    return ResidualViews(*ctx.paint(pictures.residual_view, (a.snapshot, spec, lang), ResidualViews._fields))
 
 
 def lesion_view(ctx: Context, model_key: str, lang: str = "en") -> Figure:
@@ -949,13 +911,13 @@ def fingerprint(image) -> str:
 def as_files(answer: Any) -> Any:
     """The same answer (a NamedTuple of outputs) with every picture (an array) as a PNG file in Gradio's cache.
 
-    Gradio would encode each array at zlib level 6; ``viz.png_file`` writes level 1 where Gradio serves it from.
+    Gradio would encode each array at zlib level 6; ``pictures.png_file`` writes level 1 where Gradio serves it from.
     A feature view's three pictures: 21.0 -> 11.1 ms of the server's work (benchmarks/view_pictures.py).
     """
     folder = gr.utils.get_upload_folder()
 
     def as_file(name: str, value: Any) -> Any:
-        return viz.png_file(value, folder, name) if isinstance(value, np.ndarray) else value
+        return pictures.png_file(value, folder, name) if isinstance(value, np.ndarray) else value
 
     return type(answer)(*(as_file(f, v) for f, v in zip(answer._fields, answer, strict=True)))
 
@@ -1243,11 +1205,11 @@ def api_explain(ctx: Context, image: str | None, dataset: str, lesions: list[str
     ctx.give_way()
     rows = [
         [r.block, r.shortcut, r.lesioned, *(round(v, 4) for v in (r.ratio, r.cosine, r.mean_ratio, r.mean_cosine))]
-        for r in viz.block_rows(a, ctx.registry.sample_stats(dataset))
+        for r in viz.block_rows(a.snapshot, ctx.registry.sample_stats(dataset))
     ]
-    grids, cams = feature_montages(a)
+    grids, cams, panel = ctx.paint(pictures.explanation, (a.snapshot,), ("stage_grids", "cams", "block_panel"))
     top = analysis.top_classes(a.trace.logits[0], a.classes)
-    return as_files(Explanation(top, grids, cams, viz.block_panel(a.trace.blocks, a.stats), rows))
+    return Explanation(top, grids, cams, panel, rows)
 
 
 def api_floor(image: str | None, dataset: str) -> Annotated[dict[str, float], gr.Label]:

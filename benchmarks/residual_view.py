@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from load import Drawings  # noqa: E402
 
 import app  # noqa: E402
-from resnet import viz  # noqa: E402
+from resnet import pictures, viz  # noqa: E402
 from resnet.blockchart import BlockChart  # noqa: E402
 
 
@@ -56,16 +56,16 @@ def main() -> None:
         times: dict[str, list[float]] = {"whole": [], "blitted": [], "view, whole": [], "view, blitted": []}
         reference = None
         for drawing in drawings:
-            rows = viz.block_rows(app.analyse(ctx, drawing, "digits", []), stats)
+            rows = viz.block_rows(app.analyse(ctx, drawing, "digits", []).snapshot, stats)
             ratio, cosine = [r.ratio for r in rows], [r.cosine for r in rows]
-            chart = ctx.block_chart(rows, "en")
+            chart = pictures.block_chart(viz.chart_spec(rows), "en")
             means = ([r.block for r in rows], [r.projects for r in rows], [r.mean_ratio for r in rows])
             reference = reference or BlockChart(*means, [r.mean_cosine for r in rows])
             for way in ("whole", "blitted"):  # interleaved: both ways see the same state of the machine
                 t0 = time.perf_counter()
                 ctx.analyser._cache.clear()  # a view of a new drawing computes its analysis
                 a = app.analyse(ctx, drawing, "digits", [])
-                panel = viz.block_panel(a.trace.blocks, a.stats)
+                panel = pictures.block_panel(a.snapshot.blocks)
                 image.postprocess(panel)
                 t1 = time.perf_counter()
                 if way == "whole":

@@ -8,7 +8,7 @@ computed its pictures until Gradio has the files to serve:
   arrays  each picture handed to ``gr.Image(format="png").postprocess`` (Gradio encodes it at zlib level 6),
   pillow  ``app.as_files`` with Pillow encoding each file at level 1 (rows filtered as Pillow chooses), then the same
           ``postprocess``: the app until 2026-11-30,
-  files   ``app.as_files`` (``viz.png_file``: ``png.encode``, rows unfiltered at level 1, into Gradio's cache) and
+  files   ``app.as_files`` (``pictures.png_file``: ``png.encode``, rows unfiltered at level 1, into Gradio's cache) and
           then the same ``postprocess``,
 for the feature view (stage grids, Grad-CAMs, all channels of a stage), the residual view (block panel, chart) and
 /explain (grids, Grad-CAMs, block panel); medians and p95 in ms, the ratios of the medians, and the files' sizes.
@@ -79,14 +79,13 @@ def main() -> None:
         times: dict[tuple[str, str], list[float]] = {}
         sizes: dict[tuple[str, str], list[float]] = {}  # KB of each file written
         for drawing in drawings:
+            s = app.analyse(ctx, drawing, "digits", []).snapshot
+            spec = app.viz.chart_spec(app.viz.block_rows(s, ctx.registry.sample_stats("digits")))
             answers = {
-                "feature view": app.views(ctx, drawing, "digits", [], "predicted", "b3", "features"),
-                "residual view": app.views(ctx, drawing, "digits", [], "predicted", "b3", "residual"),
+                "feature view": app.FeatureViews(*app.pictures.feature_view(s, "b3")),
+                "residual view": app.ResidualViews(*app.pictures.residual_view(s, spec)),
+                "/explain": app.Explanation({}, *app.pictures.explanation(s), []),
             }
-            a = app.analyse(ctx, drawing, "digits", [])
-            grids, cams = app.feature_montages(a)
-            panel = app.viz.block_panel(a.trace.blocks, a.stats)
-            answers["/explain"] = app.Explanation({}, grids, cams, panel, [])
             for name, answer in answers.items():
                 for way in WAYS:  # interleaved: every way sees the same state of the machine
                     with encoder(way):

@@ -1,4 +1,4 @@
-"""The texts in a view's pictures: drawn from kept stamps (``viz.draw_text``) against Pillow's ``ImageDraw.text``.
+"""The texts in a view's pictures: drawn from kept stamps (``pictures.draw_text``) against Pillow's ``ImageDraw.text``.
 
     python benchmarks/view_texts.py [--drawings 40]
 
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from load import Drawings  # noqa: E402
 
 import app  # noqa: E402
-from resnet import viz  # noqa: E402
+from resnet import pictures  # noqa: E402
 
 
 def pillow_text(img, xy, words, fill, font) -> None:
@@ -45,13 +45,13 @@ def main() -> None:
     torch.set_num_threads(1)
     ctx = app.Context.create()
     drawings = Drawings().arrays(args.drawings)
-    analyses = [ctx.analyser.analyse(d, "digits") for d in drawings]
+    analyses = [ctx.analyser.analyse(d, "digits").snapshot for d in drawings]
     views: dict[str, Callable] = {
-        "feature view": lambda a, lang: (app.feature_montages(a, lang), viz.stage_channels(a, "b3", lang)),
-        "block panel": lambda a, lang: viz.block_panel(a.trace.blocks, a.stats, lang=lang),
-        "/explain": lambda a, lang: (app.feature_montages(a, lang), viz.block_panel(a.trace.blocks, a.stats)),
+        "feature view": lambda s, lang: (pictures.feature_montages(s, lang), pictures.stage_channels(s, "b3", lang)),
+        "block panel": lambda s, lang: pictures.block_panel(s.blocks, lang=lang),
+        "/explain": lambda s, lang: (pictures.feature_montages(s, lang), pictures.block_panel(s.blocks)),
     }
-    stamped = viz.draw_text
+    stamped = pictures.draw_text
     print(f"{len(analyses)} new drawings, one torch thread; ms per view (the texts and everything else drawn)\n")
     print("| view | language | Pillow's text p50 / p95 | stamps p50 / p95 | ratio of medians |")
     print("| --- | --- | ---: | ---: | ---: |")
@@ -60,11 +60,11 @@ def main() -> None:
             times: dict[str, list[float]] = {"pillow": [], "stamps": []}
             for a in analyses:
                 for kind, text in (("pillow", pillow_text), ("stamps", stamped)):
-                    viz.draw_text = text
+                    pictures.draw_text = text
                     start = time.perf_counter()
                     draw(a, lang)
                     times[kind].append((time.perf_counter() - start) * 1000)
-            viz.draw_text = stamped
+            pictures.draw_text = stamped
             p = {k: (statistics.median(v), float(np.percentile(v, 95))) for k, v in times.items()}
             print(
                 f"| {name} | {lang} | {p['pillow'][0]:.1f} / {p['pillow'][1]:.1f} | {p['stamps'][0]:.1f} / "

@@ -7,6 +7,7 @@ that every view of the same input reads the same pass.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import weakref
@@ -19,6 +20,7 @@ import torch
 
 from resnet.gradcam import cams_from_trace
 from resnet.model import check_lesions
+from resnet.pictures import BlockMaps, Snapshot
 from resnet.preprocess import Prepared, preprocess
 from resnet.probes import BlockStats, Trace, block_stats, trace
 from resnet.registry import ModelRegistry
@@ -47,6 +49,36 @@ class Analysis:
     @property
     def target_name(self) -> str:
         return self.classes[self.target]
+
+    @functools.cached_property
+    def snapshot(self) -> Snapshot:
+        """The arrays of this analysis (its first input) that its pictures read, sharing the tensors' memory.
+
+        ``Tensor.numpy`` keeps the GIL where every PyTorch operation gives it up: under a class each of those waits
+        up to the 5 ms switch interval behind the threads running Python (benchmarks/label_gil.py).
+        """
+
+        def first(t: torch.Tensor | None) -> np.ndarray | None:
+            return None if t is None else t.numpy()[0]
+
+        blocks = [
+            BlockMaps(
+                b.name,
+                b.projects,
+                b.plain,
+                b.lesioned,
+                first(b.shortcut),
+                first(b.residual),
+                first(b.preact),
+                first(b.output),
+                float(s.ratio.numpy()[0]),
+                float(s.cosine.numpy()[0]),
+            )
+            for b, s in zip(self.trace.blocks, self.stats, strict=True)
+        ]
+        stages = {name: first(t) for name, t in self.trace.stages.items()}
+        cams = {name: cam.numpy() for name, cam in self.cams.items()}
+        return Snapshot(self.prepared.tensor.numpy()[0, 0], stages, blocks, cams, self.target_name)
 
 
 def top_classes(logits: torch.Tensor, classes: Sequence[str], k: int = 3) -> dict[str, float]:

@@ -12,6 +12,9 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
+# The views' pictures are drawn in the test's own process, where a test can watch them (``drawn``); the painter
+# processes have tests of their own (tests/test_painter.py), and every server a test starts has them.
+os.environ["RESNET_PAINTERS"] = "0"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
@@ -108,15 +111,17 @@ def fresh_ctx(tmp_path):
 
 @pytest.fixture
 def drawn(monkeypatch) -> list[tuple[str, object]]:
-    """(text, font) of every text drawn into a picture while the test runs (``viz.draw_text``, recorded)."""
-    from resnet import viz
+    """(text, font) of every text drawn into a picture while the test runs (``pictures.draw_text``, recorded; the
+    pictures are drawn in the test's process: ``$RESNET_PAINTERS`` is 0 in the tests, but where they start a
+    server)."""
+    from resnet import pictures
 
     texts: list[tuple[str, object]] = []
-    original = viz.draw_text
+    original = pictures.draw_text
 
     def record(img, xy, text, fill, font):
         texts.append((text, font))
         return original(img, xy, text, fill, font)
 
-    monkeypatch.setattr(viz, "draw_text", record)
+    monkeypatch.setattr(pictures, "draw_text", record)
     return texts

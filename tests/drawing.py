@@ -25,3 +25,12 @@ def draw_like_a_person(
     left = (canvas - box) // 2 + offset[1]
     page[top : top + box, left : left + box] = ink
     return ((1 - page) * 255).astype(np.uint8)
+
+
+def pixels(picture: np.ndarray | str) -> np.ndarray:
+    """A view's picture as an array: as it is, or read from the PNG file the app sends (a path)."""
+    if isinstance(picture, str):
+        from PIL import Image
+
+        return np.asarray(Image.open(picture))
+    return picture

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from drawing import draw_like_a_person
+from drawing import draw_like_a_person, pixels
 from PIL import Image
 
 import app
@@ -60,11 +60,17 @@ def test_lesions_change_the_prediction_path(shipped_ctx, seven):
 @pytest.mark.parametrize("view", ["features", "residual"])
 def test_a_strokes_views_are_png_files_of_the_same_pictures(shipped_ctx, seven, view):
     """The stroke's view sends its pictures as PNG files already in Gradio's cache (Gradio serves them as they are):
-    the reference is the views as arrays, pixel for pixel."""
-    reference = app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", view)
+    the reference is the views drawn as arrays here, pixel for pixel."""
+    a = shipped_ctx.analyser.analyse(seven, "digits")
+    spec = app.viz.chart_spec(app.viz.block_rows(a.snapshot, shipped_ctx.registry.sample_stats("digits")))
+    drawn_here = (
+        [*app.pictures.feature_view(a.snapshot, "b3"), None, None]
+        if view == "features"
+        else [None, None, None, *app.pictures.residual_view(a.snapshot, spec)]
+    )
     value = sketch_value(seven)
     sent = app.current_views(shipped_ctx, "sketch", value, None, "digits", [], "en", "predicted", "b3", view)
-    pairs = zip(reference[:5], sent, strict=True)
+    pairs = zip(drawn_here, sent, strict=True)
     pictures = [(r, s) for r, s in pairs if isinstance(r, np.ndarray)]
     assert len(pictures) == (3 if view == "features" else 2)
     for r, s in pictures:
@@ -93,7 +99,7 @@ def test_the_view_on_screen_comes_from_the_input_or_the_model(shipped_ctx, seven
     assert sent._fields + free._fields == app.Views._fields
     skip = app.gr.skip()
     if view in ("features", "residual"):
-        assert tuple(sent) == tuple(app.as_files(app.InputViews(*reference[:5])))
+        assert tuple(sent) == tuple(reference[:5])
         assert any(isinstance(v, str) for v in sent) and free == (skip, skip)
     else:
         assert all(v == skip for v in sent)
@@ -108,14 +114,15 @@ def test_the_view_on_screen_comes_from_the_input_or_the_model(shipped_ctx, seven
 
 def test_views_compute_only_what_is_shown(shipped_ctx, seven):
     out = app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", "residual")
-    assert out.block_panel.ndim == 3 and out.block_panel.shape[2] == 3
-    assert out.block_chart.shape == (272, 640, 3)  # the block statistics chart, drawn as a picture
+    assert pixels(out.block_panel).ndim == 3 and pixels(out.block_panel).shape[2] == 3
+    assert pixels(out.block_chart).shape == (272, 640, 3)  # the block statistics chart, drawn as a picture
     skipped = (out.stage_grids, out.cams, out.all_channels, out.arch_table)
     assert all(v == app.gr.skip() for v in skipped)  # left as they are on the page
 
 
-def five_in_a_row(picture: np.ndarray) -> bool:
-    """A montage of the five stages: one RGB picture, over three times as wide as high."""
+def five_in_a_row(picture: np.ndarray | str) -> bool:
+    """A montage of the five stages: one RGB picture (or a PNG file of it), over three times as wide as high."""
+    picture = pixels(picture)
     return picture.ndim == 3 and picture.shape[2] == 3 and picture.shape[1] > 3 * picture.shape[0]
 
 
@@ -127,11 +134,10 @@ def test_feature_views(shipped_ctx, seven, drawn):
     assert [c.split(" · ")[0] for c in captions] == ["b1", "b2", "b3", "b4", "b5"] * 2 + ["b5"]
     assert captions[2].startswith("b3 · 128 × 8 × 8") and all("“7”" in c for c in captions[5:10])
     assert captions[10] == "b5 · 512 × 2 × 2: all 512 channels, strongest first"  # drawn above all the channels
-    assert channels.ndim == 3 and channels.shape[2] == 3
-    # /explain draws the same two pictures.
-    a = shipped_ctx.analyser.analyse(seven, "digits")
-    same = app.feature_montages(a)
-    assert np.array_equal(same[0], grids) and np.array_equal(same[1], cams)
+    assert pixels(channels).ndim == 3 and pixels(channels).shape[2] == 3
+    # /explain sends the same two pictures: the same files.
+    explained = app.api_explain(shipped_ctx, seven, "digits")
+    assert (explained.stage_grids, explained.cams) == (grids, cams)
 
 
 def test_lesion_and_architecture_views(shipped_ctx, registry):
@@ -323,7 +329,7 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
     feature_grids, cams, _ = app.feature_views(ctx, drawing, key, ["b3.1"], "predicted", "b2")
     assert five_in_a_row(feature_grids) and five_in_a_row(cams)
     panel, chart = app.residual_views(ctx, drawing, key, [])
-    assert panel.ndim == 3 and chart.shape == (272, 640, 3)
+    assert pixels(panel).ndim == 3 and pixels(chart).shape == (272, 640, 3)
     assert "trained here" in app.lesion_view(ctx, key).axes[0].get_title()
     assert (tmp_path / "cache").is_dir()  # its lesion statistics are cached beside it, not among the assets
     gallery, hint = app.switch_model(ctx, key)[:2]
@@ -377,10 +383,10 @@ def test_every_view_works_for_the_plain_twin(shipped_ctx, seven):
     top, status, *_ = app.classify(shipped_ctx, seven, "digits-plain", [])
     assert next(iter(top)) == "7" and "digits, plain twin" in status
     grids, cams, channels = app.feature_views(shipped_ctx, seven, "digits-plain", [], "predicted", "b4")
-    assert channels.shape[0] > 16 * 16  # all 256 channels of b4, 16 a row
+    assert pixels(channels).shape[0] > 16 * 16  # all 256 channels of b4, 16 a row
     assert five_in_a_row(grids) and five_in_a_row(cams)
     panel, chart = app.residual_views(shipped_ctx, seven, "digits-plain", [])
-    assert panel.ndim == 3 and chart.shape == (272, 640, 3)
+    assert pixels(panel).ndim == 3 and pixels(chart).shape == (272, 640, 3)
     lesions = app.lesion_view(shipped_ctx, "digits-plain")
     assert len(lesions.axes[0].patches) == 16  # each block's bar beside its residual twin's
     paths = app.path_view(shipped_ctx, "digits-plain", ["b2.1"])
@@ -398,7 +404,7 @@ def test_a_plain_twin_trained_here_joins_the_switch_and_its_blocks_show_f_alone(
     assert fresh_ctx.registry.card(key).plain and "plain twin (trained here, 1 epoch)" in fresh_ctx.registry.label(key)
     a = fresh_ctx.analyser.analyse(seven, key)
     assert all(b.plain and b.shortcut is None for b in a.trace.blocks)
-    assert app.residual_views(fresh_ctx, seven, key, []).block_panel.ndim == 3
+    assert pixels(app.residual_views(fresh_ctx, seven, key, []).block_panel).ndim == 3
 
 
 def test_the_plain_twin_with_a_downsampling_block_lesioned_still_shows_every_view(shipped_ctx, seven):
@@ -410,7 +416,7 @@ def test_the_plain_twin_with_a_downsampling_block_lesioned_still_shows_every_vie
     a = shipped_ctx.analyser.analyse(seven, "digits-plain", ["b4.0"])
     assert all(not a.cams[s].any() for s in ("b1", "b2", "b3", "b4", "b5"))  # the class depends on none of them
     panel, _chart = app.residual_views(shipped_ctx, seven, "digits-plain", ["b4.0"])
-    assert panel.ndim == 3
+    assert pixels(panel).ndim == 3
 
 
 # -- hosting a class: budgets, the runs folder, closed tabs, a full queue -------------------------------------------
@@ -531,17 +537,20 @@ def test_the_training_curves_go_out_as_points_with_every_series_from_the_first()
 
 def test_the_block_chart_is_drawn_once_per_model_and_language_then_only_its_bars(fresh_ctx, seven):
     """The residual view's chart keeps a background per model and language; its bars are this input's own."""
-    fresh_ctx.block_charts.clear()
+    app.pictures.block_chart.cache_clear()
     three = load_samples("digits").images[6]
     chart_seven = app.residual_views(fresh_ctx, seven, "digits", []).block_chart
     chart_three = app.residual_views(fresh_ctx, three, "digits", []).block_chart
-    assert len(fresh_ctx.block_charts) == 1 and not np.array_equal(chart_seven, chart_three)
-    assert np.array_equal(app.residual_views(fresh_ctx, seven, "digits", []).block_chart, chart_seven)
+    assert app.pictures.block_chart.cache_info().currsize == 1 and chart_seven != chart_three
+    assert app.residual_views(fresh_ctx, seven, "digits", []).block_chart == chart_seven
     app.residual_views(fresh_ctx, seven, "digits", [], "zh")
     app.residual_views(fresh_ctx, seven, "clothing", [])
-    assert len(fresh_ctx.block_charts) == 3
-    (chart,) = [c for key, c in fresh_ctx.block_charts.items() if key[0] == "zh"]
-    rows = app.viz.block_rows(app.analyse(fresh_ctx, seven, "digits", []), fresh_ctx.registry.sample_stats("digits"))
+    assert app.pictures.block_chart.cache_info().currsize == 3
+    rows = app.viz.block_rows(
+        app.analyse(fresh_ctx, seven, "digits", []).snapshot, fresh_ctx.registry.sample_stats("digits")
+    )
+    chart = app.pictures.block_chart(app.viz.chart_spec(rows), "zh")
+    assert app.pictures.block_chart.cache_info().currsize == 3  # the one drawn for the view above
     heights = [round(bar.get_height(), 6) for bar in chart.bars[0]]
     assert heights == [round(r.ratio, 6) if r.ratio == r.ratio else 0.0 for r in rows]  # this input's, per block
 

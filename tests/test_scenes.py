@@ -71,7 +71,7 @@ def test_opening_a_link_sets_every_control(shipped_ctx):
     link = "model=clothing&sample=clothing:2&lesions=b3.1&tab=residual&target=Trouser&stage=b5&projector=1"
     u = app.restore_scene(shipped_ctx, request(dict(p.split("=") for p in link.split("&")), "zh-CN,zh;q=0.9"))
     assert u.model["value"] == "clothing" and u.source == "upload" and u.sample == "clothing:2"
-    assert np.array_equal(u.upload, app.viz.enlarge(load_samples("clothing").images[2], 8))
+    assert np.array_equal(u.upload, app.pictures.enlarge(load_samples("clothing").images[2], 8))
     assert u.lesions == ["b3.1"] and u.view_tabs["selected"] == "residual" and u.view == "residual"
     assert u.target["value"] == "Trouser" and u.stage == "b5" and u.projector is True
     assert u.language == "zh"  # from the browser: the link names none
@@ -139,7 +139,7 @@ def test_a_switch_of_domain_replaces_the_input(shipped_ctx):
     """A trouser under the digits model becomes a digit sample; a digit under the plain digits twin stays."""
     switch = app.switch_model(shipped_ctx, "digits", "en", "clothing")
     assert switch.sample == "digits:0" and switch.domain == "digits" and switch.source == "upload"
-    assert np.array_equal(switch.upload, app.viz.enlarge(load_samples("digits").images[0], 8))
+    assert np.array_equal(switch.upload, app.pictures.enlarge(load_samples("digits").images[0], 8))
     same = app.switch_model(shipped_ctx, "digits-plain", "en", "digits")
     assert same.upload == app.gr.skip() and same.sample == app.gr.skip()
     assert app.switch_model(shipped_ctx, "clothing", "en", "").upload == app.gr.skip()  # nothing to replace

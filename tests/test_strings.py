@@ -9,7 +9,7 @@ import pytest
 from matplotlib.text import Text
 
 import app
-from resnet import depth, viz
+from resnet import depth, pictures, viz
 from resnet.live import CurvePoint
 from resnet.samples import load_samples
 from resnet.strings import english_left, tr, tr_format, translate_figure, untranslated
@@ -51,8 +51,8 @@ def charts(ctx) -> dict:
         "lesions, clothing": app.lesion_view(ctx, "clothing", "zh"),
         "paths": app.path_view(ctx, "digits", ["b3.1"], "zh"),
     }
-    app.residual_views(ctx, seven, "digits", ["b4.0"], "zh")
-    found["blocks"] = next(chart.figure for key, chart in ctx.block_charts.items() if key[0] == "zh")
+    rows = viz.block_rows(ctx.analyser.analyse(seven, "digits", ["b4.0"]).snapshot, ctx.registry.sample_stats("digits"))
+    found["blocks"] = pictures.block_chart(viz.chart_spec(rows), "zh").figure
     found.update({k: v for k, v in app.static_charts(depth.load_runs(), "zh")._asdict().items() if k != "verdict"})
     return found
 
@@ -118,5 +118,5 @@ def test_texts_drawn_into_the_pictures(shipped_ctx, drawn):
     assert sum(" · " in t for t in texts) == 11  # the stages' captions over their grids and Grad-CAMs, b5's channels
     assert {"各模块输出", "各模块的 Grad-CAM"} <= texts  # and the two pictures' titles
     assert {t: english_left(t) for t in texts if english_left(t)} == {}
-    if viz._cjk_font_file():
+    if pictures._cjk_font_file():
         assert all("CJK" in f.getname()[0] for _, f in drawn)

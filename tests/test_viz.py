@@ -13,7 +13,7 @@ import pytest
 import torch
 from torchvision.utils import make_grid
 
-from resnet.viz import tile_grid
+from resnet.pictures import tile_grid
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize(("n", "columns"), [(1, 1), (5, 5), (16, 4), (7, 3), (64, 8), (3, 8)])
 def test_the_tile_grid_is_torchvisions_make_grid(n, columns):
     tiles = torch.randint(0, 256, (n, 3, 9, 11), dtype=torch.uint8)
-    assert torch.equal(tile_grid(tiles, columns), make_grid(tiles, nrow=columns, padding=2, pad_value=255))
+    grid = tile_grid(tiles.permute(0, 2, 3, 1).numpy(), columns)  # (N, h, w, 3) -> (H, W, 3)
+    assert torch.equal(
+        torch.from_numpy(grid), make_grid(tiles, nrow=columns, padding=2, pad_value=255).permute(1, 2, 0)
+    )
 
 
 def test_the_server_never_imports_torchvision():
@@ -39,7 +42,7 @@ def test_a_png_file_holds_the_picture_once(tmp_path):
     import numpy as np
     from PIL import Image
 
-    from resnet.viz import png_file
+    from resnet.pictures import png_file
 
     rng = np.random.default_rng(0)
     picture = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
@@ -59,13 +62,16 @@ def test_a_png_file_holds_the_picture_once(tmp_path):
 @pytest.mark.parametrize(("shape", "size"), [((16, 16, 16), 48), ((16, 2, 2), 48), ((4, 7, 7), 84), ((3, 32, 32), 48)])
 @pytest.mark.parametrize("cmap", ["viridis", "RdBu_r"])
 def test_tiles_coloured_then_enlarged_are_the_enlarged_maps_coloured(shape, size, cmap):
+    """Enlarged by PyTorch's own nearest-neighbour interpolation (what the views did before), then coloured."""
+    import numpy as np
     import torch.nn.functional as F
 
-    from resnet.viz import colorize, colour_tiles
+    from resnet.pictures import colorize, colour_tiles
 
     maps = torch.randn(shape, generator=torch.Generator().manual_seed(sum(shape)))
-    enlarged = F.interpolate(maps[:, None], size=(size, size), mode="nearest")[:, 0]  # what the views did before
-    assert torch.equal(colour_tiles(maps, size, -1.5, 2.0, cmap), colorize(enlarged, -1.5, 2.0, cmap))
+    enlarged = F.interpolate(maps[:, None], size=(size, size), mode="nearest")[:, 0]
+    tiles = colour_tiles(maps.numpy(), size, -1.5, 2.0, cmap)
+    assert np.array_equal(tiles, colorize(enlarged.numpy(), -1.5, 2.0, cmap))
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (37, 61), (37, 61, 1), (5, 3, 2), (40, 60, 3), (9, 300, 4)])
@@ -96,21 +102,22 @@ def test_texts_from_stamps_are_pillows_texts_pixel_for_pixel(shipped_ctx, monkey
     import numpy as np
     from PIL import ImageDraw
 
-    import app
-    from resnet import viz
+    from resnet import pictures
     from resnet.samples import load_samples
 
-    a = shipped_ctx.analyser.analyse(load_samples("digits").images[3], "digits", ("b3.0",))
+    snapshot = shipped_ctx.analyser.analyse(load_samples("digits").images[3], "digits", ("b3.0",)).snapshot
 
-    def pictures() -> list[np.ndarray]:
+    def drawn() -> list[np.ndarray]:
         return [
-            viz.block_panel(a.trace.blocks, a.stats, lang=lang),
-            *app.feature_montages(a, lang),
-            viz.stage_channels(a, "b4", lang)[0],
-            viz.colour_bar(333, -0.123, 4.56, viz.DIVERGING, "activation", lang=lang),
+            pictures.block_panel(snapshot.blocks, lang=lang),
+            *pictures.feature_montages(snapshot, lang),
+            pictures.stage_channels(snapshot, "b4", lang)[0],
+            pictures.colour_bar(333, -0.123, 4.56, pictures.DIVERGING, "activation", lang=lang),
         ]
 
-    stamped, again = pictures(), pictures()
-    monkeypatch.setattr(viz, "draw_text", lambda img, xy, w, fill, font: ImageDraw.Draw(img).text(xy, w, fill, font))
-    for s, r, picture in zip(stamped, again, pictures(), strict=True):
+    stamped, again = drawn(), drawn()
+    monkeypatch.setattr(
+        pictures, "draw_text", lambda img, xy, w, fill, font: ImageDraw.Draw(img).text(xy, w, fill, font)
+    )
+    for s, r, picture in zip(stamped, again, drawn(), strict=True):
         assert np.array_equal(s, picture) and np.array_equal(r, picture)

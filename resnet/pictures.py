@@ -1,0 +1,405 @@
+"""Pictures of what happens inside the network, as uint8 RGB arrays, from NumPy arrays alone (no PyTorch).
+
+Feature grids are tiles on a white grid (``tile_grid``) coloured by a colormap lookup table; text is drawn with
+Pillow. What the pictures read of an analysis is a ``Snapshot``: its arrays, taken once (``viz.snapshot``), so
+that the pictures can be drawn in a process of their own (``resnet.painter``), which never imports PyTorch.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import matplotlib
+import matplotlib.font_manager
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from resnet import png
+from resnet.blockchart import BlockChart
+from resnet.strings import tr
+
+SEQUENTIAL = "viridis"  # activations after a ReLU: 0 .. max
+DIVERGING = "RdBu_r"  # signed tensors (F(x), F(x) + x): blue < 0 < red, white at 0
+STAGES = ("b1", "b2", "b3", "b4", "b5")  # resnet.model.STAGES, without importing PyTorch
+
+
+@dataclass
+class BlockMaps:
+    """One block of one input, as ``probes.BlockTrace`` and ``probes.BlockStats`` give it; maps (C, h, w)."""
+
+    name: str
+    projects: bool  # the shortcut is a 1×1 projection
+    plain: bool  # no shortcut at all (the plain twin)
+    lesioned: bool
+    shortcut: np.ndarray | None  # None in a plain block
+    residual: np.ndarray
+    preact: np.ndarray
+    output: np.ndarray
+    ratio: float  # ‖F(x)‖ / ‖x‖ (NaN where there is nothing to compare with)
+    cosine: float  # cos(F(x), x)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.output.shape
+
+
+@dataclass
+class Snapshot:
+    """The arrays of one ``analysis.Analysis`` that its pictures read (float32; one input)."""
+
+    image: np.ndarray  # (S, S) in [0, 1]: the model's input
+    stages: dict[str, np.ndarray]  # "b1".."b5" -> (C, H, W)
+    blocks: list[BlockMaps]
+    cams: dict[str, np.ndarray]  # stage -> (S, S) Grad-CAM map in [0, 1]
+    target_name: str  # the class Grad-CAM explains
+
+
+@cache
+def _lut(name: str) -> np.ndarray:
+    """(256, 3) uint8 colour table of a matplotlib colormap."""
+    return (matplotlib.colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+
+
+@cache
+def font(size: int = 13, lang: str = "en") -> ImageFont.FreeTypeFont:
+    """DejaVu Sans from matplotlib's own files (it has ×, ‖ and the other signs the labels use); for Chinese, Noto
+    Sans CJK SC where it is installed (it has those signs too)."""
+    if lang == "zh" and (cjk := _cjk_font_file()):
+        return ImageFont.truetype(cjk[0], size, index=cjk[1])
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), size)
+
+
+@cache
+def _cjk_font_file() -> tuple[str, int] | None:
+    """(file, face index) of a simplified-Chinese face, or None."""
+    for entry in matplotlib.font_manager.fontManager.ttflist:
+        if entry.name.startswith("Noto Sans CJK") and entry.fname.endswith(".ttc") and "Regular" in entry.fname:
+            for index in range(10):
+                try:
+                    if ImageFont.truetype(entry.fname, 12, index=index).getname()[0] == "Noto Sans CJK SC":
+                        return entry.fname, index
+                except OSError:
+                    break
+    return None
+
+
+STAMP_PAD = 4  # px around a stamp's text: room for glyphs that reach left of or above the pen
+
+
+def draw_text(img: Image.Image, xy: tuple[float, float], words: str, fill: str, font: ImageFont.FreeTypeFont) -> None:
+    """``ImageDraw.Draw(img).text(xy, words, fill=fill, font=font)``, pixel for pixel, from a kept stamp.
+
+    FreeType renders the same captions, titles and scale labels for every view: a quarter of the interpreter's time
+    under 30 ``/explain`` clients (py-spy ``--gil``; ~0.2 ms a text, 44 texts in a block panel). A stamp is the
+    text's coverage at the same sub-pixel start, and pasting the fill colour through it is the blend Pillow draws
+    text with (tests/test_viz.py checks every view against ``ImageDraw.text``).
+    """
+    x, y = xy
+    if x < 0 or y < 0:  # int() and the sub-pixel start below assume a non-negative pen position
+        ImageDraw.Draw(img).text(xy, words, fill=fill, font=font)
+        return
+    stamp = _stamp(words, font, x % 1, y % 1)
+    img.paste(fill, (int(x) - STAMP_PAD, int(y) - STAMP_PAD), stamp)
+
+
+@functools.lru_cache(maxsize=4096)  # ~2 KB a stamp
+def _stamp(words: str, font: ImageFont.FreeTypeFont, dx: float, dy: float) -> Image.Image:
+    """The coverage (mode "L") of ``words`` drawn at (STAMP_PAD + dx, STAMP_PAD + dy) with ``font``."""
+    _, _, right, bottom = font.getbbox(words)
+    stamp = Image.new("L", (int(right) + 2 * STAMP_PAD + 2, int(bottom) + 2 * STAMP_PAD + 2), 0)
+    ImageDraw.Draw(stamp).text((STAMP_PAD + dx, STAMP_PAD + dy), words, fill=255, font=font)
+    return stamp
+
+
+def colorize(values: np.ndarray, vmin: float, vmax: float, cmap: str = SEQUENTIAL) -> np.ndarray:
+    """(..., H, W) values -> (..., H, W, 3) uint8 through ``cmap`` with the scale [vmin, vmax]."""
+    scaled = np.clip((values.astype(np.float32) - vmin) / max(vmax - vmin, 1e-12), 0, 1)
+    return _lut(cmap)[np.rint(scaled * 255).astype(np.intp)]
+
+
+def nearest(n: int, size: int) -> np.ndarray:
+    """The source index of each of ``size`` pixels enlarged (or shrunk) from ``n``, nearest neighbour: what
+    ``torch.nn.functional.interpolate(mode="nearest")`` picks (a test holds them equal)."""
+    return np.minimum(np.floor(np.arange(size, dtype=np.float32) * np.float32(n / size)).astype(np.intp), n - 1)
+
+
+def colour_tiles(maps: np.ndarray, size: int, vmin: float, vmax: float, cmap: str = SEQUENTIAL) -> np.ndarray:
+    """(N, h, w) maps -> (N, size, size, 3) uint8 with visible pixels (nearest neighbour), coloured before they are
+    enlarged: the same pixels as the maps enlarged and then coloured (nearest neighbour picks a source pixel whatever
+    its colour; a test holds them equal), with the colour table read h·w times a map instead of size²."""
+    rgb = colorize(maps, vmin, vmax, cmap)  # (N, h, w, 3)
+    return rgb[:, nearest(maps.shape[1], size)][:, :, nearest(maps.shape[2], size)]
+
+
+def enlarge(image: np.ndarray, k: int) -> np.ndarray:
+    """(H, W[, 3]) -> (kH, kW[, 3]) by repeating pixels, so a 28x28 preview shows its pixels, not a blur."""
+    return image.repeat(k, axis=0).repeat(k, axis=1)
+
+
+def order_channels(acts: np.ndarray) -> np.ndarray:
+    """Channel indices of (C, H, W) sorted by mean activation, strongest first (ties in channel order)."""
+    return np.argsort(-acts.mean(axis=(1, 2)), kind="stable")
+
+
+def colour_bar(
+    width: int,
+    vmin: float,
+    vmax: float,
+    cmap: str,
+    label: str = "",
+    ends: tuple[str, str] | None = None,
+    lang: str = "en",
+) -> np.ndarray:
+    """A horizontal colour scale with its end values (or the texts ``ends``), (28, width, 3) uint8; texts in
+    ``lang``."""
+    ramp = np.linspace(vmin, vmax, width, dtype=np.float32)
+    bar = colorize(np.broadcast_to(ramp, (10, width)), vmin, vmax, cmap)
+    img = Image.new("RGB", (width, 28), "white")
+    img.paste(Image.fromarray(bar), (0, 0))
+    f = font(11, lang)
+    left, right = (tr(e, lang) for e in ends) if ends else (f"{vmin:.2g}", f"{vmax:.2g}")
+    draw_text(img, (1, 12), left, "black", f)
+    draw_text(img, (width - f.getlength(right) - 1, 12), right, "black", f)
+    if label:
+        label = tr(label, lang)
+        draw_text(img, ((width - f.getlength(label)) / 2, 12), label, "#444", f)
+    return np.asarray(img)
+
+
+def tile_grid(tiles: np.ndarray, columns: int, padding: int = 2, pad_value: int = 255) -> np.ndarray:
+    """(N, h, w, C) tiles -> (H, W, C): rows of ``columns`` tiles, ``padding`` px of ``pad_value`` around each.
+
+    What ``torchvision.utils.make_grid`` draws (a test holds them equal), without importing torchvision into the
+    server: its import cost the app 160 MB of resident memory and 1.3 s of import time, for this one function.
+    """
+    n, h, w, c = tiles.shape
+    if n == 1:
+        return tiles[0]  # as make_grid: one tile, no border
+    columns = min(columns, n)
+    rows = -(-n // columns)
+    grid = np.full((rows * (h + padding) + padding, columns * (w + padding) + padding, c), pad_value, tiles.dtype)
+    for i, tile in enumerate(tiles):
+        top, left = (i // columns) * (h + padding) + padding, (i % columns) * (w + padding) + padding
+        grid[top : top + h, left : left + w] = tile
+    return grid
+
+
+def feature_grid(
+    acts: np.ndarray, max_channels: int | None = 16, tile: int = 48, columns: int | None = None, lang: str = "en"
+) -> tuple[np.ndarray, list[int]]:
+    """A stage's channel activations (C, H, W) as one picture with its colour scale.
+
+    Channels are ordered by mean activation (strongest first) and share one scale from 0 to the largest value
+    shown, so tiles are comparable. Returns the (H', W', 3) uint8 image and the channel indices shown.
+    """
+    order = order_channels(acts)
+    if max_channels is not None:
+        order = order[:max_channels]
+    maps = acts[order]
+    vmax = max(float(maps.max()), 1e-6)
+    vmin = min(0.0, float(maps.min()))
+    ncol = columns or int(np.ceil(np.sqrt(len(order))))
+    grid = tile_grid(colour_tiles(maps, tile, vmin, vmax), ncol)
+    bar = colour_bar(grid.shape[1], vmin, vmax, SEQUENTIAL, "activation", lang=lang)
+    margin = np.full((30, grid.shape[1], 3), 255, np.uint8)  # room for a gallery caption below the scale
+    return np.concatenate([grid, bar, margin]), order.tolist()
+
+
+def gradcam_overlay(image: np.ndarray, cam: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """The input (S, S) in [0, 1] in grey with a Grad-CAM map (S, S) in [0, 1] laid over it, (S, S, 3) uint8."""
+    grey = np.clip(image, 0, 1)[..., None].astype(np.float32) * 255
+    heat = colorize(cam, 0, 1, "jet").astype(np.float32)
+    return np.rint((1 - alpha) * grey + alpha * heat).astype(np.uint8)
+
+
+def shortcut_kind(projects: bool, plain: bool = False) -> str:
+    """The shortcut of a block in words: "identity", "1×1 projection" or "none (plain)"."""
+    return "none (plain)" if plain else "1×1 projection" if projects else "identity"
+
+
+BLOCK_COLUMNS = ("shortcut x", "residual F(x)", "F(x) + x", "ReLU output")
+
+
+def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -> np.ndarray:
+    """Every block of one input side by side: x, F(x), F(x) + x and the output, channel-averaged.
+
+    The four tiles of a block share one symmetric scale (blue < 0 < red), so the size of F(x) against x reads
+    directly. One row per block, labelled with its name, its shortcut kind and ‖F(x)‖/‖x‖, cos(F(x), x); every
+    text in ``lang``.
+    """
+    label_w, head_h, gap = 190, 22, 4
+    width = label_w + len(BLOCK_COLUMNS) * (tile + gap)
+    img = Image.new("RGB", (width, head_h + len(blocks) * (tile + gap) + 30), "white")
+    d = ImageDraw.Draw(img)
+    f11, f12 = font(11, lang), font(12, lang)
+    for j, title in enumerate(BLOCK_COLUMNS):
+        x0, title = label_w + j * (tile + gap), tr(title, lang)
+        draw_text(img, (x0 + (tile - f12.getlength(title)) / 2, 4), title, "black", f12)
+    for i, b in enumerate(blocks):
+        # A plain block has no shortcut and adds nothing: its x and F(x) + x tiles stay empty, F(x) stands alone.
+        shown = [b.shortcut, b.residual, b.preact, b.output] if not b.plain else [None, b.residual, None, b.output]
+        maps = np.stack([t.mean(0) for t in shown if t is not None])  # (k, h, w)
+        vmax = max(float(np.abs(maps).max()), 1e-6)
+        tiles = iter(colour_tiles(maps, tile, -vmax, vmax, DIVERGING))
+        y0 = head_h + i * (tile + gap)
+        for j, t in enumerate(shown):
+            x0 = label_w + j * (tile + gap)
+            if t is None:
+                d.rectangle((x0, y0, x0 + tile - 1, y0 + tile - 1), outline="#bbb")
+                words = tr("no shortcut" if j == 0 else "nothing added", lang)
+                draw_text(img, (x0 + (tile - f11.getlength(words)) / 2, y0 + tile / 2 - 6), words, "#888", f11)
+                continue
+            img.paste(Image.fromarray(next(tiles)), (x0, y0))
+        kind = shortcut_kind(b.projects, b.plain)
+        c, h, w = b.shape
+        ratio, cosine = b.ratio, b.cosine
+        lines = [
+            f"{b.name}  ({c}×{h}×{w})",
+            f"shortcut: {kind}",
+            "LESIONED: F(x) removed" if b.lesioned else f"‖F(x)‖/‖x‖ = {ratio:.2f}" if ratio == ratio else "",
+            "" if b.lesioned or cosine != cosine else f"cos(F(x), x) = {cosine:+.2f}",
+            f"scale ±{vmax:.2g}",
+        ]
+        for k, line in enumerate(lines):
+            colour = "#b00" if b.lesioned and k == 2 else "black"
+            draw_text(img, (6, y0 + 4 + 15 * k), tr(line, lang), colour, f12)
+    width = len(BLOCK_COLUMNS) * (tile + gap) - gap
+    bar = colour_bar(width, -1, 1, DIVERGING, "channel mean; scale per block", ("−scale", "+scale"), lang)
+    img.paste(Image.fromarray(bar), (label_w, img.height - 28))
+    return np.asarray(img)
+
+
+def montage(
+    items: Sequence[tuple[np.ndarray, str]], gap: int = 8, caption_h: int = 20, lang: str = "en", title: str = ""
+) -> np.ndarray:
+    """Pictures (H_i, W_i, 3) side by side on white with their captions above, and the ``title`` above all: one
+    image (H, W, 3) instead of many."""
+    title_h = 24 if title else 0
+    height = max(img.shape[0] for img, _ in items) + caption_h + title_h
+    width = sum(img.shape[1] for img, _ in items) + gap * (len(items) - 1)
+    canvas = Image.new("RGB", (width, height), "white")
+    if title:
+        draw_text(canvas, (2, 2), title, "black", font(15, lang))
+    x = 0
+    for img, caption in items:
+        canvas.paste(Image.fromarray(img), (x, caption_h + title_h))
+        draw_text(canvas, (x + 2, title_h + 3), caption, "black", font(12, lang))
+        x += img.shape[1] + gap
+    return np.asarray(canvas)
+
+
+# -- the views of one snapshot ------------------------------------------------------------------------------------
+def feature_maps(s: Snapshot, max_channels: int | None = 16, lang: str = "en") -> list[tuple[np.ndarray, str]]:
+    """One grid per stage (b1..b5) with captions like "b3 · 128 × 8 × 8 (top 16)"."""
+    out = []
+    for name in STAGES:
+        acts = s.stages[name]
+        grid, _ = feature_grid(acts, max_channels, tile=48 if max_channels else 24, lang=lang)
+        c, h, w = acts.shape
+        shown = f"top {min(max_channels, c)}" if max_channels else "all"
+        out.append((grid, f"{name} · {c} × {h} × {w} ({shown})"))
+    return out
+
+
+def stage_channels(s: Snapshot, stage: str, lang: str = "en") -> tuple[np.ndarray, str]:
+    """Every channel of one stage, strongest first, and its caption."""
+    acts = s.stages[stage]
+    c, h, w = acts.shape
+    grid, _ = feature_grid(acts, None, tile=max(16, 128 // h), columns=int(np.ceil(np.sqrt(c))), lang=lang)
+    return grid, f"{stage} · {c} × {h} × {w}: all {c} channels, strongest first"
+
+
+def gradcams(s: Snapshot) -> list[tuple[np.ndarray, str]]:
+    """The Grad-CAM overlay of every stage, captioned with the class it explains."""
+    return [(gradcam_overlay(s.image, cam), f"{name} · “{s.target_name}”") for name, cam in s.cams.items()]
+
+
+def feature_montages(s: Snapshot, lang: str = "en") -> tuple[np.ndarray, np.ndarray]:
+    """The five stages' feature grids and their five Grad-CAMs, each as one captioned picture (H, W, 3).
+
+    One picture per row of five, not a gallery of five: a feature view is three files for a browser to fetch, not
+    eleven (benchmarks/load.py: serving the pictures was the largest cost of a class drawing at once).
+    """
+    grids = [(img, tr(c, lang)) for img, c in feature_maps(s, lang=lang)]
+    cams = [(enlarge(img, 2), tr(c, lang)) for img, c in gradcams(s)]
+    return (
+        montage(grids, lang=lang, title=tr("Stage outputs", lang)),
+        montage(cams, lang=lang, title=tr("Grad-CAM per stage", lang)),
+    )
+
+
+# -- whole views, each a job for the painter: a tuple of pictures ---------------------------------------------------
+def feature_view(s: Snapshot, stage: str, lang: str = "en") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The feature tab: the stages' grids, their Grad-CAMs and every channel of ``stage`` (each with its caption)."""
+    grids, cams = feature_montages(s, lang)
+    grid, caption = stage_channels(s, stage, lang)
+    # The caption drawn in, as the montages' (a gr.update of the label cost Gradio a rebuild of the component and its
+    # schema at every view, 13% of the interpreter's time at 30 students, and a language switch relabelled it).
+    return grids, cams, montage([(grid, tr(caption, lang))], lang=lang)
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """What a model's block statistics chart shows for every input: per block, its name, its shortcut kind and
+    the sample-set means."""
+
+    names: tuple[str, ...]
+    projects: tuple[bool, ...]
+    mean_ratio: tuple[float, ...]
+    mean_cosine: tuple[float, ...]
+
+
+@functools.lru_cache(maxsize=16)  # a figure and its drawn background each, about 1 MB
+def block_chart(spec: ChartSpec, lang: str) -> BlockChart:
+    """The residual view's block statistics chart for ``spec`` in ``lang``, drawn once and kept."""
+    return BlockChart(spec.names, spec.projects, spec.mean_ratio, spec.mean_cosine, lang)
+
+
+def residual_view(s: Snapshot, spec: ChartSpec, lang: str = "en") -> tuple[np.ndarray, np.ndarray]:
+    """The residual tab: the block panel and the block statistics chart of this input."""
+    chart = block_chart(spec, lang).draw([b.ratio for b in s.blocks], [b.cosine for b in s.blocks])
+    return block_panel(s.blocks, lang=lang), chart
+
+
+def explanation(s: Snapshot) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """/explain's pictures: the stages' grids, their Grad-CAMs and the block panel (in English)."""
+    return (*feature_montages(s), block_panel(s.blocks))
+
+
+PNG_LEVEL = 1  # zlib's fastest: a feature view's three pictures ~10 ms less than level 6, ~15% larger (this machine)
+
+
+def png_file(picture: np.ndarray, folder: str | Path, name: str = "image") -> str:
+    """(H, W[, 3]) uint8 -> the path of a PNG of it at ``PNG_LEVEL``, in ``folder``/<hash of the picture>/, where
+    Gradio keeps the files it serves. Gradio serves a file it finds in its cache as it is (and its cache cleaner
+    removes it in time) instead of encoding the array again at zlib's default level 6. A picture already written
+    is not encoded again (the hash is of the pixels, ~1 ms for a 1 MB picture); its times are set to now instead,
+    since Gradio's cleaner removes the files older than ``RESNET_CACHE_S`` by their ctime: a picture first written an
+    hour ago, or by an earlier server (a shipped sample's view, the floor's fixed answer), was removed while still
+    being answered with, and its next fetch failed (403: one of 1,763 pictures in a 60-student run).
+
+    Measured on the view pictures, one thread: stage grids 7.7 -> 4.6 ms (32 -> 38 KB), Grad-CAMs 5.4 -> 2.1 ms,
+    the block panel 11.6 -> 8.7 ms (60 -> 63 KB) with Pillow at level 1; unfiltered rows (``png.encode``) then
+    take 1.9, 1.1 and 2.4 ms (46, 37, 61 KB).
+    """
+    picture = np.ascontiguousarray(picture)
+    digest = hashlib.blake2b(str(picture.shape).encode(), digest_size=16)
+    digest.update(picture.data)
+    sub = Path(folder) / digest.hexdigest()
+    path = sub / f"{name}.png"
+    try:
+        os.utime(path)  # in use again: young for the cleaner
+    except FileNotFoundError:
+        encoded = png.encode(picture, PNG_LEVEL)
+        sub.mkdir(parents=True, exist_ok=True)
+        part = sub / f".{name}.{os.getpid()}.{threading.get_ident()}.part"  # whole or not at all: others may serve it
+        part.write_bytes(encoded)
+        os.replace(part, path)
+    return str(path)
