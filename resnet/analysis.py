@@ -22,7 +22,7 @@ from resnet.gradcam import cams_from_trace
 from resnet.model import check_lesions
 from resnet.pictures import BlockMaps, Snapshot
 from resnet.preprocess import Prepared, preprocess
-from resnet.probes import BlockStats, Trace, block_stats, trace
+from resnet.probes import BlockStats, Trace, block_stats
 from resnet.registry import ModelRegistry
 
 
@@ -82,10 +82,13 @@ class Analysis:
 
 
 def top_classes(logits: torch.Tensor, classes: Sequence[str], k: int = 3) -> dict[str, float]:
-    """The k most likely classes of logits (10,) with their softmax probabilities."""
-    p = logits.float().softmax(-1)
-    top = p.topk(k)
-    return {classes[i]: float(v) for v, i in zip(top.values, top.indices, strict=True)}
+    """The k most likely classes of logits (10,) (not attached to an autograd graph) with their softmax
+    probabilities, computed in NumPy: ten numbers, no operation that gives the GIL up (each of PyTorch's softmax,
+    topk and item did, and waited up to 5 ms to win it back under a class: benchmarks/label_gil.py)."""
+    z = logits.numpy().astype(np.float64)
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    return {classes[i]: float(p[i]) for i in np.argsort(-p, kind="stable")[:k]}
 
 
 def prepare(registry: ModelRegistry, image, model_key: str) -> Prepared:
@@ -131,7 +134,7 @@ class Analyser:
                 self._cache.move_to_end(key)
                 return hit[1]
         with torch.enable_grad():  # the parameters are frozen: gradients start at the input
-            t = trace(model, p.tensor.detach().requires_grad_(True), lesions, keep_graph=True)
+            t = self.registry.graphs.trace(model, p.tensor.detach().requires_grad_(True), lesions)  # resnet/graphs.py
             cams, cls = cams_from_trace(t, p.tensor.shape[-1], target)
         t = t.detached()
         result = Analysis(model_key, card.classes, p, t, block_stats(t), cams, cls)

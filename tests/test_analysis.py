@@ -68,3 +68,20 @@ def test_a_model_reloaded_under_the_same_key_is_never_read_from_the_cache(tmp_pa
     after = analyser.analyse(_bar(), key)
     assert after is not before
     assert float(after.trace.logits[0, 7]) == pytest.approx(float(before.trace.logits[0, 7]) + 5, abs=1e-3)
+
+
+@pytest.mark.parametrize("key", ["digits", "clothing"])
+def test_grad_cams_from_the_scripted_graph_are_the_eager_ones_bit_for_bit(registry, key):
+    """Four inputs, each lesion set: the graph runs the same operations (``gradcam.cam_maps``) in one call."""
+    model, card = registry.get(key)
+    samples = registry.samples(key)
+    for lesions in [(), ("b3.1",), ("b2.0", "b5.1")]:
+        for i in range(4):
+            x = preprocess(samples.images[i], key, card.image_size).tensor
+            with torch.enable_grad():  # a pass each: a backward pass frees its graph
+                passes = [trace(model, x.clone().requires_grad_(True), lesions, keep_graph=True) for _ in "ge"]
+                graph, cls = cams_from_trace(passes[0], x.shape[-1])
+                eager, same = cams_from_trace(passes[1], x.shape[-1], graph=False)
+            assert cls == same and list(graph) == list(eager) == ["b1", "b2", "b3", "b4", "b5"]
+            assert all(torch.equal(graph[s], eager[s]) for s in eager)
+            assert all(float(m.max()) in (0.0, 1.0) and float(m.min()) >= 0 for m in graph.values())
