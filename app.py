@@ -1204,7 +1204,7 @@ def api_explain(ctx: Context, image: str | None, dataset: str, lesions: list[str
         raise gr.Error(str(exc)) from None
     ctx.give_way()
     rows = [
-        [r.block, r.shortcut, r.lesioned, *(round(v, 4) for v in (r.ratio, r.cosine, r.mean_ratio, r.mean_cosine))]
+        [r.name, r.shortcut, r.lesioned, *(round(v, 4) for v in (r.ratio, r.cosine, r.mean_ratio, r.mean_cosine))]
         for r in viz.block_rows(a.snapshot, ctx.registry.sample_stats(dataset))
     ]
     grids, cams, panel = ctx.paint(pictures.explanation, (a.snapshot,), ("stage_grids", "cams", "block_panel"))

@@ -67,12 +67,12 @@ class Analysis:
                 b.projects,
                 b.plain,
                 b.lesioned,
+                float(s.ratio.numpy()[0]),
+                float(s.cosine.numpy()[0]),
                 first(b.shortcut),
                 first(b.residual),
                 first(b.preact),
                 first(b.output),
-                float(s.ratio.numpy()[0]),
-                float(s.cosine.numpy()[0]),
             )
             for b, s in zip(self.trace.blocks, self.stats, strict=True)
         ]

@@ -31,19 +31,31 @@ STAGES = ("b1", "b2", "b3", "b4", "b5")  # resnet.model.STAGES, without importin
 
 
 @dataclass
-class BlockMaps:
-    """One block of one input, as ``probes.BlockTrace`` and ``probes.BlockStats`` give it; maps (C, h, w)."""
+class BlockFacts:
+    """One block of one input: its name and kind, as ``probes.BlockTrace`` gives them, and its statistics, as
+    ``probes.BlockStats`` gives them."""
 
     name: str
     projects: bool  # the shortcut is a 1×1 projection
     plain: bool  # no shortcut at all (the plain twin)
     lesioned: bool
-    shortcut: np.ndarray | None  # None in a plain block
-    residual: np.ndarray
-    preact: np.ndarray
-    output: np.ndarray
     ratio: float  # ‖F(x)‖ / ‖x‖ (NaN where there is nothing to compare with)
     cosine: float  # cos(F(x), x)
+
+    @property
+    def shortcut(self) -> str:
+        """The shortcut in words (``shortcut_kind``)."""
+        return shortcut_kind(self.projects, self.plain)
+
+
+@dataclass
+class BlockMaps(BlockFacts):
+    """``BlockFacts`` and the block's maps (C, h, w)."""
+
+    x: np.ndarray | None = None  # the shortcut's output; None in a plain block
+    residual: np.ndarray | None = None
+    preact: np.ndarray | None = None
+    output: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -244,7 +256,7 @@ def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -
         draw_text(img, (x0 + (tile - f12.getlength(title)) / 2, 4), title, "black", f12)
     for i, b in enumerate(blocks):
         # A plain block has no shortcut and adds nothing: its x and F(x) + x tiles stay empty, F(x) stands alone.
-        shown = [b.shortcut, b.residual, b.preact, b.output] if not b.plain else [None, b.residual, None, b.output]
+        shown = [b.x, b.residual, b.preact, b.output] if not b.plain else [None, b.residual, None, b.output]
         maps = np.stack([t.mean(0) for t in shown if t is not None])  # (k, h, w)
         vmax = max(float(np.abs(maps).max()), 1e-6)
         tiles = iter(colour_tiles(maps, tile, -vmax, vmax, DIVERGING))

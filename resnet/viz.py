@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from resnet.model import ResNet
 from resnet.paths import PathStats
-from resnet.pictures import ChartSpec, Snapshot, shortcut_kind
+from resnet.pictures import BlockFacts, ChartSpec, Snapshot
 from resnet.sampleset import SampleSetStats
 
 RESIDUAL_COLOUR, PLAIN_COLOUR = "#3b6fb6", "#c0392b"
@@ -121,21 +121,11 @@ def path_figure(series: Sequence[tuple[str, bool, PathStats]], current: tuple[in
 
 
 @dataclass
-class BlockRow:
-    """One block's statistics for one input, beside the sample-set means."""
+class BlockRow(BlockFacts):
+    """One block's statistics for one input (``BlockFacts``), beside the sample-set means."""
 
-    block: str
-    projects: bool  # the shortcut is a 1×1 projection
-    plain: bool  # no shortcut at all (the plain twin)
-    lesioned: bool
-    ratio: float  # ‖F(x)‖ / ‖x‖
-    cosine: float  # cos(F(x), x)
-    mean_ratio: float
-    mean_cosine: float
-
-    @property
-    def shortcut(self) -> str:
-        return shortcut_kind(self.projects, self.plain)
+    mean_ratio: float = float("nan")
+    mean_cosine: float = float("nan")
 
 
 def block_rows(s: Snapshot, sample_stats: SampleSetStats) -> list[BlockRow]:
@@ -158,7 +148,7 @@ def block_rows(s: Snapshot, sample_stats: SampleSetStats) -> list[BlockRow]:
 def chart_spec(rows: Sequence[BlockRow]) -> ChartSpec:
     """What the block statistics chart shows for every input of the model these rows are of."""
     return ChartSpec(
-        tuple(r.block for r in rows),
+        tuple(r.name for r in rows),
         tuple(r.projects for r in rows),
         tuple(r.mean_ratio for r in rows),
         tuple(r.mean_cosine for r in rows),
