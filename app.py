@@ -318,14 +318,18 @@ class ModelSwitch(NamedTuple):
 
 
 class FeatureViews(NamedTuple):
-    stage_grids: Annotated[np.ndarray | Skip | None, gr.Image]
-    cams: Annotated[np.ndarray | Skip | None, gr.Image]
-    all_channels: Annotated[np.ndarray | Skip | None, gr.Image]
+    """The feature tab's pictures, each a PNG file in Gradio's cache (drawn by the painter)."""
+
+    stage_grids: Annotated[str | Skip | None, gr.Image]
+    cams: Annotated[str | Skip | None, gr.Image]
+    all_channels: Annotated[str | Skip | None, gr.Image]
 
 
 class ResidualViews(NamedTuple):
-    block_panel: Annotated[np.ndarray | Skip | None, gr.Image]
-    block_chart: Annotated[np.ndarray | Skip | None, gr.Image]
+    """The residual tab's pictures, each a PNG file in Gradio's cache (drawn by the painter)."""
+
+    block_panel: Annotated[str | Skip | None, gr.Image]
+    block_chart: Annotated[str | Skip | None, gr.Image]
 
 
 class ModelViews(NamedTuple):
@@ -407,9 +411,9 @@ class NetworkDefaults(NamedTuple):
 
 class Explanation(NamedTuple):
     label: Annotated[dict[str, float], gr.Label]
-    stage_grids: Annotated[np.ndarray, gr.Image]
-    cams: Annotated[np.ndarray, gr.Image]
-    block_panel: Annotated[np.ndarray, gr.Image]
+    stage_grids: Annotated[str, gr.Image]  # PNG files in Gradio's cache, drawn by the painter
+    cams: Annotated[str, gr.Image]
+    block_panel: Annotated[str, gr.Image]
     block_stats: Annotated[list[list], gr.Dataframe]
 
 
