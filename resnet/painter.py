@@ -2,12 +2,13 @@
 
 Under a class the server's interpreter is shared by everything: every NumPy, Pillow and PyTorch operation a picture
 makes gives Python's GIL up and then waits up to the 5 ms switch interval to win it back from whichever thread runs
-Python. An /explain that costs 47 ms alone took ~6 s beside a thread running Python, most of it in its pictures
-(``benchmarks/label_gil.py``, ``benchmarks/explain_gil.py``). A painter is a process that imports NumPy, Pillow and
-matplotlib but never PyTorch (~70 MB): it gets a job (a function of ``resnet.pictures``, its arguments: a
-``pictures.Snapshot``, a language, ...) over a socket, draws it, writes every picture as a PNG into Gradio's file
-cache (``pictures.png_file``) and answers with the files' paths, which are the paths the server would have written
-(they are named by the pictures' pixels).
+Python. Beside a thread running Python, an explanation's montages took 1.8 s and its block panel 1.6 s (8 and 9 ms
+alone; medians, this machine); ``benchmarks/explain_gil.py`` compares the whole /explain drawn here and by a painter.
+A painter is a process that imports NumPy, Pillow and matplotlib but never PyTorch (~100 MB resident after a few
+dozen views, against ~500 MB for PyTorch's import alone): it gets a job (a function of ``resnet.pictures``, its
+arguments: a ``pictures.Snapshot``, a language, ...) over a socket, draws it, writes every picture as a PNG into
+Gradio's file cache (``pictures.png_file``) and answers with the files' paths, which are the paths the server would
+have written (they are named by the pictures' pixels).
 
 A painter that dies or does not answer in time is replaced, and that one call is drawn in the server instead: a
 view is never lost to it. ``$RESNET_PAINTERS`` sets how many there are (default 1; 0 draws in the server).
