@@ -21,12 +21,12 @@ import threading
 import warnings
 import weakref
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable, Collection
 
 import torch
 from torch import nn
 
-from resnet.model import ResNet
+from resnet.model import STAGES, ResNet
 from resnet.probes import BlockTrace, Trace, trace
 
 # One trace per (model, lesion set, input shape): ~70 ms to make, a few MB to keep. Labels nearly always ask for
@@ -68,16 +68,18 @@ def flatten(t: Trace) -> tuple[torch.Tensor, ...]:
     return tuple(flat)
 
 
-def unflatten(template: Trace, flat: tuple[torch.Tensor, ...]) -> Trace:
-    """The trace of ``flat`` (``flatten``'s order), laid out as ``template`` (a trace of the same model and lesions)."""
+def unflatten(model: ResNet, lesions: Collection[str], flat: tuple[torch.Tensor, ...]) -> Trace:
+    """The trace of ``model`` with ``lesions`` whose tensors are ``flat`` (``flatten``'s order): the names and kinds
+    come from the model, as ``probes.trace`` takes them (a plain block has no shortcut)."""
     tensors = iter(flat)
-    stages = {name: next(tensors) for name in template.stages}
+    stages = {name: next(tensors) for name in STAGES}
     logits = next(tensors)
     blocks = []
-    for b in template.blocks:
+    for name, block in model.blocks():
         x = next(tensors)
-        shortcut = None if b.shortcut is None else next(tensors)
-        blocks.append(BlockTrace(b.name, b.projects, b.plain, b.lesioned, x, shortcut, *(next(tensors) for _ in "rpo")))
+        shortcut = None if block.plain else next(tensors)
+        maps = (next(tensors) for _ in "rpo")  # residual, sum, output
+        blocks.append(BlockTrace(name, block.projects, block.plain, name in lesions, x, shortcut, *maps))
     return Trace(stages, blocks, logits)
 
 
@@ -89,7 +91,7 @@ class LabelGraphs:
         self.enabled = os.environ.get("RESNET_LABEL_GRAPHS", "1") != "0" if enabled is None else enabled
         self._size = size
         # key -> (the model it was traced from, the graph): a model reloaded under the same id never hits.
-        self._graphs: OrderedDict[tuple, tuple[weakref.ref, Any]] = OrderedDict()  # a graph, or (graph, template)
+        self._graphs: OrderedDict[tuple, tuple[weakref.ref, torch.jit.ScriptModule]] = OrderedDict()
         self._lock = threading.Lock()
 
     def forward(self, model: ResNet, x: torch.Tensor, lesions: tuple[str, ...] = ()) -> torch.Tensor:
@@ -109,28 +111,34 @@ class LabelGraphs:
         autograd step, as in the eager pass. Measured (digits, one torch thread): trace and Grad-CAM beside a thread
         running Python, eager p50 1,269 ms, this graph 457 ms; alone 16.2 and 15.8 ms.
         """
+        if not (self.enabled and torch.is_grad_enabled()):
+            return trace(model, x, lesions, keep_graph=True)
         key = ("trace", id(model), tuple(sorted(lesions)), tuple(x.shape), x.dtype)
         with torch.jit.optimized_execution(False):
-            found = self._graph(model, x, lesions, key) if self.enabled and torch.is_grad_enabled() else None
-            if found is None:
-                return trace(model, x, lesions, keep_graph=True)
-            graph, template = found
-            return unflatten(template, graph(x))
+            graph = self._kept(
+                key, model, lambda: torch.jit.trace(_Probed(model, tuple(lesions)).eval(), x, check_trace=False)
+            )
+            return trace(model, x, lesions, keep_graph=True) if graph is None else unflatten(model, lesions, graph(x))
 
-    def _graph(self, model: ResNet, x: torch.Tensor, lesions: tuple[str, ...], key: tuple | None = None) -> Any:
-        """The graph of ``key`` (a label's forward pass unless named; for a trace, with its template trace)."""
-        key = key or (id(model), tuple(sorted(lesions)), tuple(x.shape), x.dtype)
+    def _graph(self, model: ResNet, x: torch.Tensor, lesions: tuple[str, ...]) -> torch.jit.ScriptModule | None:
+        """A label's forward pass of ``model`` with ``lesions``, traced for inputs shaped as ``x``."""
+        key = (id(model), tuple(sorted(lesions)), tuple(x.shape), x.dtype)
+        return self._kept(
+            key, model, lambda: torch.jit.trace(_Lesioned(model, tuple(lesions)).eval(), x, check_trace=False)
+        )
+
+    def _kept(
+        self, key: tuple, model: ResNet, make: Callable[[], torch.jit.ScriptModule]
+    ) -> torch.jit.ScriptModule | None:
+        """The graph kept under ``key`` for ``model``, made by ``make`` (a trace) on first use; None where tracing
+        fails."""
         with self._lock:
             hit = self._graphs.get(key)
             if hit is not None and hit[0]() is model:
                 self._graphs.move_to_end(key)
                 return hit[1]
         try:  # outside the lock: other labels go on while one set of lesions is traced
-            if key[0] == "trace":
-                template = trace(model, x, lesions, keep_graph=True)
-                graph: Any = (torch.jit.trace(_Probed(model, tuple(lesions)).eval(), x, check_trace=False), template)
-            else:
-                graph = torch.jit.trace(_Lesioned(model, tuple(lesions)).eval(), x, check_trace=False)
+            graph = make()
         except Exception:  # no TorchScript here (or a model it cannot trace): the eager pass serves
             return None
         with self._lock:

@@ -27,7 +27,6 @@ from resnet.strings import tr
 
 SEQUENTIAL = "viridis"  # activations after a ReLU: 0 .. max
 DIVERGING = "RdBu_r"  # signed tensors (F(x), F(x) + x): blue < 0 < red, white at 0
-STAGES = ("b1", "b2", "b3", "b4", "b5")  # resnet.model.STAGES, without importing PyTorch
 
 
 @dataclass
@@ -311,8 +310,7 @@ def montage(
 def feature_maps(s: Snapshot, max_channels: int | None = 16, lang: str = "en") -> list[tuple[np.ndarray, str]]:
     """One grid per stage (b1..b5) with captions like "b3 · 128 × 8 × 8 (top 16)"."""
     out = []
-    for name in STAGES:
-        acts = s.stages[name]
+    for name, acts in s.stages.items():  # b1..b5, in the order of the pass
         grid, _ = feature_grid(acts, max_channels, tile=48 if max_channels else 24, lang=lang)
         c, h, w = acts.shape
         shown = f"top {min(max_channels, c)}" if max_channels else "all"
