@@ -120,6 +120,7 @@ LABEL: dict[str, Any] = {
     "trigger_mode": "always_last",
 }
 VIEW: dict[str, Any] = {"concurrency_id": "view", "concurrency_limit": 1, "trigger_mode": "always_last"}
+AGAIN: dict[str, Any] = {"trigger_mode": "always_last"}  # a click while pending runs again after, on the state then
 
 
 def load_api(name: str) -> dict[str, Any]:
@@ -1327,8 +1328,15 @@ def input_column(ctx: Context, default: str) -> InputColumn:
     ui = InputColumn(
         source, sample, domain, model, hint_note, input_tabs, sketch_tab, upload_tab, sketch, upload, gallery
     )
+    # "multiple": every click runs, in order, with its own sample. Gradio's default ("once") dropped a click that came
+    # while the previous pick was pending (the gallery showed the second sample chosen, the first loaded), and
+    # "always_last" would run the first click's event again (the browser replays the pending event's data).
     gallery.select(
-        bind(pick_sample, ctx), [model], list(PickedSample(upload, source, input_tabs, sample, domain)), **QUIET
+        bind(pick_sample, ctx),
+        [model],
+        list(PickedSample(upload, source, input_tabs, sample, domain)),
+        trigger_mode="multiple",
+        **QUIET,
     )
     upload.upload(forget_sample, None, sample, **QUIET)
     return ui
@@ -1629,8 +1637,10 @@ def build_demo(ctx: Context) -> gr.Blocks:
         for event in (
             redrawn,
             demo.load(bind(restore_scene, ctx), None, list(scene), **QUIET),
-            back.click(bind(tour_go, ctx, -1), [tour_step, language, projector], list(scene), **QUIET),
-            forward.click(bind(tour_go, ctx, 1), [tour_step, language, projector], list(scene), **QUIET),
+            # "always_last": a click while the previous move is pending moves once more when it ends, from the step
+            # then reached (the browser reads the state again); Gradio's default ("once") dropped it
+            back.click(bind(tour_go, ctx, -1), [tour_step, language, projector], list(scene), **QUIET, **AGAIN),
+            forward.click(bind(tour_go, ctx, 1), [tour_step, language, projector], list(scene), **QUIET, **AGAIN),
         ):
             labelled = event.then(bind(predict_current, ctx), current, list(pred.prediction), **QUIET, **LABEL)
             follow_views(ctx, labelled, current, tabs.views, tabs.target, tabs.stage, tabs.view, model_too=True)
