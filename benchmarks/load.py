@@ -324,6 +324,8 @@ def routes(url: str, tab: str = "features") -> dict[str, Route]:
     return {
         "app": Route(index["stroke"], index["view"], api=False, tab=opened),
         "floor": Route(index["stroke_floor"], index["view_floor"], api=False),  # a fixed feature view either way
+        # the page's label with the floor's fixed view: what a label costs when the views cost only Gradio's handling
+        "app-label": Route(index["stroke"], index["view_floor"], api=False),
         "api": Route(index["classify"], index["explain"], api=True),
         "api-every": Route(index["classify"], index["explain"], api=True, every_view=True),
     }

@@ -107,7 +107,7 @@ def classify(registry: ModelRegistry, image, model_key: str, lesions: Collection
     return Classification(
         top_classes(logits, card.classes),
         (p.image * 255).round().astype(np.uint8),
-        (p.tensor[0, 0].clamp(0, 1) * 255).round().byte().numpy(),
+        np.round(np.clip(p.tensor.numpy()[0, 0], 0, 1) * 255).astype(np.uint8),  # NumPy keeps the GIL, torch's ops not
         p,
     )
 

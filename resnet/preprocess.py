@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from resnet import prepare_graph
 from resnet.data import dataset_info, resize
 
 MIN_SIDE = 8  # smaller images hold no drawing worth reading
@@ -83,83 +83,59 @@ def _from_array(a: np.ndarray) -> Image.Image:
     return Image.fromarray(a)
 
 
-def to_gray(img: Image.Image) -> np.ndarray:
-    """(H, W) float32 in [0, 1]. Transparent areas become the paper: white under dark ink, black under light."""
-    img = ImageOps.exif_transpose(img)
+def pixels_of(image: str | bytes | Image.Image | np.ndarray) -> torch.Tensor:
+    """The decoded input as uint8 grey levels (H, W), or RGBA (H, W, 4) where it has transparency, upright (EXIF)
+    and at most ``WORK_SIDE`` a side. A canvas (uint8 (H, W, 4) or (H, W)) is taken as it is, not copied."""
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and (image.ndim == 2 or image.shape[2:] == (4,)):
+        if min(image.shape[:2]) >= MIN_SIDE and max(image.shape[:2]) <= WORK_SIDE:
+            # what Pillow's "L" or "RGBA" would give; never written to (a read-only array is copied: torch warns)
+            return torch.from_numpy(np.ascontiguousarray(image) if image.flags.writeable else image.copy())
+    img = ImageOps.exif_transpose(open_image(image))
     if min(img.size) < MIN_SIDE:
         raise InvalidImageError(f"the image is {img.width}x{img.height} pixels; it needs at least {MIN_SIDE} a side")
     if max(img.size) > WORK_SIDE:
         img = img.copy()
         img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
     has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
-    if not has_alpha:
-        return np.asarray(img.convert("L"), dtype=np.float32) / 255
-    rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255
-    gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    alpha = rgba[..., 3]
-    if alpha.max() < MIN_CONTRAST:
-        raise EmptyDrawingError("the image is fully transparent: nothing to classify")
-    ink_is_dark = (gray * alpha).sum() / alpha.sum() < 0.5
-    paper = 1.0 if ink_is_dark else 0.0
-    return gray * alpha + paper * (1 - alpha)
+    return torch.from_numpy(np.array(img.convert("RGBA" if has_alpha else "L")))
 
 
-def _light_on_dark(gray: np.ndarray) -> tuple[np.ndarray, bool, float]:
-    """A light object on a black background, in the input's own contrast, its peak (at most 1) and whether it was
-    inverted; the polarity is detected from the border."""
-    h, w = gray.shape
-    k = max(1, min(h, w) // 20)
-    border = np.concatenate([gray[:k].ravel(), gray[-k:].ravel(), gray[:, :k].ravel(), gray[:, -k:].ravel()])
-    background = float(np.median(border))
-    inverted = background > 0.5
-    ink = (background - gray) if inverted else (gray - background)
-    ink = np.clip(ink, 0, None)
-    peak = float(ink.max())
-    if peak < MIN_CONTRAST:
-        raise EmptyDrawingError("the image is blank (one flat colour): draw or upload something to classify")
-    return ink, inverted, peak
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width in pixels of a (H, W) bool mask: twice the area over the boundary (2 for 1-2 px lines)."""
+    return prepare_graph.stroke_width(torch.from_numpy(mask))
 
 
-def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+def thicken(ink: np.ndarray, side: int) -> np.ndarray:
+    """(H, W) light-on-dark ink whose strokes are at least ``STROKE * side`` wide (a max filter; never thinner)."""
+    return prepare_graph.thicken(torch.from_numpy(ink), side, STROKE).numpy()
 
 
-def _fit(patch: np.ndarray, side: int) -> np.ndarray:
-    """Scale so the longer edge is ``side`` pixels, keeping the aspect ratio, anti-aliased."""
+def _paste(patch: np.ndarray, top: int, left: int) -> np.ndarray:
+    """``patch`` on a black 28x28 canvas at (top, left), clipping whatever falls outside it."""
+    canvas = np.zeros((28, 28), np.float32)
     h, w = patch.shape
-    scale = side / max(h, w)
-    size = (max(1, round(h * scale)), max(1, round(w * scale)))
-    t = torch.from_numpy(np.ascontiguousarray(patch))[None, None]
-    return F.interpolate(t, size=size, mode="bilinear", antialias=True, align_corners=False)[0, 0].numpy()
-
-
-def _paste(canvas: np.ndarray, patch: np.ndarray, top: int, left: int) -> np.ndarray:
-    """Paste ``patch`` at (top, left), clipping whatever falls outside the canvas."""
-    h, w = patch.shape
-    ch, cw = canvas.shape
     t0, l0 = max(top, 0), max(left, 0)
-    t1, l1 = min(top + h, ch), min(left + w, cw)
+    t1, l1 = min(top + h, 28), min(left + w, 28)
     if t1 > t0 and l1 > l0:
         canvas[t0:t1, l0:l1] = patch[t0 - top : t1 - top, l0 - left : l1 - left]
     return canvas
 
 
-def stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width in pixels of a (H, W) bool mask: twice the area over the boundary (2 for 1-2 px lines)."""
-    m = torch.from_numpy(mask.astype(np.float32))[None, None]
-    inner = -F.max_pool2d(-m, 3, stride=1, padding=1)
-    return float(2 * m.sum() / (m - inner).sum().clamp(min=1))
+def place_digit(patch: np.ndarray) -> np.ndarray:
+    """A digit's box fitted into 20x20 -> (28, 28) with its centre of mass at MNIST's (14, 14) (measured on its test
+    set: mean 14.0 on both axes). In NumPy: on arrays this small it keeps the GIL, and its sums add in NumPy's
+    order, which decides a centre of mass that falls on a half pixel (``tests/test_preprocess.py``)."""
+    total = patch.sum()
+    ys, xs = np.indices(patch.shape)
+    cy, cx = (ys * patch).sum() / total, (xs * patch).sum() / total
+    return _paste(patch, round(14 - cy), round(14 - cx))
 
 
-def thicken(ink: np.ndarray, side: int) -> np.ndarray:
-    """(H, W) light-on-dark ink whose strokes are at least ``STROKE * side`` wide (a max filter; never thinner)."""
-    missing = STROKE * side - stroke_width(ink > 0.5)
-    k = 2 * round(missing / 2) + 1
-    if k < 3:
-        return ink
-    t = torch.from_numpy(np.ascontiguousarray(ink))[None, None]
-    return F.max_pool2d(t, k, stride=1, padding=k // 2)[0, 0].numpy()
+def place_product(patch: np.ndarray) -> np.ndarray:
+    """A product's longest edge at 28 -> centred on (28, 28); an odd margin puts its extra pixel before the object,
+    as in Fashion-MNIST itself."""
+    h, w = patch.shape
+    return _paste(patch, (29 - h) // 2, (29 - w) // 2)
 
 
 def normalise_digit(ink: np.ndarray) -> np.ndarray:
@@ -167,28 +143,7 @@ def normalise_digit(ink: np.ndarray) -> np.ndarray:
 
     Thin strokes are first thickened to MNIST's width (``thicken``), so that a fine pen does not fade.
     """
-    r0, r1, c0, c1 = _bbox(ink > INK)
-    pad = round(STROKE * max(r1 - r0, c1 - c0))  # room for the thickened strokes
-    ink = thicken(np.pad(ink[r0:r1, c0:c1], pad), max(r1 - r0, c1 - c0))
-    r0, r1, c0, c1 = _bbox(ink > INK)
-    patch = _fit(ink[r0:r1, c0:c1], 20)
-    total = patch.sum()
-    ys, xs = np.indices(patch.shape)
-    cy, cx = (ys * patch).sum() / total, (xs * patch).sum() / total
-    # MNIST puts the centre of mass at index (14, 14) (measured on its test set: mean 14.0 on both axes).
-    return _paste(np.zeros((28, 28), np.float32), patch, round(14 - cy), round(14 - cx))
-
-
-def normalise_product(ink: np.ndarray, trim: float = TRIM) -> np.ndarray:
-    """Fashion-MNIST's conversion: trim the background border, longest edge to 28, centred on 28x28.
-
-    ``trim`` is the ink level that still counts as background, on ``ink``'s scale.
-    """
-    r0, r1, c0, c1 = _bbox(ink > trim)  # ink is 0 where the input matched the border's colour
-    patch = _fit(ink[r0:r1, c0:c1], 28)
-    h, w = patch.shape
-    # An odd margin puts its extra pixel before the object, as in Fashion-MNIST itself.
-    return _paste(np.zeros((28, 28), np.float32), patch, (29 - h) // 2, (29 - w) // 2)
+    return place_digit(prepare_graph.digit_patch(torch.from_numpy(ink), INK, STROKE).numpy())
 
 
 def preprocess(image: str | bytes | Image.Image | np.ndarray | None, dataset: str, image_size: int = 64) -> Prepared:
@@ -199,10 +154,17 @@ def preprocess(image: str | bytes | Image.Image | np.ndarray | None, dataset: st
     info = dataset_info(dataset)
     if image is None:
         raise EmptyDrawingError("nothing drawn yet")
-    ink, inverted, peak = _light_on_dark(to_gray(open_image(image)))
-    # Contrast is stretched to a full-range object, but the background is trimmed in the input's own units: a
-    # pale product on a graded backdrop would otherwise keep the backdrop (measured on clothing-products).
-    out = normalise_digit(ink / peak) if info.name == "digits" else normalise_product(ink / peak, TRIM / peak)
+    digits = info.name == "digits"
+    # Two TorchScript graphs and a few operations on arrays of at most 28x28, which keep the GIL: under a class the
+    # GIL is given up three times, where the same steps in NumPy and PyTorch gave it up ~40 times, each time waiting
+    # up to 5 ms to win it back (resnet/prepare_graph.py, benchmarks/label_gil.py)
+    args = (pixels_of(image), digits, MIN_CONTRAST, INK, STROKE, TRIM)
+    status, inverted, patch = prepare_graph.run(prepare_graph.prepare_pixels, *args)
+    if status == prepare_graph.TRANSPARENT:
+        raise EmptyDrawingError("the image is fully transparent: nothing to classify")
+    if status == prepare_graph.BLANK:
+        raise EmptyDrawingError("the image is blank (one flat colour): draw or upload something to classify")
+    out = (place_digit if digits else place_product)(patch.numpy())
     out = np.clip(out, 0, 1).astype(np.float32)
     as_uint8 = torch.from_numpy(np.round(out * 255).astype(np.uint8))[None]  # quantised like the training set
-    return Prepared(out, resize(as_uint8, image_size), inverted)
+    return Prepared(out, prepare_graph.run(resize, as_uint8, image_size), inverted)
