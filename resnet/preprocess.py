@@ -86,10 +86,10 @@ def _from_array(a: np.ndarray) -> Image.Image:
 def pixels_of(image: str | bytes | Image.Image | np.ndarray) -> torch.Tensor:
     """The decoded input as uint8 grey levels (H, W), or RGBA (H, W, 4) where it has transparency, upright (EXIF)
     and at most ``WORK_SIDE`` a side. A canvas (uint8 (H, W, 4) or (H, W)) is taken as it is, not copied."""
-    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and (image.ndim == 2 or image.shape[2:] == (4,)):
-        if min(image.shape[:2]) >= MIN_SIDE and max(image.shape[:2]) <= WORK_SIDE:
-            # what Pillow's "L" or "RGBA" would give; never written to (a read-only array is copied: torch warns)
-            return torch.from_numpy(np.ascontiguousarray(image) if image.flags.writeable else image.copy())
+    canvas = isinstance(image, np.ndarray) and image.dtype == np.uint8 and (image.ndim == 2 or image.shape[2:] == (4,))
+    if canvas and min(image.shape[:2]) >= MIN_SIDE and max(image.shape[:2]) <= WORK_SIDE:
+        # what Pillow's "L" or "RGBA" would give; never written to (a read-only array is copied: torch warns)
+        return torch.from_numpy(np.ascontiguousarray(image) if image.flags.writeable else image.copy())
     img = ImageOps.exif_transpose(open_image(image))
     if min(img.size) < MIN_SIDE:
         raise InvalidImageError(f"the image is {img.width}x{img.height} pixels; it needs at least {MIN_SIDE} a side")

@@ -189,7 +189,7 @@ def test_the_preprocessing_graph_equals_its_eager_run():
     inputs = [(im, True) for im in pens[:40]] + [(255 - im, True) for im in pens[40:50]]
     inputs += [(im, False) for im in products[:30]]
     inputs += [(np.full((40, 40), 200, np.uint8), True), (np.zeros((40, 40, 4), np.uint8), True)]
-    for (image, digits), call in itertools.product(inputs, range(3)):  # three calls: an optimiser would act by then
+    for (image, digits), _ in itertools.product(inputs, range(3)):  # three calls: an optimiser would act by then
         args = (pixels_of(image), digits, MIN_CONTRAST, INK, STROKE, TRIM)
         graph, eager = prepare_graph.run(fn, *args), prepare_graph.run(fn, *args, graph=False)
         assert graph[:2] == eager[:2] and torch.equal(graph[2], eager[2])
