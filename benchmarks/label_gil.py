@@ -1,11 +1,12 @@
-"""A label beside a thread running Python: the eager forward pass against the traced one (resnet/graphs.py).
+"""A label beside a thread running Python: eager against graphs (resnet/graphs.py, resnet/prepare_graph.py).
 
     python benchmarks/label_gil.py          # ~1 min, one torch thread, as the server runs
 
 Under a class the server's interpreter is always busy with something (views drawing pictures, Gradio's event loop),
 and every eager PyTorch operation of a label gives the GIL up and waits to win it back. Side by side, for the
-digits model: the forward pass alone and the whole label (``app.new_input``: preprocessing, the forward pass, the
-two previews as files), each eager and traced, alone and beside one thread that runs Python without pause.
+digits model: the forward pass alone, the preprocessing alone and the whole label (``app.new_input``: preprocessing,
+the forward pass, the two previews as files), each eager and as graphs (the forward pass traced, the preprocessing
+scripted), alone and beside one thread that runs Python without pause.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from load import Drawings  # noqa: E402
 
 import app  # noqa: E402
+from resnet import prepare_graph  # noqa: E402
 from resnet.graphs import LabelGraphs  # noqa: E402
+from resnet.preprocess import preprocess  # noqa: E402
 
 ROUNDS = 40
 
@@ -72,16 +75,24 @@ def main() -> None:
     def forward(graphs: LabelGraphs) -> Callable[[int], object]:
         return lambda i: graphs.forward(model, x)
 
+    def prepare(graphs: LabelGraphs) -> Callable[[int], object]:
+        def run(i: int) -> object:
+            prepare_graph.ENABLED = graphs.enabled
+            return preprocess(canvases[i % len(canvases)]["composite"], "digits", card.image_size)
+
+        return run
+
     def label(graphs: LabelGraphs) -> Callable[[int], object]:
         def run(i: int) -> object:
             ctx.registry.graphs = graphs
+            prepare_graph.ENABLED = graphs.enabled
             return app.new_input(ctx, "sketch", canvases[i % len(canvases)], None, "digits", [], "en")
 
         return run
 
     rows = []
     with torch.no_grad():
-        for what, make in (("forward pass", forward), ("whole label", label)):
+        for what, make in (("forward pass", forward), ("preprocessing", prepare), ("whole label", label)):
             for graphs in (eager, traced):
                 make(graphs)(0)  # warm: the graph is traced, the first files written
             for beside in (False, True):
@@ -90,7 +101,7 @@ def main() -> None:
                     with PythonThread() if beside else contextlib.nullcontext():
                         cells.append(p50_p95(make(graphs)))
                 rows.append((what, "beside a Python thread" if beside else "alone", *cells))
-    print("| what | where | eager p50 / p95 (ms) | traced p50 / p95 (ms) | ratio of p50s |")
+    print("| what | where | eager p50 / p95 (ms) | graphs p50 / p95 (ms) | ratio of p50s |")
     print("| --- | --- | ---: | ---: | ---: |")
     for what, where, (e50, e95), (t50, t95) in rows:
         print(f"| {what} | {where} | {e50:.1f} / {e95:.1f} | {t50:.1f} / {t95:.1f} | {e50 / t50:.2f}× |")

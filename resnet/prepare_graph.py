@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 OK, TRANSPARENT, BLANK = 0, 1, 2  # prepare_pixels' status
+ENABLED = os.environ.get("RESNET_LABEL_GRAPHS", "1") != "0"  # as the labels' forward passes (resnet/graphs.py)
 
 
 def py_round(x: float) -> int:
@@ -138,8 +140,8 @@ def _scripted(fn: Callable) -> Callable:
         return fn
 
 
-def run(fn: Callable, *args: object, graph: bool = True) -> Any:
+def run(fn: Callable, *args: object, graph: bool | None = None) -> Any:
     """``fn(*args)`` (``prepare_pixels``, ``data.resize``) as one TorchScript graph, unoptimised as in
-    resnet/gradcam.py, or eagerly where ``graph`` is False (or TorchScript is gone)."""
+    resnet/gradcam.py, or eagerly where ``graph`` is False (default: ``ENABLED``) or TorchScript is gone."""
     with torch.no_grad(), torch.jit.optimized_execution(False):
-        return (_scripted(fn) if graph else fn)(*args)
+        return (_scripted(fn) if (ENABLED if graph is None else graph) else fn)(*args)
