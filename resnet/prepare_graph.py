@@ -1,13 +1,15 @@
 """A decoded input's preprocessing as one TorchScript function: the GIL given up once, not ~40 times.
 
-``resnet.preprocess`` turns a drawing into the model's input in ~40 NumPy and PyTorch operations on the 280x280
-canvas (1.8 ms alone). Each one gives Python's GIL up, and under a class, beside a thread running Python, waits up
+``resnet.preprocess`` turned a drawing into the model's input in ~40 NumPy and PyTorch operations on the 280x280
+canvas (1.8 ms alone). Each one gave Python's GIL up and, under a class, beside a thread running Python, waited up
 to the interpreter's 5 ms switch interval to win it back: the preprocessing took ~195 ms of a label's ~270 ms there
-(benchmarks/label_gil.py). ``prepare_pixels`` is the same arithmetic, written in TorchScript's Python and run as
-one graph: the same operations in the same order, in float32 as NumPy computed them, Python's rounding (half to
-even) wherever the NumPy code rounded a Python float, and float64 where NumPy promoted (the centre of mass). Sums
-may add in another order than NumPy's (a last bit of a float); ``tests/test_preprocess.py`` checks that the model's
-input is the same, byte for byte, over the shipped samples, the external sets and drawings of every size.
+(benchmarks/label_gil.py). ``prepare_pixels`` is that arithmetic from the decoded pixels to the fitted patch,
+written in TorchScript's Python and run as one graph (23 ms there): the same operations in the same order, in
+float32 as NumPy computed them, and Python's rounding (half to even) wherever the NumPy code rounded a Python float.
+The centre of mass and the placing on 28x28 stay in NumPy (``preprocess.place_digit``): on arrays that small NumPy
+keeps the GIL, and its sums decide a centre of mass that falls on a half pixel as they always did. Against the NumPy
+code: the same model input, byte for byte, and the same errors, on 10,629 inputs (README "Serving a class");
+``tests/test_preprocess.py`` holds the graph to its eager run and checks that it compiles.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def bbox(mask: torch.Tensor) -> list[int]:
 
 
 def fit(patch: torch.Tensor, side: int) -> torch.Tensor:
-    """``preprocess._fit``: longer edge to ``side`` pixels, aspect kept, bilinear with antialiasing."""
+    """(h, w) -> its longer edge at ``side`` pixels, aspect kept, bilinear with antialiasing."""
     h, w = patch.shape[0], patch.shape[1]
     scale = side / max(h, w)
     size = [max(1, py_round(h * scale)), max(1, py_round(w * scale))]
@@ -52,8 +54,8 @@ def fit(patch: torch.Tensor, side: int) -> torch.Tensor:
 
 
 def gray_of(pixels: torch.Tensor, min_contrast: float) -> tuple[torch.Tensor, int]:
-    """``preprocess.to_gray`` after decoding: uint8 (H, W) grey levels or (H, W, 4) RGBA -> (H, W) float32 in
-    [0, 1], transparent areas as the paper; status TRANSPARENT for a fully transparent image."""
+    """Decoded uint8 (H, W) grey levels or (H, W, 4) RGBA -> (H, W) float32 in [0, 1]; transparent areas become the
+    paper (white under dark ink, black under light); status TRANSPARENT for a fully transparent image."""
     if pixels.dim() == 2:
         return pixels.float() / 255, 0  # OK (TorchScript reads no global)
     rgba = pixels.float() / 255
@@ -91,8 +93,8 @@ def thicken(ink: torch.Tensor, side: int, stroke: float) -> torch.Tensor:
 
 
 def digit_patch(ink: torch.Tensor, ink_level: float, stroke: float) -> torch.Tensor:
-    """``preprocess.normalise_digit`` up to its centre of mass: the digit's box (thin strokes thickened first)
-    fitted into 20x20."""
+    """MNIST's normalisation up to the centre of mass: the digit's box, thin strokes thickened first (room padded
+    for them), fitted into 20x20."""
     r0, r1, c0, c1 = bbox(ink > ink_level)
     side = max(r1 - r0, c1 - c0)
     pad = py_round(stroke * side)
@@ -102,7 +104,8 @@ def digit_patch(ink: torch.Tensor, ink_level: float, stroke: float) -> torch.Ten
 
 
 def product_patch(ink: torch.Tensor, trim: float) -> torch.Tensor:
-    """``preprocess.normalise_product`` up to its placing: the background trimmed, the longest edge to 28."""
+    """Fashion-MNIST's conversion up to the placing: the background border trimmed (``trim``: the ink level that
+    still counts as background), the longest edge to 28."""
     r0, r1, c0, c1 = bbox(ink > trim)
     return fit(ink[r0:r1, c0:c1], 28)
 
@@ -126,12 +129,15 @@ def prepare_pixels(
     peak = float(ink.max())
     if peak < min_contrast:
         return 2, inverted, ink  # BLANK
+    # Contrast is stretched to a full-range object, but the background is trimmed in the input's own units: a pale
+    # product on a graded backdrop would otherwise keep the backdrop (measured on clothing-products).
     patch = digit_patch(ink / peak, ink_level, stroke) if digits else product_patch(ink / peak, trim / peak)
     return 0, inverted, patch
 
 
 @functools.cache
 def _scripted(fn: Callable) -> Callable:
+    """``fn`` compiled by TorchScript once, or ``fn`` itself where TorchScript is gone (a test checks it compiles)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated; if it goes, eager serves
