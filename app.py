@@ -88,6 +88,11 @@ body.projector #controls { min-width: 640px !important; align-items: center; }
 body.projector #language .wrap { flex-wrap: nowrap !important; }
 body.projector #intro p, body.projector #link-row, body.projector #hint, body.projector #gallery,
 body.projector #model-input, body.projector #lesion-costs, body.projector .view-note { display: none !important; }
+/* Every channel of a stage (b5: 512 tiles, ~770 px square) stays within one screen on a wider one, a projector's
+   720 px included (its full-screen button shows it whole). */
+@media (min-width: 701px) {
+  #all-channels img { max-height: 80vh; width: auto; max-width: 100%; object-fit: contain; }
+}
 /* A phone: the columns stack, and the label comes straight after the canvas, the samples after the prediction
    (the two columns' children become one column, in which the gallery moves to the end). */
 @media (max-width: 700px) {

@@ -322,7 +322,11 @@ def stage_channels(s: Snapshot, stage: str, lang: str = "en") -> tuple[np.ndarra
     """Every channel of one stage, strongest first, and its caption."""
     acts = s.stages[stage]
     c, h, w = acts.shape
-    grid, _ = feature_grid(acts, None, tile=max(16, 128 // h), columns=int(np.ceil(np.sqrt(c))), lang=lang)
+    columns = int(np.ceil(np.sqrt(c)))
+    # Tiles of 128 px / the map's side, but the grid at most ~770 px wide: b5's 512 maps of 2x2 at 64 px made a square
+    # of 1,520 px, shown at a screen and a half or shrunk until its caption could not be read (a multiple of the side)
+    tile = max(16, min(128 // h, (768 // columns - 2) // h * h))
+    grid, _ = feature_grid(acts, None, tile=tile, columns=columns, lang=lang)
     return grid, f"{stage} · {c} × {h} × {w}: all {c} channels, strongest first"
 
 

@@ -121,3 +121,23 @@ def test_texts_from_stamps_are_pillows_texts_pixel_for_pixel(shipped_ctx, monkey
     )
     for s, r, picture in zip(stamped, again, drawn(), strict=True):
         assert np.array_equal(s, picture) and np.array_equal(r, picture)
+
+
+def test_every_channel_of_a_stage_fits_a_screen():
+    """The grid of every channel of a stage is at most ~770 px wide, so that at a projector's 720 px it is shrunk by
+    a little, not by half (b5's 512 maps of 2x2 once made a 1,520 px square, its caption unreadable once it fit):
+    tiles stay whole multiples of the map's side, and no stage's tiles get smaller than before but b5's."""
+    import numpy as np
+
+    from resnet import pictures
+
+    stages = {"b1": (64, 16), "b2": (64, 16), "b3": (128, 8), "b4": (256, 4), "b5": (512, 2)}
+    rng = np.random.default_rng(0)
+    s = pictures.Snapshot(np.zeros((64, 64), np.float32), {}, [], {}, "7")
+    for name, (c, side) in stages.items():
+        s.stages[name] = rng.random((c, side, side), dtype=np.float32)
+    widths = {name: pictures.stage_channels(s, name)[0].shape[1] for name in stages}
+    assert max(widths.values()) <= 800 and widths["b5"] >= 600
+    columns = {name: int(np.ceil(np.sqrt(c))) for name, (c, _) in stages.items()}
+    tiles = {name: (widths[name] - 2) // columns[name] - 2 for name in stages}
+    assert tiles == {"b1": 16, "b2": 16, "b3": 16, "b4": 32, "b5": 30}
