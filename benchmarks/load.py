@@ -14,6 +14,7 @@ then fetches every picture the events name (six at a time); a view counts as see
 The server is the app in a separate process on 127.0.0.1; the load stops by itself after ``--seconds`` per run. Targets:
   app    the page's own events (``stroke``, ``view``: callable, not listed on the API page);
   floor  the same inputs and outputs with a fixed answer (``stroke_floor``, ``view_floor``): Gradio's own cost;
+  app-label  the page's label with the floor's fixed view: what a label costs when views cost only Gradio's handling;
   api    the public ``/classify`` (label) and ``/explain`` (view), called as the page calls its events;
   api-every  the same, but each student asks ``/explain`` for every stroke still the latest when its label comes,
          without waiting for the explanation in flight (a script that explains every drawing it classifies).
