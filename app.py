@@ -119,13 +119,13 @@ QUIET: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
 # Every label and view event is "always_last" in the browser: a trigger that comes while the same event is still
 # pending runs once that one ends. Gradio's default for a click or a ``.then`` is "once", which drops it: the view
 # of a stroke drawn while the previous stroke's view was pending was never asked for (README "The GIL convoy").
+AGAIN: dict[str, Any] = {"trigger_mode": "always_last"}  # a click while pending runs again after, on the state then
 LABEL: dict[str, Any] = {
     "concurrency_id": "label",
     "concurrency_limit": int(os.environ.get("RESNET_LABEL_WORKERS", 4)),
-    "trigger_mode": "always_last",
+    **AGAIN,
 }
-VIEW: dict[str, Any] = {"concurrency_id": "view", "concurrency_limit": 1, "trigger_mode": "always_last"}
-AGAIN: dict[str, Any] = {"trigger_mode": "always_last"}  # a click while pending runs again after, on the state then
+VIEW: dict[str, Any] = {"concurrency_id": "view", "concurrency_limit": 1, **AGAIN}
 
 
 def load_api(name: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from load import Drawings  # noqa: E402
 
 import app  # noqa: E402
-from resnet import prepare_graph  # noqa: E402
+from resnet import graphs as graphs_module  # noqa: E402
 from resnet.graphs import LabelGraphs  # noqa: E402
 from resnet.preprocess import preprocess  # noqa: E402
 
@@ -77,7 +77,7 @@ def main() -> None:
 
     def prepare(graphs: LabelGraphs) -> Callable[[int], object]:
         def run(i: int) -> object:
-            prepare_graph.ENABLED = graphs.enabled
+            graphs_module.ENABLED = graphs.enabled
             return preprocess(canvases[i % len(canvases)]["composite"], "digits", card.image_size)
 
         return run
@@ -85,7 +85,7 @@ def main() -> None:
     def label(graphs: LabelGraphs) -> Callable[[int], object]:
         def run(i: int) -> object:
             ctx.registry.graphs = graphs
-            prepare_graph.ENABLED = graphs.enabled
+            graphs_module.ENABLED = graphs.enabled
             return app.new_input(ctx, "sketch", canvases[i % len(canvases)], None, "digits", [], "en")
 
         return run

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import warnings
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
+from resnet import graphs
 from resnet.probes import Trace
 
 
@@ -27,16 +26,10 @@ def cam_maps(acts: list[torch.Tensor], grads: list[torch.Tensor], size: int) -> 
     return maps
 
 
-@functools.cache
 def scripted() -> Callable[[list[torch.Tensor], list[torch.Tensor], int], list[torch.Tensor]]:
-    """``cam_maps`` as one TorchScript function (the GIL given up once, not ~40 times; its maps equal the eager
-    ones bit for bit, ``tests/test_analysis.py``), or ``cam_maps`` itself where TorchScript is gone."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated; if it goes, the eager maps serve
-            return torch.jit.script(cam_maps)
-    except Exception:
-        return cam_maps
+    """``cam_maps`` as one TorchScript function (``graphs.scripted``: the GIL given up once, not ~40 times; its maps
+    equal the eager ones bit for bit, ``tests/test_analysis.py``), or ``cam_maps`` itself where TorchScript is gone."""
+    return graphs.scripted(cam_maps)
 
 
 def cams_from_trace(

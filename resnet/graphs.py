@@ -16,6 +16,7 @@ at run time or run their graph op by op from Python; if tracing is gone or fails
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import warnings
@@ -34,6 +35,19 @@ from resnet.probes import BlockTrace, Trace, trace
 CACHE_SIZE = 8
 
 warnings.filterwarnings("ignore", message=r"`torch\.jit\.\w+` is deprecated", category=FutureWarning)
+# The labels' passes as graphs (these traces, the preprocessing's scripted functions): ``$RESNET_LABEL_GRAPHS=0``
+# runs them eagerly.
+ENABLED = os.environ.get("RESNET_LABEL_GRAPHS", "1") != "0"
+
+
+@functools.cache
+def scripted(fn: Callable) -> Callable:
+    """``fn`` (written in TorchScript's Python) compiled by ``torch.jit.script`` once, or ``fn`` itself where
+    TorchScript is gone or cannot compile it (the tests check that the served functions compile)."""
+    try:
+        return torch.jit.script(fn)
+    except Exception:
+        return fn
 
 
 class _Lesioned(nn.Module):
@@ -88,7 +102,7 @@ class LabelGraphs:
     (thread-safe). ``enabled=False`` (or ``$RESNET_LABEL_GRAPHS=0``) runs every pass eagerly."""
 
     def __init__(self, size: int = CACHE_SIZE, enabled: bool | None = None):
-        self.enabled = os.environ.get("RESNET_LABEL_GRAPHS", "1") != "0" if enabled is None else enabled
+        self.enabled = ENABLED if enabled is None else enabled
         self._size = size
         # key -> (the model it was traced from, the graph): a model reloaded under the same id never hits.
         self._graphs: OrderedDict[tuple, tuple[weakref.ref, torch.jit.ScriptModule]] = OrderedDict()

@@ -14,18 +14,16 @@ code: the same model input, byte for byte, and the same errors, on 10,629 inputs
 
 from __future__ import annotations
 
-import functools
 import math
-import os
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from resnet import graphs
+
 OK, TRANSPARENT, BLANK = 0, 1, 2  # prepare_pixels' status
-ENABLED = os.environ.get("RESNET_LABEL_GRAPHS", "1") != "0"  # as the labels' forward passes (resnet/graphs.py)
 
 
 def py_round(x: float) -> int:
@@ -135,19 +133,9 @@ def prepare_pixels(
     return 0, inverted, patch
 
 
-@functools.cache
-def _scripted(fn: Callable) -> Callable:
-    """``fn`` compiled by TorchScript once, or ``fn`` itself where TorchScript is gone (a test checks it compiles)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated; if it goes, eager serves
-            return torch.jit.script(fn)
-    except Exception:
-        return fn
-
-
 def run(fn: Callable, *args: object, graph: bool | None = None) -> Any:
     """``fn(*args)`` (``prepare_pixels``, ``data.resize``) as one TorchScript graph, unoptimised as in
-    resnet/gradcam.py, or eagerly where ``graph`` is False (default: ``ENABLED``) or TorchScript is gone."""
+    resnet/gradcam.py (``graphs.scripted``), or eagerly where ``graph`` is False (default: ``graphs.ENABLED``, as
+    the labels' forward passes) or TorchScript is gone."""
     with torch.no_grad(), torch.jit.optimized_execution(False):
-        return (_scripted(fn) if (ENABLED if graph is None else graph) else fn)(*args)
+        return (graphs.scripted(fn) if (graphs.ENABLED if graph is None else graph) else fn)(*args)

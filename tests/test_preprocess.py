@@ -176,14 +176,14 @@ def test_the_preprocessing_graph_equals_its_eager_run():
     of every size and pen, both polarities, photos of clothing and blank or transparent images. (Against the NumPy
     code it replaced: the same model input, byte for byte, and the same errors on 10,629 inputs: the three
     external sets, 7,000 test images, 300 load-test drawings, noise: README "Serving a class".)"""
-    from resnet import prepare_graph
+    from resnet import graphs, prepare_graph
     from resnet.data import resize
     from resnet.external import load_external
     from resnet.preprocess import INK, MIN_CONTRAST, TRIM, pixels_of
 
     fn = prepare_graph.prepare_pixels
-    assert isinstance(prepare_graph._scripted(fn), torch.jit.ScriptFunction)
-    assert isinstance(prepare_graph._scripted(resize), torch.jit.ScriptFunction)
+    assert isinstance(graphs.scripted(fn), torch.jit.ScriptFunction)
+    assert isinstance(graphs.scripted(resize), torch.jit.ScriptFunction)
     pens, _ = load_external("digits-pens")
     products, _ = load_external("clothing-products")
     inputs = [(im, True) for im in pens[:40]] + [(255 - im, True) for im in pens[40:50]]
