@@ -625,7 +625,7 @@ def restore_scene(ctx: Context, request: gr.Request) -> SceneUpdate:
     """The scene in the page's link (``?model=…&sample=…`` or ``?tour=N``); the browser's language unless named."""
     params = dict(request.query_params) if request is not None else {}
     language = page_language(request)
-    parsed = Scene.parse(params, models=list(ctx.registry.models), datasets=DATASETS)
+    parsed = Scene.parse(params, models=list(ctx.registry.cards), datasets=DATASETS)
     if "tour" in params:  # the step's scene, in the link's projector view and language
         step = int(params["tour"]) - 1 if params["tour"].isdigit() else 0
         step = min(max(step, 0), len(TOUR) - 1)
@@ -1196,7 +1196,7 @@ def _api_model(ctx: Context, model_key: str) -> None:
         why = ctx.registry.errors.get(model_key, "")
         raise gr.Error(
             f"the {model_key!r} model is not available{': ' + why if why else ''}; "
-            f"use one of {sorted(ctx.registry.models)}"
+            f"use one of {sorted(ctx.registry.cards)}"
         )
 
 

@@ -1,10 +1,14 @@
-"""The models the app serves: the shipped ones, loaded once and never changed, and those trained in the app.
+"""The models the app serves: the shipped ones, checked at start-up and loaded when first used, and those trained
+in the app.
 
 A model key is a dataset name for a shipped model ("digits", "clothing"), ``"<dataset>-plain"`` for its shipped
 plain twin (when its file is there), or ``"<dataset>:<file stem>"`` for a model trained in the app (what
-``add_trained`` returns). Trained models are kept in memory up to ``MAX_TRAINED``; an older one is dropped and
-comes back from its file when asked for again. Each model's sample-set statistics (lesion accuracies, mean block
-statistics) are computed once per weights file and kept beside the model.
+``add_trained`` returns). Every shipped file is read and checked at start-up, but only the first model stays in
+memory; the others load when a view first needs them (a ResNet-18 is ~45 MB of float32 weights: the server's
+resident memory at start 850 → 682 MB with one of the four loaded, measured 2026-12-01), and then stay. Trained
+models are kept in memory up to ``MAX_TRAINED``; an older one is dropped and comes back from its file when asked for
+again. Each model's sample-set statistics (lesion accuracies, mean block statistics) are computed once per weights
+file and kept beside the model; cached ones are read without loading the model.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from resnet.graphs import LabelGraphs
 from resnet.model import ResNet18
 from resnet.paths import PathStats, cached_paths
 from resnet.samples import Samples, load_samples
-from resnet.sampleset import SampleSetStats, cached_stats
+from resnet.sampleset import SampleSetStats, cached_stats, read_stats
 
 MAX_TRAINED = 8  # models trained in the app kept in memory (about 45 MB each); the oldest goes first
 PLAIN = "-plain"  # the suffix of a plain twin's key
@@ -50,52 +54,83 @@ class ModelRegistry:
     """Model keys to (model, card), with the weights file of each and its sample-set statistics."""
 
     def __init__(self, weights: Mapping[str, Path] | None = None):
-        """Load every shipped weights file; one that is missing or corrupted is reported in ``errors``, not raised,
-        so that the other model still serves. Raises ``CheckpointError`` only when no model loads."""
+        """Check every shipped weights file (each tensor's name, shape and values, and its card); one that is
+        missing or corrupted is reported in ``errors``, not raised, so that the other models still serve. The first
+        model that passes stays loaded, the others load on first use (``get``). Raises ``CheckpointError`` only when
+        no model passes."""
         self.weights: dict[str, Path] = dict(weights or shipped_weights())
-        self.models: dict[str, tuple[ResNet18, ModelCard]] = {}  # in order of loading: oldest first
+        self.cards: dict[str, ModelCard] = {}  # every model this registry serves, loaded or not
+        self.models: dict[str, tuple[ResNet18, ModelCard]] = {}  # those in memory, in order of loading: oldest first
         self.errors: dict[str, str] = {}
         self._trained: set[str] = set()  # keys of every model trained in the app; their files are in `weights`
         self._stats: dict[str, SampleSetStats] = {}
         self._paths: dict[str, PathStats | None] = {}  # shipped models: read at start-up, never computed here
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards the dictionaries; held for no file read
+        self._loading: dict[str, threading.Lock] = {}  # one per key: a second caller waits for the first's load
         self.graphs = LabelGraphs()  # the labels' forward passes, traced (resnet/graphs.py)
         for key, path in self.weights.items():
             try:
-                model, card = load_model(path)
-                plain = key.endswith(PLAIN)
-                if card.dataset != key.removesuffix(PLAIN) or card.plain != plain:
-                    kind = f"{card.dataset!r}{' plain twin' if card.plain else ''}"
-                    raise CheckpointError(f"{path} holds a {kind} model, not {key!r}")
+                model, card = self._load(key, path)
             except CheckpointError as exc:
                 self.errors[key] = str(exc)
                 continue
-            self.models[key] = (serving(model), card)
+            self.cards[key] = card
             self._paths[key] = cached_paths(model, card.dataset, card.image_size, path, compute=None)
-        if not self.models:
+            if not self.models:
+                self.models[key] = (model, card)
+        if not self.cards:
             raise CheckpointError("no model could be loaded: " + "; ".join(self.errors.values()))
+
+    @staticmethod
+    def _load(key: str, path: Path) -> tuple[ResNet18, ModelCard]:
+        """The served model of ``path``, checked to be what ``key`` names (``CheckpointError`` if not)."""
+        model, card = load_model(path)
+        if ":" not in key and (card.dataset != key.removesuffix(PLAIN) or card.plain != key.endswith(PLAIN)):
+            kind = f"{card.dataset!r}{' plain twin' if card.plain else ''}"
+            raise CheckpointError(f"{path} holds a {kind} model, not {key!r}")
+        return serving(model), card
 
     @property
     def shipped(self) -> list[str]:
-        """Keys of the shipped models that loaded, in the order of ``DATASETS``."""
-        return [key for key in self.weights if key in self.models and key not in self._trained]
+        """Keys of the shipped models that passed their check, in the order of ``DATASETS``."""
+        return [key for key in self.weights if key in self.cards and key not in self._trained]
 
     def knows(self, model_key: str) -> bool:
-        return model_key in self.models or model_key in self._trained
+        return model_key in self.cards
 
     def get(self, model_key: str) -> tuple[ResNet18, ModelCard]:
-        """The model and card of a key; a trained model pushed out of memory comes back from its file."""
+        """The model and card of a key, loaded from its file if it is not in memory (a shipped model not used yet,
+        a trained model pushed out): only callers of that key wait for the load, not those of the others."""
+        entry = self.models.get(model_key)
+        if entry is not None:
+            return entry
+        if model_key not in self.cards:
+            raise KeyError(f"no model {model_key!r}; the models here are {sorted(self.cards)}")
         with self._lock:
+            loading = self._loading.setdefault(model_key, threading.Lock())
+        with loading:
             entry = self.models.get(model_key)
-            if entry is None and model_key in self._trained:
-                self.add_trained(self.weights[model_key])
-                entry = self.models[model_key]
-        if entry is None:
-            raise KeyError(f"no model {model_key!r}; the models here are {sorted(self.models)}")
+            if entry is None:
+                entry = self._load(model_key, self.weights[model_key])
+                with self._lock:
+                    self._keep(model_key, entry)
         return entry
 
+    def _keep(self, key: str, entry: tuple[ResNet18, ModelCard]) -> None:
+        """Put a loaded model in memory (last: `models` keeps the order of loading), then drop the oldest trained
+        models past ``MAX_TRAINED``. Called under the lock."""
+        self.models.pop(key, None)
+        self.models[key] = entry
+        loaded = [k for k in self.models if k in self._trained]  # oldest first
+        for old in loaded[: max(0, len(loaded) - MAX_TRAINED)]:
+            self.models.pop(old), self._stats.pop(old, None)
+
     def card(self, model_key: str) -> ModelCard:
-        return self.get(model_key)[1]
+        """A model's card (read at start-up or when it was added: it never loads the model)."""
+        card = self.cards.get(model_key)
+        if card is None:
+            raise KeyError(f"no model {model_key!r}; the models here are {sorted(self.cards)}")
+        return card
 
     def samples(self, model_key: str) -> Samples:
         """The shipped test-set samples of the model's dataset."""
@@ -111,21 +146,18 @@ class ModelRegistry:
         model, card = load_model(path)
         key = f"{card.dataset}:{path.stem}"
         with self._lock:
-            self.models.pop(key, None)  # (re)inserted last: `models` keeps the order of use
-            self.models[key], self.weights[key] = (serving(model), card), path
+            self.weights[key], self.cards[key] = path, card
             self._trained.add(key)
             self._stats.pop(key, None)
-            loaded = [k for k in self.models if k in self._trained]  # oldest first
-            for old in loaded[: max(0, len(loaded) - MAX_TRAINED)]:
-                self.models.pop(old), self._stats.pop(old, None)
+            self._keep(key, (serving(model), card))
         return key
 
     def twin(self, model_key: str) -> str | None:
         """The shipped model's other half: "digits" <-> "digits-plain" (None when that one is not here)."""
-        if model_key in self._trained or model_key not in self.models:
+        if model_key in self._trained or model_key not in self.cards:
             return None
         other = model_key.removesuffix(PLAIN) if model_key.endswith(PLAIN) else model_key + PLAIN
-        return other if other in self.models else None
+        return other if other in self.cards else None
 
     def label(self, model_key: str) -> str:
         """How a person reads a model key: "clothing", "clothing, plain twin", "clothing (trained here, 2 epochs)"."""
@@ -148,10 +180,11 @@ class ModelRegistry:
         with self._lock:
             if model_key in self._stats:
                 return self._stats[model_key]
-            model, card = self.get(model_key)
-            path = Path(self.weights[model_key])
+            card, path = self.card(model_key), Path(self.weights[model_key])
         # A model trained in the app keeps its cache beside its file, not among the shipped assets.
         cache = {"cache_dir": path.parent / "cache"} if model_key in self._trained else {}
-        stats = cached_stats(model, card.dataset, card.image_size, path, **cache)
+        stats = read_stats(card.dataset, path, **cache) or cached_stats(
+            self.get(model_key)[0], card.dataset, card.image_size, path, **cache
+        )
         with self._lock:
             return self._stats.setdefault(model_key, stats)

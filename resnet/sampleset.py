@@ -76,10 +76,17 @@ def cached_stats(
 ) -> SampleSetStats:
     """The statistics for these weights: from the cache when it matches, else computed (and cached if we can)."""
     digest = sha256(weights)
-    path = cache_dir / f"{dataset}-{digest[:16]}.json"
-    return read_cache(path, SampleSetStats, digest) or write_cache(
-        path, compute_stats(model, dataset, image_size, digest)
+    return read_stats(dataset, weights, cache_dir, digest) or write_cache(
+        cache_dir / f"{dataset}-{digest[:16]}.json", compute_stats(model, dataset, image_size, digest)
     )
+
+
+def read_stats(
+    dataset: str, weights: str | Path, cache_dir: Path = CACHE_DIR, digest: str | None = None
+) -> SampleSetStats | None:
+    """The cached statistics for these weights, or None: no model needed (the registry loads one only to compute)."""
+    digest = digest or sha256(weights)
+    return read_cache(cache_dir / f"{dataset}-{digest[:16]}.json", SampleSetStats, digest)
 
 
 def read_cache(path: Path, cls: type[T], digest: str) -> T | None:

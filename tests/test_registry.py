@@ -74,11 +74,39 @@ def test_a_trained_model_pushed_out_of_memory_comes_back_from_its_file(tmp_path,
     a, b = r.add_trained(first), r.add_trained(second)
     assert (a, b) == ("digits:a", "digits:b") and r.shipped == ["digits"]
     assert a not in r.models and b in r.models  # the oldest was dropped from memory...
-    assert r.knows(a) and r.card(a).dataset == "digits"  # ...and comes back
+    assert r.knows(a) and r.card(a).dataset == "digits" and a not in r.models  # its card stays known...
+    assert r.get(a)[1].dataset == "digits"  # ...and the model comes back from its file
     assert a in r.models and b not in r.models
     assert r.label(a) == f"digits (trained here, {int(card.epochs)} epochs)"
     with pytest.raises(KeyError, match="no model"):
         r.card("digits:never-trained")
+
+
+def test_only_the_first_model_is_held_until_another_is_used():
+    """Every shipped file is checked at start-up, but a class on digits never holds the other three models
+    (~45 MB each); the first call for one loads it once, however many ask at the same moment."""
+    import threading
+
+    r = ModelRegistry()
+    assert list(r.models) == ["digits"] and r.shipped == list(shipped_weights()) and not r.errors
+    assert r.card("clothing").classes[0] == "T-shirt/top" and r.twin("digits") == "digits-plain"
+    r.sample_stats("digits-plain")  # cached statistics (the lesion chart's twin) are read without the model
+    assert r.path_stats("clothing") is not None and list(r.models) == ["digits"]
+    got, start = [], threading.Barrier(4)
+
+    def ask() -> None:
+        start.wait()
+        got.append(r.get("clothing")[0])
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 4 and all(m is got[0] for m in got) and list(r.models) == ["digits", "clothing"]
+    reference, _ = load_model(default_weights("clothing"))
+    x = torch.rand(2, 1, r.card("clothing").image_size, r.card("clothing").image_size)
+    torch.testing.assert_close(got[0](x), reference(x), atol=1e-4, rtol=1e-4)
 
 
 def test_sample_stats_are_read_once_per_model(registry):
