@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import hashlib
 import inspect
 import os
 import threading
@@ -914,8 +913,7 @@ def fingerprint(image) -> str:
     """A short fingerprint of an input (a canvas array or an upload's path)."""
     if image is None:
         return ""
-    data = np.ascontiguousarray(image).tobytes() if isinstance(image, np.ndarray) else str(image).encode()
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+    return pictures.digest(image if isinstance(image, np.ndarray) else str(image).encode())
 
 
 def as_files(answer: Any) -> Any:

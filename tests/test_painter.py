@@ -50,7 +50,7 @@ def test_a_painters_pictures_are_the_pictures_drawn_here(shipped_ctx, snapshot, 
         painted = painter.paint(job, args, names, tmp_path)
         assert len(painted) == len(here) == len(names)
         for path, picture, name in zip(painted, here, names, strict=True):
-            assert Path(path).parent.parent == tmp_path and Path(path).name == f"{name}.png"
+            assert Path(path).parent == tmp_path and Path(path).name == f"{pictures.digest(picture)}-{name}.png"
             assert np.array_equal(np.asarray(Image.open(path)), picture)
         assert painter.paint(job, args, names, tmp_path) == painted  # again: the same files
     assert painter.replaced == 0 and len(painter._all) == 1 and painter._all[0].process.poll() is None
@@ -94,4 +94,5 @@ def test_a_painter_that_dies_or_hangs_is_replaced_and_no_view_is_lost(snapshot, 
 def test_with_no_painters_the_pictures_are_drawn_here(snapshot, tmp_path):
     painter = Painter(processes=0)
     paths = painter.paint(pictures.explanation, (snapshot,), ("stage_grids", "cams", "block_panel"), tmp_path)
-    assert [Path(p).name for p in paths] == ["stage_grids.png", "cams.png", "block_panel.png"] and not painter._all
+    assert [Path(p).name.split("-", 1)[1] for p in paths] == ["stage_grids.png", "cams.png", "block_panel.png"]
+    assert not painter._all

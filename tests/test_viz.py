@@ -38,25 +38,48 @@ def test_the_server_never_imports_torchvision():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_a_digest_in_pieces_is_blake2b_of_the_whole():
+    """Hashed in pieces that keep the GIL, the digest is the one hashlib gives the bytes at once (with the shape for
+    an array: the same bytes in another shape are another picture)."""
+    import hashlib
+
+    import numpy as np
+
+    from resnet.pictures import HASH_PIECE, digest
+
+    picture = np.random.default_rng(1).integers(0, 256, (97, 89, 3), dtype=np.uint8)  # not a multiple of a piece
+    assert picture.nbytes > 10 * HASH_PIECE
+    whole = hashlib.blake2b(str(picture.shape).encode() + picture.tobytes(), digest_size=16).hexdigest()
+    assert digest(picture) == whole == digest(np.asfortranarray(picture))
+    assert digest(picture.reshape(89, 97, 3)) != whole
+    assert digest(b"abc") == hashlib.blake2b(b"abc", digest_size=16).hexdigest()
+
+
 def test_a_png_file_holds_the_picture_once(tmp_path):
     import numpy as np
     from PIL import Image
 
+    from resnet import pictures, png
     from resnet.pictures import png_file
 
     rng = np.random.default_rng(0)
     picture = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
-    path = Path(png_file(picture, tmp_path, "grid"))
-    assert path.parent.parent == tmp_path and path.name == "grid.png"
+    path = Path(png_file(picture, tmp_path / "cache", "grid"))  # the folder is made with its first file
+    assert path.parent == tmp_path / "cache" and path.name.endswith("-grid.png")
     assert np.array_equal(np.asarray(Image.open(path)), picture)
     written = path.stat().st_ino
     os.utime(path, (1e9, 1e9))  # written long ago (2001), as by an earlier server: Gradio's cleaner goes by age
-    assert png_file(picture.copy(), tmp_path, "grid") == str(path)
+    assert png_file(picture.copy(), tmp_path / "cache", "grid") == str(path)
     assert path.stat().st_ino == written and path.stat().st_mtime > time.time() - 60  # the same file, young again
-    other = png_file(picture[:, :, ::-1], tmp_path, "grid")  # other pixels, another file
-    gray = png_file(picture[:, :, 0], tmp_path, "grid")
+    other = png_file(picture[:, :, ::-1], tmp_path / "cache", "grid")  # other pixels, another file
+    gray = png_file(picture[:, :, 0], tmp_path / "cache", "grid")
     assert len({str(path), other, gray}) == 3 and np.array_equal(np.asarray(Image.open(gray)), picture[:, :, 0])
-    assert not list(tmp_path.rglob("*.part"))
+    path.unlink()  # removed by Gradio's cleaner: written again
+    assert png_file(picture, tmp_path / "cache", "grid") == str(path) and path.read_bytes() == png.encode(picture, 1)
+    pictures._written.clear()  # a file this process did not write (an earlier server's, maybe cut short): replaced
+    path.write_bytes(b"cut short")
+    assert png_file(picture, tmp_path / "cache", "grid") == str(path) and path.read_bytes() == png.encode(picture, 1)
+    assert not list(tmp_path.rglob("*.part")) and len(list((tmp_path / "cache").iterdir())) == 3
 
 
 @pytest.mark.parametrize(("shape", "size"), [((16, 16, 16), 48), ((16, 2, 2), 48), ((4, 7, 7), 84), ((3, 32, 32), 48)])
