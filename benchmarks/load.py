@@ -8,16 +8,18 @@
 
 Each student sends a new drawing about every 2 s (jittered): the canvas is uploaded and the stroke's event runs
 (the label), then, as the page does with ``.then``, the view on screen (the feature maps) -- but only if no newer
-stroke of that student has come meanwhile, and, as the browser runs an "always_last" event, not while the student's
-previous view is still in flight: the latest stroke's view is asked for when that one ends. Like a browser, a student
+stroke of that student has come meanwhile. Both events are "always_last" in the browser: neither is sent while the
+student's previous one is still in flight, and when that one ends only the latest stroke's is asked for (a stroke
+replaced meanwhile gets no label of its own: counted as "replaced", not as an error). Like a browser, a student
 then fetches every picture the events name (six at a time); a view counts as seen once its pictures are loaded.
 The server is the app in a separate process on 127.0.0.1; the load stops by itself after ``--seconds`` per run. Targets:
   app    the page's own events (``stroke``, ``view``: callable, not listed on the API page);
   floor  the same inputs and outputs with a fixed answer (``stroke_floor``, ``view_floor``): Gradio's own cost;
   app-label  the page's label with the floor's fixed view: what a label costs when views cost only Gradio's handling;
   api    the public ``/classify`` (label) and ``/explain`` (view), called as the page calls its events;
-  api-every  the same, but each student asks ``/explain`` for every stroke still the latest when its label comes,
-         without waiting for the explanation in flight (a script that explains every drawing it classifies).
+  api-every  the same, but each student asks ``/classify`` for every stroke and ``/explain`` for every stroke still
+         the latest when its label comes, without waiting for the calls in flight (a script that classifies and
+         explains every drawing).
 For each load it prints drawings answered and errors, stroke → label and stroke → view (latest strokes) p50/p95,
 the server's CPU (% of one core) and RSS, and the ratios to the floor at the same load. The students run in one
 asyncio loop in this process: they share the two cores with the server, so absolute numbers understate a real
@@ -285,6 +287,7 @@ class Tally:
     strokes: int = 0
     errors: int = 0
     busy: int = 0  # refused with the app's "busy" message (counted in errors too)
+    replaced: int = 0  # strokes replaced by a newer one while the student's label before was in flight
     per_student: list[int] = field(default_factory=list)  # labels each student got: nobody may starve
     messages: set[str] = field(default_factory=set)
 
@@ -297,8 +300,9 @@ class Route:
     view: int
     api: bool  # /classify and /explain (an image file) rather than the page's events (a canvas)
     tab: int | None = None  # the select event of the view tab each student opens first (None: the first tab)
-    # False: as the page's browser does ("always_last"), one view in flight a student, then the latest stroke's only.
-    # True: the view of every stroke still the latest when its label comes, without waiting for the one in flight.
+    # False: as the page's browser does ("always_last"), one label and one view in flight a student, then the latest
+    # stroke's only. True: a label for every stroke and the view of every stroke still the latest when its label
+    # comes, without waiting for the ones in flight.
     every_view: bool = False
 
     def label_data(self, image: dict) -> list:
@@ -346,18 +350,23 @@ async def student(url: str, route: Route, drawings: Drawings, until: float, tall
         session = Session(http, url)
         latest = answered = 0
         tasks = []
-        viewing = asyncio.Lock()  # held by the view in flight
+        labelling, viewing = asyncio.Lock(), asyncio.Lock()  # held by the label in flight, by the view in flight
 
         async def stroke(n: int, drawing: bytes) -> None:
             nonlocal latest, answered
             t0 = time.monotonic()
-            try:
-                image = await session.upload(drawing)
-                done = await session.call(route.label, route.label_data(image))
-            except httpx.HTTPError as exc:
-                tally.errors += 1
-                tally.messages.add(repr(exc)[:100])
-                return
+            # The page's "always_last": one label in flight, then the latest stroke's (api-every: no waiting).
+            async with contextlib.nullcontext() if route.every_view else labelling:
+                if n != latest:
+                    tally.replaced += 1
+                    return  # a newer stroke came while the label before was in flight: its label is asked for
+                try:
+                    image = await session.upload(drawing)
+                    done = await session.call(route.label, route.label_data(image))
+                except httpx.HTTPError as exc:
+                    tally.errors += 1
+                    tally.messages.add(repr(exc)[:100])
+                    return
             if not done.get("success"):
                 tally.errors += 1
                 error = str((done.get("output") or {}).get("error"))
@@ -436,8 +445,10 @@ def row(name: str, students: int, t: Tally, usage: dict, floor: Tally | None) ->
     v50, v95 = pct(t.views, 50), pct(t.views, 95)
     ratio = f"{p95 / pct(floor.labels, 95):.2f}×" if floor and floor.labels else "–"
     vratio = f"{v95 / pct(floor.views, 95):.2f}×" if floor and floor.views else "–"
+    replaced = f"{t.replaced} replaced, " if t.replaced else ""
     return (
-        f"| {students} | {name} | {len(t.labels)}/{t.strokes} (each ≥ {min(t.per_student, default=0)}) | {t.errors} | "
+        f"| {students} | {name} | {len(t.labels)}/{t.strokes} ({replaced}each ≥ {min(t.per_student, default=0)}) | "
+        f"{t.errors} | "
         f"{1000 * p50:,.0f} / {1000 * p95:,.0f} | "
         f"{ratio} | {1000 * v50:,.0f} / {1000 * v95:,.0f} ({len(t.views)}) | {vratio} | {usage['cpu']:.0f}% | "
         f"{usage['rss']:,.0f} MB |"
