@@ -432,9 +432,10 @@ def png_file(picture: np.ndarray, folder: str | Path, name: str = "image") -> st
     cleaner removes the files older than ``RESNET_CACHE_S`` by their ctime: a picture first written an hour ago was
     removed while still being answered with, and its next fetch failed (403: one of 1,763 pictures in a 60-student
     run). A picture not written by this process (a new drawing's, or one an earlier server wrote) is written at
-    once, without first looking for it, and in four system calls (each gives the GIL up and, under a class, waits
-    to win it back): a label's two previews beside a thread running Python 68 -> 25 ms (one thread, this machine;
-    before, each file also had a directory of its own, a failed look and a hash that gave the GIL up).
+    once, without first looking for it, in three system calls (each gives the GIL up and, under a class, waits
+    to win it back): a label's two previews beside a thread running Python p50 70 -> 32 ms (one thread, this machine,
+    ``benchmarks/label_gil.py``; before, each file also had a directory of its own, which Gradio's cleaner left
+    behind empty, a failed look, a hash and a row copy that gave the GIL up).
 
     Measured on the view pictures, one thread: stage grids 7.7 -> 4.6 ms (32 -> 38 KB), Grad-CAMs 5.4 -> 2.1 ms,
     the block panel 11.6 -> 8.7 ms (60 -> 63 KB) with Pillow at level 1; unfiltered rows (``png.encode``) then

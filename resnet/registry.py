@@ -5,10 +5,10 @@ A model key is a dataset name for a shipped model ("digits", "clothing"), ``"<da
 plain twin (when its file is there), or ``"<dataset>:<file stem>"`` for a model trained in the app (what
 ``add_trained`` returns). Every shipped file is read and checked at start-up, but only the first model stays in
 memory; the others load when a view first needs them (a ResNet-18 is ~45 MB of float32 weights: the registry's
-process after start-up 823 MB resident with the four loaded, 676 MB with one, measured 2026-12-01), and then stay. Trained
-models are kept in memory up to ``MAX_TRAINED``; an older one is dropped and comes back from its file when asked for
-again. Each model's sample-set statistics (lesion accuracies, mean block statistics) are computed once per weights
-file and kept beside the model; cached ones are read without loading the model.
+process after start-up 823 MB resident with the four loaded, 676 MB with one, measured 2026-12-01), and then stay.
+Trained models are kept in memory up to ``MAX_TRAINED``; an older one is dropped and comes back from its file when
+asked for again. Each model's sample-set statistics (lesion accuracies, mean block statistics) are computed once
+per weights file and kept beside the model; cached ones are read without loading the model.
 """
 
 from __future__ import annotations
