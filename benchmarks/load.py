@@ -303,7 +303,7 @@ class Route:
     # False: as the page's browser does ("always_last"), one label and one view in flight a student, then the latest
     # stroke's only. True: a label for every stroke and the view of every stroke still the latest when its label
     # comes, without waiting for the ones in flight.
-    every_view: bool = False
+    every_stroke: bool = False
 
     def label_data(self, image: dict) -> list:
         if self.api:
@@ -332,7 +332,7 @@ def routes(url: str, tab: str = "features") -> dict[str, Route]:
         # the page's label with the floor's fixed view: what a label costs when the views cost only Gradio's handling
         "app-label": Route(index["stroke"], index["view_floor"], api=False),
         "api": Route(index["classify"], index["explain"], api=True),
-        "api-every": Route(index["classify"], index["explain"], api=True, every_view=True),
+        "api-every": Route(index["classify"], index["explain"], api=True, every_stroke=True),
     }
 
 
@@ -356,7 +356,7 @@ async def student(url: str, route: Route, drawings: Drawings, until: float, tall
             nonlocal latest, answered
             t0 = time.monotonic()
             # The page's "always_last": one label in flight, then the latest stroke's (api-every: no waiting).
-            async with contextlib.nullcontext() if route.every_view else labelling:
+            async with contextlib.nullcontext() if route.every_stroke else labelling:
                 if n != latest:
                     tally.replaced += 1
                     return  # a newer stroke came while the label before was in flight: its label is asked for
@@ -378,7 +378,7 @@ async def student(url: str, route: Route, drawings: Drawings, until: float, tall
             # The page shows the label at once and loads its pictures meanwhile (what the model sees).
             pictures = asyncio.create_task(session.fetch(done["output"]))
             # The page's "always_last": one view in flight, then the latest stroke's (api-every: no waiting).
-            async with contextlib.nullcontext() if route.every_view else viewing:
+            async with contextlib.nullcontext() if route.every_stroke else viewing:
                 if n != latest:
                     await asyncio.gather(pictures, return_exceptions=True)
                     return  # a newer stroke came: its own label and view follow

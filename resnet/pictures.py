@@ -410,7 +410,7 @@ def digest(data: np.ndarray | bytes) -> str:
     return h.hexdigest()
 
 
-def write(fd: int, data: memoryview) -> None:
+def _write_all(fd: int, data: memoryview) -> None:
     """All of ``data`` into the file ``fd``, then close it."""
     try:
         while data:
@@ -457,10 +457,10 @@ def png_file(picture: np.ndarray, folder: str | Path, name: str = "image") -> st
         return png_file(picture, folder, name)
     except FileExistsError:  # ... else whole or not at all, since others may be serving it
         part = os.path.join(folder, f".{stem}.{os.getpid()}.{threading.get_ident()}.part")
-        write(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), encoded)
+        _write_all(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), encoded)
         os.replace(part, path)
     else:
-        write(fd, encoded)
+        _write_all(fd, encoded)
     with _written_lock:
         _written[path] = None
         while len(_written) > WRITTEN_KEPT:

@@ -83,11 +83,13 @@ class Strokes:
         return str(self.n).encode()
 
 
-def views_of_one_student(monkeypatch, every_view: bool, session: type = SlowViews) -> tuple[int, list[str], load.Tally]:
+def views_of_one_student(
+    monkeypatch, every_stroke: bool, session: type = SlowViews
+) -> tuple[int, list[str], load.Tally]:
     monkeypatch.setattr(load, "Session", session)
     SlowViews.in_flight = SlowViews.most = 0
     SlowViews.viewed = []
-    route = load.Route(0, 1, api=True, every_view=every_view)
+    route = load.Route(0, 1, api=True, every_stroke=every_stroke)
     tally = load.Tally()
     rng = SimpleNamespace(uniform=lambda a, b: 0.05)
 
@@ -100,14 +102,14 @@ def views_of_one_student(monkeypatch, every_view: bool, session: type = SlowView
 
 def test_a_student_keeps_one_view_in_flight_then_asks_for_the_latest(monkeypatch):
     """As the browser runs the page's "always_last" view events: a view in flight holds the next; when it ends, only
-    the latest stroke's view is asked for (and counted, as the latest). With ``every_view`` (the ``api-every``
+    the latest stroke's view is asked for (and counted, as the latest). With ``every_stroke`` (the ``api-every``
     target) every stroke still the latest at its label asks at once."""
-    most, viewed, tally = views_of_one_student(monkeypatch, every_view=False)
+    most, viewed, tally = views_of_one_student(monkeypatch, every_stroke=False)
     strokes = tally.strokes
     assert most == 1 and strokes >= 8 and len(tally.labels) == strokes
     assert viewed[0] == "1" and viewed[-1] == str(strokes) and len(viewed) <= 4  # 0.55 s of strokes, 0.3 s a view
     assert [int(v) for v in viewed] == sorted(int(v) for v in viewed) and tally.views  # the last one counts
-    most, viewed, tally = views_of_one_student(monkeypatch, every_view=True)
+    most, viewed, tally = views_of_one_student(monkeypatch, every_stroke=True)
     assert most > 3 and len(viewed) == tally.strokes
 
 
@@ -115,12 +117,12 @@ def test_a_student_keeps_one_label_in_flight_then_asks_for_the_latest(monkeypatc
     """The page's label events are "always_last" too: a label in flight holds the next stroke's; when it ends, only
     the latest stroke's label is asked for, and the strokes replaced meanwhile are counted as such, not as errors (at
     60 students the benchmark had sent every stroke's label, ~10 queued a student, where a browser sends one). With
-    ``every_view`` (``api-every``: a script that labels every drawing) every stroke's label is asked for at once."""
-    most, labelled, tally = views_of_one_student(monkeypatch, every_view=False, session=SlowLabels)
+    ``every_stroke`` (``api-every``: a script that labels every drawing) every stroke's label is asked for at once."""
+    most, labelled, tally = views_of_one_student(monkeypatch, every_stroke=False, session=SlowLabels)
     strokes = tally.strokes
     assert most == 1 and strokes >= 8 and tally.errors == 0
     assert labelled[0] == "1" and labelled[-1] == str(strokes) and len(labelled) <= 4  # 0.55 s of strokes
     assert [int(v) for v in labelled] == sorted(int(v) for v in labelled)
     assert len(tally.labels) == len(labelled) and tally.replaced == strokes - len(labelled)
-    most, labelled, tally = views_of_one_student(monkeypatch, every_view=True, session=SlowLabels)
+    most, labelled, tally = views_of_one_student(monkeypatch, every_stroke=True, session=SlowLabels)
     assert most > 3 and len(labelled) == tally.strokes and tally.replaced == 0
