@@ -73,6 +73,9 @@ def test_a_model_reloaded_under_the_same_key_is_never_read_from_the_cache(tmp_pa
 @pytest.mark.parametrize("key", ["digits", "clothing"])
 def test_grad_cams_from_the_scripted_graph_are_the_eager_ones_bit_for_bit(registry, key):
     """Four inputs, each lesion set: the graph runs the same operations (``gradcam.cam_maps``) in one call."""
+    from resnet import gradcam
+
+    assert isinstance(gradcam.scripted(), torch.jit.ScriptFunction)
     model, card = registry.get(key)
     samples = registry.samples(key)
     for lesions in [(), ("b3.1",), ("b2.0", "b5.1")]:

@@ -110,6 +110,28 @@ def test_block_stats(model):
     assert (stats[1].ratio == 0).all()  # lesioned: F(x) = 0
 
 
+@pytest.mark.parametrize("plain", [False, True])
+def test_block_stats_from_the_scripted_function_are_the_eager_ones_bit_for_bit(model, plain):
+    """One call of ``ratios_and_cosines`` as TorchScript gives the numbers its Python gives; the plain twin's
+    downsampling blocks (nothing to compare F(x) with) stay NaN."""
+    from resnet import graphs
+    from resnet.probes import detach, ratios_and_cosines
+
+    assert isinstance(graphs.scripted(ratios_and_cosines), torch.jit.ScriptFunction)
+    assert isinstance(graphs.scripted(detach), torch.jit.ScriptFunction)
+    torch.manual_seed(1)
+    m = ResNet18(plain=True).eval() if plain else model
+    with torch.no_grad():
+        t = trace(m, torch.rand(3, 1, 64, 64), {"b4.1"})
+    scripted, eager = block_stats(t), block_stats(t, graph=False)
+    assert [s.name for s in scripted] == [s.name for s in eager] == list(BLOCK_NAMES)
+    for s, e in zip(scripted, eager, strict=True):
+        assert torch.equal(s.ratio, e.ratio) or (s.ratio.isnan().all() and e.ratio.isnan().all())
+        assert torch.equal(s.cosine, e.cosine) or (s.cosine.isnan().all() and e.cosine.isnan().all())
+    undefined = [s.name for s in scripted if s.ratio.isnan().all()]
+    assert undefined == (["b3.0", "b4.0", "b5.0"] if plain else [])
+
+
 def test_one_walk_serves_the_forward_pass_the_lesions_and_the_probes(model):
     """The forward pass equals the stages called one after another, and the walk names every block once."""
     x = torch.rand(2, 1, 64, 64)
