@@ -115,8 +115,11 @@ def classify(registry: ModelRegistry, image, model_key: str, lesions: Collection
 class Analyser:
     """Traces and Grad-CAM of the last few inputs, shared by every view (thread-safe)."""
 
-    def __init__(self, registry: ModelRegistry, cache_size: int = 16):
+    def __init__(self, registry: ModelRegistry, cache_size: int = 16, scripted: bool = True):
+        """``scripted``: Grad-CAM, the detach and the block statistics each as one TorchScript call (the GIL given up
+        once each; False: the same operations eagerly, as benchmarks/explain_gil.py compares)."""
         self.registry = registry
+        self.scripted = scripted
         # key -> (the model it was computed with, the analysis): a model reloaded under the same key never hits.
         self._cache: OrderedDict[tuple, tuple[weakref.ref, Analysis]] = OrderedDict()
         self._cache_size = cache_size
@@ -135,9 +138,9 @@ class Analyser:
                 return hit[1]
         with torch.enable_grad():  # the parameters are frozen: gradients start at the input
             t = self.registry.graphs.trace(model, p.tensor.detach().requires_grad_(True), lesions)  # resnet/graphs.py
-            cams, cls = cams_from_trace(t, p.tensor.shape[-1], target)
-        t = t.detached()
-        result = Analysis(model_key, card.classes, p, t, block_stats(t), cams, cls)
+            cams, cls = cams_from_trace(t, p.tensor.shape[-1], target, graph=self.scripted)
+        t = t.detached(graph=self.scripted)
+        result = Analysis(model_key, card.classes, p, t, block_stats(t, graph=self.scripted), cams, cls)
         with self._lock:
             self._cache[key] = (weakref.ref(model), result)
             self._cache.move_to_end(key)

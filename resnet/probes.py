@@ -43,12 +43,12 @@ class Trace:
     def block(self, name: str) -> BlockTrace:
         return next(b for b in self.blocks if b.name == name)
 
-    def detached(self) -> Trace:
+    def detached(self, graph: bool = True) -> Trace:
         """The same trace with its stage outputs and logits cut from the autograd graph (by one scripted call of
-        ``detach``: the GIL given up once, not six times)."""
+        ``detach`` unless ``graph`` is False: the GIL given up once, not six times)."""
         from resnet import graphs  # graphs traces this module's ``trace``
 
-        *stages, logits = graphs.scripted(detach)([*self.stages.values(), self.logits])
+        *stages, logits = (graphs.scripted(detach) if graph else detach)([*self.stages.values(), self.logits])
         return Trace(dict(zip(self.stages, stages, strict=True)), self.blocks, logits)
 
 

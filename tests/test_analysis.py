@@ -88,3 +88,24 @@ def test_grad_cams_from_the_scripted_graph_are_the_eager_ones_bit_for_bit(regist
             assert cls == same and list(graph) == list(eager) == ["b1", "b2", "b3", "b4", "b5"]
             assert all(torch.equal(graph[s], eager[s]) for s in eager)
             assert all(float(m.max()) in (0.0, 1.0) and float(m.min()) >= 0 for m in graph.values())
+
+
+@pytest.mark.parametrize(("key", "lesions"), [("digits", ()), ("digits-plain", ("b3.0",)), ("clothing", ("b2.1",))])
+def test_a_scripted_analysis_equals_the_eager_one(registry, key, lesions):
+    """Grad-CAM, the detach and the block statistics as one scripted call each give what the same operations give
+    eagerly: the same logits, maps and numbers (a lesioned downsampling block of the plain twin cuts the stages
+    before it from the logits: their maps are zeros, and its statistics NaN either way)."""
+    image = registry.samples(key).images[3]
+    scripted = Analyser(registry).analyse(image, key, lesions)
+    eager = Analyser(registry, scripted=False).analyse(image, key, lesions)
+    assert scripted.target == eager.target and torch.equal(scripted.trace.logits, eager.trace.logits)
+    assert not scripted.trace.logits.requires_grad and not any(t.requires_grad for t in scripted.trace.stages.values())
+    assert list(scripted.cams) == list(eager.cams) and all(
+        torch.equal(scripted.cams[s], eager.cams[s]) for s in eager.cams
+    )
+    for s, e in zip(scripted.stats, eager.stats, strict=True):
+        assert s.name == e.name
+        for a, b in ((s.ratio, e.ratio), (s.cosine, e.cosine)):
+            assert torch.equal(a, b) or (a.isnan().all() and b.isnan().all())
+    if key == "digits-plain":
+        assert not scripted.cams["b2"].any() and scripted.stats[2].ratio.isnan().all()
