@@ -231,8 +231,8 @@ class Session:
                 url = url if url.startswith("http") else self.url + url
                 try:
                     r = await self.http.get(url)
-                except httpx.RemoteProtocolError:  # a kept-alive connection the server had just closed: a browser
-                    r = await self.http.get(url)  # retries such a GET once on a new one, so does this
+                except (httpx.RemoteProtocolError, httpx.ReadError):  # a kept-alive connection the server had just
+                    r = await self.http.get(url)  # closed (or reset): a browser retries such a GET once, so does this
                 r.raise_for_status()
 
         await asyncio.gather(*(get(u) for u in file_urls(output.get("data"))))
