@@ -419,6 +419,17 @@ def _write_all(fd: int, data: memoryview) -> None:
         os.close(fd)
 
 
+def _create(path: str, folder: str | Path) -> int:
+    """A new file at ``path`` opened for writing (``FileExistsError`` if there is one), ``folder`` made first where
+    it does not exist yet (Gradio's cache folder is made with its first file)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    try:
+        return os.open(path, flags, 0o644)
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+        return os.open(path, flags, 0o644)
+
+
 _written: dict[str, None] = {}  # paths of pictures this process wrote, oldest first (at most WRITTEN_KEPT)
 _written_lock = threading.Lock()
 
@@ -451,10 +462,7 @@ def png_file(picture: np.ndarray, folder: str | Path, name: str = "image") -> st
             pass
     encoded = memoryview(png.encode(picture, PNG_LEVEL))
     try:  # three system calls where no one else is writing it (O_EXCL) ...
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileNotFoundError:  # Gradio's cache folder is made with its first file
-        os.makedirs(folder, exist_ok=True)
-        return png_file(picture, folder, name)
+        fd = _create(path, folder)
     except FileExistsError:  # ... else whole or not at all, since others may be serving it
         part = os.path.join(folder, f".{stem}.{os.getpid()}.{threading.get_ident()}.part")
         _write_all(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), encoded)

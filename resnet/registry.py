@@ -26,7 +26,7 @@ from resnet.graphs import LabelGraphs
 from resnet.model import ResNet18
 from resnet.paths import PathStats, cached_paths
 from resnet.samples import Samples, load_samples
-from resnet.sampleset import SampleSetStats, cached_stats, read_stats
+from resnet.sampleset import SampleSetStats, cached_stats, read_stats, sha256
 
 MAX_TRAINED = 8  # models trained in the app kept in memory (about 45 MB each); the oldest goes first
 PLAIN = "-plain"  # the suffix of a plain twin's key
@@ -183,8 +183,9 @@ class ModelRegistry:
             card, path = self.card(model_key), Path(self.weights[model_key])
         # A model trained in the app keeps its cache beside its file, not among the shipped assets.
         cache = {"cache_dir": path.parent / "cache"} if model_key in self._trained else {}
-        stats = read_stats(card.dataset, path, **cache) or cached_stats(
-            self.get(model_key)[0], card.dataset, card.image_size, path, **cache
+        digest = sha256(path)  # once: a model's 45 MB file
+        stats = read_stats(card.dataset, path, digest=digest, **cache) or cached_stats(
+            self.get(model_key)[0], card.dataset, card.image_size, path, digest=digest, **cache
         )
         with self._lock:
             return self._stats.setdefault(model_key, stats)

@@ -72,10 +72,16 @@ def compute_stats(model: ResNet18, dataset: str, image_size: int, weights_sha: s
 
 
 def cached_stats(
-    model: ResNet18, dataset: str, image_size: int, weights: str | Path, cache_dir: Path = CACHE_DIR
+    model: ResNet18,
+    dataset: str,
+    image_size: int,
+    weights: str | Path,
+    cache_dir: Path = CACHE_DIR,
+    digest: str | None = None,
 ) -> SampleSetStats:
-    """The statistics for these weights: from the cache when it matches, else computed (and cached if we can)."""
-    digest = sha256(weights)
+    """The statistics for these weights (their file's SHA-256 ``digest``, hashed here when not given): from the
+    cache when it matches, else computed (and cached if we can)."""
+    digest = digest or sha256(weights)
     return read_stats(dataset, weights, cache_dir, digest) or write_cache(
         cache_dir / f"{dataset}-{digest[:16]}.json", compute_stats(model, dataset, image_size, digest)
     )
