@@ -126,7 +126,7 @@ def block_stats(t: Trace, graph: bool = True) -> list[BlockStats]:
     and both numbers are NaN where the block downsamples (nothing to compare with).
 
     ``ratios_and_cosines`` computes them, as one scripted function unless ``graph`` is False: the GIL given up once,
-    not ~60 times (beside a thread running Python 343 ms → ~5 ms an analysis, this machine; equal to the eager ones
+    not ~60 times (beside a thread running Python 343 → 12 ms an analysis, this machine; equal to the eager ones
     bit for bit, ``tests/test_model.py``).
     """
     from resnet import graphs  # graphs traces this module's ``trace``
