@@ -108,14 +108,17 @@ class BlockStats:
 def ratios_and_cosines(
     residuals: list[torch.Tensor], shortcuts: list[torch.Tensor]
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """‖F(x)‖ / ‖x‖ and cos(F(x), x), each (B,), of pairs of the same shape (B, C, H, W). Written in TorchScript's
-    Python (``graphs.scripted``)."""
+    """‖F(x)‖ / ‖x‖ and cos(F(x), x), each (B,), of pairs of the same shape (B, C, H, W); NaN for an image whose x
+    is all zeros (neither is defined). Written in TorchScript's Python (``graphs.scripted``)."""
     ratios: list[torch.Tensor] = []
     cosines: list[torch.Tensor] = []
     for i in range(len(residuals)):  # TorchScript has no zip(strict=True)
         f, s = residuals[i].flatten(1), shortcuts[i].flatten(1)
-        ratios.append(torch.linalg.vector_norm(f, dim=[1]) / torch.linalg.vector_norm(s, dim=[1]).clamp(min=1e-12))
-        cosines.append(F.cosine_similarity(f, s, dim=1, eps=1e-12))
+        size = torch.linalg.vector_norm(s, dim=[1])
+        nan = torch.full_like(size, float("nan"))
+        ratio = torch.linalg.vector_norm(f, dim=[1]) / size.clamp(min=1e-12)
+        ratios.append(torch.where(size > 0, ratio, nan))
+        cosines.append(torch.where(size > 0, F.cosine_similarity(f, s, dim=1, eps=1e-12), nan))
     return ratios, cosines
 
 
@@ -123,7 +126,8 @@ def block_stats(t: Trace, graph: bool = True) -> list[BlockStats]:
     """‖F(x)‖ / ‖x‖ and the cosine between F(x) and x for every block of a trace (x: the shortcut output).
 
     A plain block has no shortcut: there F(x) is set against the block's input where they have the same shape,
-    and both numbers are NaN where the block downsamples (nothing to compare with).
+    and both numbers are NaN where the block downsamples (nothing to compare with) and where its input is all zeros
+    (after a lesioned downsampling block of the plain twin, which passes nothing on: the ratio was ~10¹³).
 
     ``ratios_and_cosines`` computes them, as one scripted function unless ``graph`` is False: the GIL given up once,
     not ~60 times (beside a thread running Python 343 → 12 ms an analysis, this machine; equal to the eager ones

@@ -132,6 +132,23 @@ def test_block_stats_from_the_scripted_function_are_the_eager_ones_bit_for_bit(m
     assert undefined == (["b3.0", "b4.0", "b5.0"] if plain else [])
 
 
+def test_a_block_given_nothing_has_no_ratio_or_cosine():
+    """After a lesioned downsampling block of the plain twin the next block's input is all zeros: ‖F(x)‖/‖x‖ and
+    cos(F(x), x) are undefined there (NaN, shown as no bar and no number), not a ratio of ~10¹³ that flattens the
+    chart; every other block keeps finite numbers."""
+    torch.manual_seed(2)
+    m = ResNet18(plain=True).eval()
+    with torch.no_grad():
+        m(torch.rand(4, 1, 64, 64))
+        t = trace(m, torch.rand(2, 1, 64, 64), {"b4.0"})
+    assert not t.block("b4.1").input.any()
+    for graph in (True, False):
+        stats = {s.name: s for s in block_stats(t, graph=graph)}
+        assert stats["b4.1"].ratio.isnan().all() and stats["b4.1"].cosine.isnan().all()
+        defined = ["b2.0", "b2.1", "b3.1", "b5.1"]
+        assert all(stats[n].ratio.isfinite().all() and stats[n].cosine.isfinite().all() for n in defined)
+
+
 def test_one_walk_serves_the_forward_pass_the_lesions_and_the_probes(model):
     """The forward pass equals the stages called one after another, and the walk names every block once."""
     x = torch.rand(2, 1, 64, 64)
