@@ -9,7 +9,7 @@ stroke's): ``app.api_explain`` (analysis, block statistics, the three pictures a
 in the server (``$RESNET_PAINTERS=0``) and by one painter process (``resnet.painter``, the default), alone and
 beside one thread that runs Python without pause. Then the analysis alone (``Analyser.analyse`` of a new drawing):
 its Grad-CAM, detach and block statistics as one TorchScript call each (the default) against the same operations
-run eagerly (``Analyser(scripted=False)``, the block statistics' way before 2026-12-01).
+run eagerly (``Analyser(scripted=False)``: the way before 2026-12-01, with the checks added since).
 """
 
 from __future__ import annotations

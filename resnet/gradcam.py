@@ -53,10 +53,11 @@ def cams_from_trace(
     # nothing) is cut from the graph: it gets zeros.
     linked = [name for name, a in t.stages.items() if a.requires_grad] if t.logits.requires_grad else []
     wanted = -1 if target is None else int(target)
-    if not linked:
-        cls = int(t.logits[0].argmax()) if wanted < 0 else wanted
-        return {name: torch.zeros(size, size) for name in t.stages}, cls
-    with torch.jit.optimized_execution(False):
-        maps, cls = (scripted() if graph else cam_maps)(t.logits, [t.stages[n] for n in linked], wanted, size)
+    if linked:
+        with torch.jit.optimized_execution(False):
+            maps, cls = (scripted() if graph else cam_maps)(t.logits, [t.stages[n] for n in linked], wanted, size)
+    else:  # nothing attached to the logits: nothing to differentiate
+        maps, cls = [], int(t.logits[0].argmax()) if wanted < 0 else wanted
     computed = dict(zip(linked, maps, strict=True))
-    return {name: computed.get(name, torch.zeros(size, size)) for name in t.stages}, cls
+    # zeros made only where needed (each PyTorch call gives the GIL up: a default argument was made for every stage)
+    return {name: computed[name] if name in computed else torch.zeros(size, size) for name in t.stages}, cls

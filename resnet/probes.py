@@ -143,8 +143,12 @@ def block_stats(t: Trace, graph: bool = True) -> list[BlockStats]:
     measure = graphs.scripted(ratios_and_cosines) if graph else ratios_and_cosines
     ratios, cosines = measure([f for f, _ in pairs.values()], [x for _, x in pairs.values()])
     measured = {name: (r, c) for name, r, c in zip(pairs, ratios, cosines, strict=True)}
-    nan = np.full(t.logits.shape[0], np.nan, np.float32)
+    undefined = np.full(t.logits.shape[0], np.nan, np.float32)  # in NumPy: torch.full gives the GIL up
+
+    def nan() -> torch.Tensor:
+        return torch.from_numpy(undefined.copy())
+
     return [
-        BlockStats(b.name, *measured.get(b.name, (torch.from_numpy(nan.copy()), torch.from_numpy(nan.copy()))))
+        BlockStats(b.name, *measured[b.name]) if b.name in measured else BlockStats(b.name, nan(), nan())
         for b in t.blocks
     ]
