@@ -1680,6 +1680,9 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     $RESNET_TORCH_THREADS (default 1): torch threads per call. Under load, calls run side by side on the cores;
     two threads each oversubscribe a 2-core machine (30 students: label p95 0.80 s with one thread, 1.84 s with two).
     $RESNET_QUEUE_MAX (default 256): events waiting at most; past it a new one is refused with ``BUSY``.
+    $RESNET_QUEUE_STATUS_S (default 1; "auto": Gradio's default): every waiting event is told its place in the queue
+    this often. Gradio's "auto" tells every waiting event of a queue each time one of its jobs starts: under a class
+    that is (waiting events) × (jobs started) messages through the one interpreter.
     $RESNET_MALLOC_HEAPS (default 2; 0 leaves glibc's default of 8 per core) and $RESNET_TRIM_S (default 10; 0: never):
     fewer heaps and freed pages handed back keep the server's memory from creeping up under a long class.
     $RESNET_CACHE_S (default 3600; 0: never): Gradio's file cache (every upload, every picture sent, a copy of every
@@ -1696,7 +1699,11 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     demo = build_demo(ctx or Context.create())
     if cache_s := int(os.environ.get("RESNET_CACHE_S", 3600)):
         demo.delete_cache = (min(cache_s, 600), cache_s)
-    demo.queue(max_size=int(os.environ.get("RESNET_QUEUE_MAX", 256)))
+    status_s = os.environ.get("RESNET_QUEUE_STATUS_S", "1")
+    demo.queue(
+        max_size=int(os.environ.get("RESNET_QUEUE_MAX", 256)),
+        status_update_rate="auto" if status_s == "auto" else float(status_s),
+    )
     say_busy(demo)
     skip_at_once(demo)
     return demo.launch(max_file_size=MAX_FILE_SIZE, theme=gr.themes.Soft(), css=CSS, **kwargs)

@@ -5,6 +5,7 @@
     python benchmarks/load.py --training            # also: 10 students while someone trains, against idle
     python benchmarks/load.py --students 30 --targets floor,app --hide uvloop,httptools   # with and without them
     python benchmarks/load.py --tab residual --targets app   # the students on the Residual vs identity tab
+    python benchmarks/load.py --students 30 --targets floor,app,api --against RESNET_QUEUE_STATUS_S=auto   # A/B
 
 Each student sends a new drawing about every 2 s (jittered): the canvas is uploaded and the stroke's event runs
 (the label), then, as the page does with ``.then``, the view on screen (the feature maps) -- but only if no newer
@@ -487,6 +488,12 @@ def main() -> None:
         default="",
         help="compare the app as installed against the app without these modules (uvloop,httptools), for --targets",
     )
+    p.add_argument(
+        "--against",
+        nargs="*",
+        default=[],
+        help="compare the server with --env against the server with these NAME=value too, for --targets",
+    )
     p.add_argument("--training", action="store_true", help="10 students while a run trains, against idle")
     p.add_argument("--soak", type=float, default=0, help="30 students for this many seconds: the server's RSS trend")
     p.add_argument("--env", nargs="*", default=[], help="NAME=value for the server, e.g. RESNET_LABEL_WORKERS=1")
@@ -497,6 +504,9 @@ def main() -> None:
     env = dict(kv.split("=", 1) for kv in args.env)
     if args.workers:
         return compare_workers(args.workers, loads[-1], args.seconds, args.port, targets)
+    if args.against:
+        against = dict(kv.split("=", 1) for kv in args.against)
+        return compare_env(env, against, loads[-1], args.seconds, args.port, targets)
     if args.hide:
         return compare_hidden(args.hide.split(","), loads[-1], args.seconds, args.port, targets)
     if args.training:
@@ -532,6 +542,19 @@ def compare_workers(workers: int, students: int, seconds: float, port: int, targ
 
     setups = [(f"{n} worker{'s' * (n > 1)} (nginx)", partial(serve, n)) for n in (1, workers)]
     compare(setups, students, seconds, targets, f"{workers} workers against 1")
+
+
+def compare_env(
+    env: dict[str, str], against: dict[str, str], students: int, seconds: float, port: int, targets: list[str]
+) -> None:
+    """``targets`` on the app with ``env`` and on the app with ``against`` added to it, side by side in one run."""
+
+    def start(extra: dict[str, str], name: str, tmp: str) -> Server:
+        return Server.start(port, {**fresh(tmp, name), **env, **extra})
+
+    changed = ", ".join(f"{k}={v}" for k, v in against.items())
+    setups = [("as set", partial(start, {}, "")), (changed, partial(start, against, "-against"))]
+    compare(setups, students, seconds, targets, f"{changed} against as set")
 
 
 def compare_hidden(modules: list[str], students: int, seconds: float, port: int, targets: list[str]) -> None:

@@ -492,6 +492,49 @@ def test_a_full_queue_says_busy(shipped_ctx, monkeypatch):
         app.gr.close_all()
 
 
+@pytest.mark.parametrize("every_s, told", [("auto", "each start"), ("60", "once")])
+def test_waiting_events_are_told_their_place_on_a_timer_not_at_every_start(shipped_ctx, monkeypatch, every_s, told):
+    """Gradio's "auto" tells every waiting event its place each time a job starts: (waiting) × (started) messages
+    through the server's one interpreter under a class. On a timer ($RESNET_QUEUE_STATUS_S) a waiting event hears
+    it when it joins and then once per period, however many jobs start meanwhile."""
+    import asyncio
+
+    import httpx
+
+    monkeypatch.setenv("RESNET_QUEUE_STATUS_S", every_s)
+    server, url, _ = app.launch(shipped_ctx, prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    url = url.rstrip("/")
+    try:
+        queue = server.get_blocks()._queue
+        config = httpx.get(url + "/config").json()
+        explain = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "explain")
+        seven = io.BytesIO()
+        Image.fromarray(load_samples("digits").images[0]).save(seven, format="PNG")
+        path = httpx.post(url + "/gradio_api/upload", files={"files": ("7.png", seven.getvalue())}).json()[0]
+        image = {"path": path, "meta": {"_type": "gradio.FileData"}}
+        n = 6
+
+        async def join(http: httpx.AsyncClient, k: int) -> httpx.Response:
+            body = {"data": [image, "digits", []], "fn_index": explain, "session_hash": f"w{k}", "event_data": None}
+            return await http.post(url + "/gradio_api/queue/join", json=body)
+
+        async def crowd() -> list[httpx.Response]:  # one view worker: the others wait; nobody reads the streams
+            async with httpx.AsyncClient(timeout=30) as http:
+                return await asyncio.gather(*(join(http, k) for k in range(n)))
+
+        assert all(r.status_code == 200 for r in asyncio.run(crowd()))
+        deadline = time.monotonic() + 60
+        while (len(queue) or any(queue.active_jobs)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not len(queue) and not any(queue.active_jobs)
+        heard = {k: [m.msg for m in queue.pending_messages_per_session[f"w{k}"]._queue] for k in range(n)}
+        assert all("process_completed" in msgs for msgs in heard.values())
+        most = max(msgs.count("estimation") for msgs in heard.values())  # the one that waited longest
+        assert most == 1 if told == "once" else most >= n - 2, heard
+    finally:
+        app.gr.close_all()
+
+
 def test_old_files_leave_the_cache(shipped_ctx, monkeypatch):
     """Gradio keeps every upload, picture and download copy in its cache; $RESNET_CACHE_S bounds their age (a page
     that still names a cleared upload gets a clear message: tests/test_preprocess.py)."""
