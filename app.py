@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from resnet import analysis, depth, pictures, plain_vs_residual, viz, why
+from resnet import analysis, depth, pictures, plain_vs_residual, realpaths, viz, why
 from resnet.analysis import Analyser, Analysis
 from resnet.architecture import layer_table
 from resnet.checkpoint import CheckpointError
@@ -1680,6 +1680,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     $RESNET_TORCH_THREADS (default 1): torch threads per call. Under load, calls run side by side on the cores;
     two threads each oversubscribe a 2-core machine (30 students: label p95 0.80 s with one thread, 1.84 s with two).
     $RESNET_QUEUE_MAX (default 256): events waiting at most; past it a new one is refused with ``BUSY``.
+    $RESNET_REMEMBER_FOLDERS (default 1; 0: Gradio's own checks): where a file lies (static, allowed, in the cache)
+    is checked with the folders' real paths remembered (``resnet/realpaths.py``).
     $RESNET_QUEUE_STATUS_S (default 1; "auto": Gradio's default): every waiting event is told its place in the queue
     this often. Gradio's "auto" tells every waiting event of a queue each time one of its jobs starts: under a class
     that is (waiting events) × (jobs started) messages through the one interpreter.
@@ -1706,6 +1708,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     )
     say_busy(demo)
     skip_at_once(demo)
+    if os.environ.get("RESNET_REMEMBER_FOLDERS", "1") != "0":
+        remember_folders()
     return demo.launch(max_file_size=MAX_FILE_SIZE, theme=gr.themes.Soft(), css=CSS, **kwargs)
 
 
@@ -1740,6 +1744,16 @@ def skip_at_once(demo: gr.Blocks) -> None:
 
 
 SKIP: dict[str, str] = gr.skip()  # {"__type__": "update"}: leave the output as it is
+
+
+def remember_folders() -> None:
+    """Gradio's checks of where a file lies (``is_in_or_equal``, ~85 a stroke) with the folders' real paths
+    remembered: ``resnet/realpaths.py``, the same answers."""
+    import gradio.processing_utils
+    import gradio.utils
+
+    gradio.utils.is_in_or_equal = realpaths.is_in_or_equal
+    gradio.processing_utils.is_in_or_equal = realpaths.is_in_or_equal
 
 
 def say_busy(demo: gr.Blocks) -> None:

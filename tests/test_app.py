@@ -544,6 +544,8 @@ def test_old_files_leave_the_cache(shipped_ctx, monkeypatch):
     server, url, _ = app.launch(shipped_ctx, prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
     try:
         assert server.get_blocks().delete_cache == (1, 1)
+        assert app.gr.utils.is_in_or_equal is app.realpaths.is_in_or_equal  # resnet/realpaths.py checks the files
+        assert app.gr.processing_utils.is_in_or_equal is app.realpaths.is_in_or_equal
         seven = io.BytesIO()
         Image.fromarray(load_samples("digits").images[0]).save(seven, format="PNG")
         path = Path(httpx.post(url + "gradio_api/upload", files={"files": ("7.png", seven.getvalue())}).json()[0])
