@@ -1749,11 +1749,8 @@ SKIP: dict[str, str] = gr.skip()  # {"__type__": "update"}: leave the output as 
 def remember_folders() -> None:
     """Gradio's checks of where a file lies (``is_in_or_equal``, ~85 a stroke) with the folders' real paths
     remembered: ``resnet/realpaths.py``, the same answers."""
-    import gradio.processing_utils
-    import gradio.utils
-
-    gradio.utils.is_in_or_equal = realpaths.is_in_or_equal
-    gradio.processing_utils.is_in_or_equal = realpaths.is_in_or_equal
+    gr.utils.is_in_or_equal = realpaths.is_in_or_equal
+    gr.processing_utils.is_in_or_equal = realpaths.is_in_or_equal
 
 
 def say_busy(demo: gr.Blocks) -> None:

@@ -459,32 +459,37 @@ def test_closing_a_tab_stops_its_run_keeps_its_epochs_then_frees_its_files(tiny_
     assert not model.exists() and not list(fresh_ctx.runs_dir.iterdir())
 
 
-def test_a_full_queue_says_busy(shipped_ctx, monkeypatch):
-    """Past $RESNET_QUEUE_MAX waiting events, a new one is refused at once with the busy message, never left hanging."""
+def explain_at_once(url: str, n: int) -> list:
+    """``n`` sessions (``s0``, ``s1``, ...) each ask /explain of the shipped 7 at the same moment, as a crowd of
+    clients: the queue's answers to their joins (httpx responses; the events run on without anyone reading them)."""
     import asyncio
 
     import httpx
 
+    config = httpx.get(url + "/config").json()
+    explain = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "explain")
+    seven = io.BytesIO()
+    Image.fromarray(load_samples("digits").images[0]).save(seven, format="PNG")
+    path = httpx.post(url + "/gradio_api/upload", files={"files": ("7.png", seven.getvalue(), "image/png")}).json()
+    image = {"path": path[0], "meta": {"_type": "gradio.FileData"}}
+
+    async def join(http: httpx.AsyncClient, k: int) -> httpx.Response:
+        body = {"data": [image, "digits", []], "fn_index": explain, "session_hash": f"s{k}", "event_data": None}
+        return await http.post(url + "/gradio_api/queue/join", json=body)
+
+    async def crowd() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=30) as http:
+            return await asyncio.gather(*(join(http, k) for k in range(n)))
+
+    return asyncio.run(crowd())
+
+
+def test_a_full_queue_says_busy(shipped_ctx, monkeypatch):
+    """Past $RESNET_QUEUE_MAX waiting events, a new one is refused at once with the busy message, never left hanging."""
     monkeypatch.setenv("RESNET_QUEUE_MAX", "1")
     _, url, _ = app.launch(shipped_ctx, prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
-    url = url.rstrip("/")
     try:
-        config = httpx.get(url + "/config").json()
-        explain = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "explain")
-        seven = io.BytesIO()
-        Image.fromarray(load_samples("digits").images[0]).save(seven, format="PNG")
-        path = httpx.post(url + "/gradio_api/upload", files={"files": ("7.png", seven.getvalue(), "image/png")}).json()
-        image = {"path": path[0], "meta": {"_type": "gradio.FileData"}}
-
-        async def join(http: httpx.AsyncClient, k: int) -> httpx.Response:
-            body = {"data": [image, "digits", []], "fn_index": explain, "session_hash": f"s{k}", "event_data": None}
-            return await http.post(url + "/gradio_api/queue/join", json=body)
-
-        async def crowd() -> list[httpx.Response]:
-            async with httpx.AsyncClient(timeout=30) as http:
-                return await asyncio.gather(*(join(http, k) for k in range(12)))
-
-        answers = asyncio.run(crowd())
+        answers = explain_at_once(url.rstrip("/"), 12)
         refused = [r for r in answers if r.status_code == 503]
         assert refused and all("Busy" in r.json()["detail"] for r in refused)
         assert any(r.status_code == 200 for r in answers)
@@ -497,37 +502,17 @@ def test_waiting_events_are_told_their_place_on_a_timer_not_at_every_start(shipp
     """Gradio's "auto" tells every waiting event its place each time a job starts: (waiting) × (started) messages
     through the server's one interpreter under a class. On a timer ($RESNET_QUEUE_STATUS_S) a waiting event hears
     it when it joins and then once per period, however many jobs start meanwhile."""
-    import asyncio
-
-    import httpx
-
     monkeypatch.setenv("RESNET_QUEUE_STATUS_S", every_s)
     server, url, _ = app.launch(shipped_ctx, prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
-    url = url.rstrip("/")
     try:
         queue = server.get_blocks()._queue
-        config = httpx.get(url + "/config").json()
-        explain = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "explain")
-        seven = io.BytesIO()
-        Image.fromarray(load_samples("digits").images[0]).save(seven, format="PNG")
-        path = httpx.post(url + "/gradio_api/upload", files={"files": ("7.png", seven.getvalue())}).json()[0]
-        image = {"path": path, "meta": {"_type": "gradio.FileData"}}
-        n = 6
-
-        async def join(http: httpx.AsyncClient, k: int) -> httpx.Response:
-            body = {"data": [image, "digits", []], "fn_index": explain, "session_hash": f"w{k}", "event_data": None}
-            return await http.post(url + "/gradio_api/queue/join", json=body)
-
-        async def crowd() -> list[httpx.Response]:  # one view worker: the others wait; nobody reads the streams
-            async with httpx.AsyncClient(timeout=30) as http:
-                return await asyncio.gather(*(join(http, k) for k in range(n)))
-
-        assert all(r.status_code == 200 for r in asyncio.run(crowd()))
+        n = 6  # one view worker: the others wait; nobody reads the streams
+        assert all(r.status_code == 200 for r in explain_at_once(url.rstrip("/"), n))
         deadline = time.monotonic() + 60
         while (len(queue) or any(queue.active_jobs)) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not len(queue) and not any(queue.active_jobs)
-        heard = {k: [m.msg for m in queue.pending_messages_per_session[f"w{k}"]._queue] for k in range(n)}
+        heard = {k: [m.msg for m in queue.pending_messages_per_session[f"s{k}"]._queue] for k in range(n)}
         assert all("process_completed" in msgs for msgs in heard.values())
         most = max(msgs.count("estimation") for msgs in heard.values())  # the one that waited longest
         assert most == 1 if told == "once" else most >= n - 2, heard
