@@ -23,8 +23,8 @@ The server is the app in a separate process on 127.0.0.1; the load stops by itse
          explains every drawing).
 For each load it prints drawings answered and errors, stroke → label and stroke → view (latest strokes) p50/p95,
 the server's CPU (% of one core) and RSS, and the ratios to the floor at the same load. The students run in one
-asyncio loop in this process: they share the two cores with the server, so absolute numbers understate a real
-deployment; the ratios are measured side by side.
+asyncio loop in this process: they share the two cores with the server (their own CPU is printed too), so absolute
+numbers understate a real deployment; the ratios are measured side by side.
 """
 
 from __future__ import annotations
@@ -409,7 +409,7 @@ async def student(url: str, route: Route, drawings: Drawings, until: float, tall
 
 def run_load(server: Server, route: Route, students: int, seconds: float, drawings: Drawings) -> tuple[Tally, dict]:
     tally = Tally()
-    cpu0, t0, rss = server.cpu_s(), time.monotonic(), []
+    cpu0, own0, t0, rss = server.cpu_s(), time.process_time(), time.monotonic(), []
 
     async def main() -> None:
         until = time.monotonic() + seconds
@@ -429,6 +429,7 @@ def run_load(server: Server, route: Route, students: int, seconds: float, drawin
     wall = time.monotonic() - t0
     usage = {
         "cpu": 100 * (server.cpu_s() - cpu0) / wall,
+        "students_cpu": 100 * (time.process_time() - own0) / wall,  # this process: the simulated class itself
         "rss": max(m for _, m in rss) if rss else server.rss_mb(),
         "rss_samples": rss,  # (seconds since the start, MB) every second
     }
@@ -452,7 +453,7 @@ def row(name: str, students: int, t: Tally, usage: dict, floor: Tally | None) ->
         f"{t.errors} | "
         f"{1000 * p50:,.0f} / {1000 * p95:,.0f} | "
         f"{ratio} | {1000 * v50:,.0f} / {1000 * v95:,.0f} ({len(t.views)}) | {vratio} | {usage['cpu']:.0f}% | "
-        f"{usage['rss']:,.0f} MB |"
+        f"{usage['rss']:,.0f} MB | {usage.get('students_cpu', float('nan')):.0f}% |"
     )
 
 
@@ -466,8 +467,9 @@ def report(name: str, students: int, t: Tally, usage: dict, floor: Tally | None)
 HEADER = (
     "| students | target | labels/strokes (fewest a student got) | errors | stroke → label p50 / p95 (ms) | "
     "label p95 / floor | "
-    "stroke → view p50 / p95 (ms) (latest strokes) | view p95 / floor | server CPU | server RSS |\n"
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    "stroke → view p50 / p95 (ms) (latest strokes) | view p95 / floor | server CPU | server RSS | "
+    "students' CPU |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
 
 
