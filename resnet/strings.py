@@ -48,7 +48,7 @@ ZH: dict[str, str] = {
     "Image (any size; dark-on-light or light-on-dark)": "图片（任意大小；白底黑字或黑底白字均可）",
     "Test-set samples (click one to load it)": "测试集样本（点击载入）",
     "Prediction (top 3)": "预测（前 3 名）",
-    "What the model sees (28×28)": "模型看到的图（28×28）",
+    "What it sees (28×28)": "模型看到的图（28×28）",
     "Lesions: remove the residual branch F(x) of these blocks": "损毁：去掉这些块的残差分支 F(x)",
     "b3.0, b4.0 and b5.0 downsample (1×1 projection shortcut).": "b3.0、b4.0 和 b5.0 做下采样（捷径为 1×1 投影）。",
     "What each single lesion costs on the 1,000 samples": "单独损毁每个块在 1000 个样本上的代价",

@@ -111,7 +111,7 @@ def test_building_the_page_renders_no_callback_output(demo):
             "Image (any size; dark-on-light or light-on-dark)",
             "Model input (64×64)",
             "Stage outputs",
-            "What the model sees (28×28)",
+            "What it sees (28×28)",
             "image",
         ]
     ), images
