@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import app
+from resnet.samples import load_samples
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -215,7 +216,7 @@ def test_a_link_restores_the_scene(browser, page):
     pg.context.close()
 
 
-def test_the_tour_goes_through_every_scene(browser, page):
+def test_the_tour_goes_through_every_scene(browser, page, ctx):
     from resnet.tour import TOUR
 
     pg = open_page(browser, page)
@@ -236,8 +237,13 @@ def test_the_tour_goes_through_every_scene(browser, page):
             arg=tabs[step.scene.tab],
         )
         assert checked(pg, "lesions") == list(step.scene.lesions)
-        if step.scene.sample:
-            pg.wait_for_function("() => /\\d%/.test(document.querySelector('#label').innerText)")
+        if step.scene.sample:  # the scene's own label and status, not the previous scene's still on screen
+            dataset, index = step.scene.sample
+            image = load_samples(dataset).images[index]
+            expected = app.classify(ctx, image, step.scene.model, list(step.scene.lesions), "upload", "en")
+            wait_for_label(pg, next(iter(expected.label)))
+            pg.wait_for_function("t => document.querySelector('#status').innerText.includes(t)", arg=expected.status)
+            pg.wait_for_timeout(300)  # the previews follow the label
         pg.screenshot(path=SHOTS / f"tour-{i + 1}.png")
     pg.locator("#tour-back").click()
     pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=TOUR[-2].title["en"])
