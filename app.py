@@ -1350,8 +1350,8 @@ def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, defaul
     size = ctx.registry.card(default).image_size
     label = gr.Label(num_top_classes=3, label="Prediction (top 3)", elem_id="label")
     status = gr.Markdown(EMPTY_PROMPT[ctx.registry.card(default).dataset], elem_id="status")
-    # Short labels and only the fullscreen button on the two previews: in a half-width column the download and share
-    # buttons covered the end of "What the model sees (28×28)" (screenshots/tour-5.png).
+    # A short label and only the fullscreen button on the two previews: in a half-width column the download and share
+    # buttons covered the end of the label "What the model sees (28×28)".
     small = {"height": 200, "interactive": False, "format": "png", "buttons": ["fullscreen"]}
     with gr.Row():
         seen = gr.Image(label="What it sees (28×28)", **small)

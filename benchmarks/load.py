@@ -453,7 +453,7 @@ def row(name: str, students: int, t: Tally, usage: dict, floor: Tally | None) ->
         f"{t.errors} | "
         f"{1000 * p50:,.0f} / {1000 * p95:,.0f} | "
         f"{ratio} | {1000 * v50:,.0f} / {1000 * v95:,.0f} ({len(t.views)}) | {vratio} | {usage['cpu']:.0f}% | "
-        f"{usage['rss']:,.0f} MB | {usage.get('students_cpu', float('nan')):.0f}% |"
+        f"{usage['rss']:,.0f} MB | {usage['students_cpu']:.0f}% |"
     )
 
 

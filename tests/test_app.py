@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import httpx
 import numpy as np
 import pytest
 from drawing import draw_like_a_person, pixels
@@ -462,10 +464,6 @@ def test_closing_a_tab_stops_its_run_keeps_its_epochs_then_frees_its_files(tiny_
 def explain_at_once(url: str, n: int) -> list:
     """``n`` sessions (``s0``, ``s1``, ...) each ask /explain of the shipped 7 at the same moment, as a crowd of
     clients: the queue's answers to their joins (httpx responses; the events run on without anyone reading them)."""
-    import asyncio
-
-    import httpx
-
     config = httpx.get(url + "/config").json()
     explain = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "explain")
     seven = io.BytesIO()
@@ -523,8 +521,6 @@ def test_waiting_events_are_told_their_place_on_a_timer_not_at_every_start(shipp
 def test_old_files_leave_the_cache(shipped_ctx, monkeypatch):
     """Gradio keeps every upload, picture and download copy in its cache; $RESNET_CACHE_S bounds their age (a page
     that still names a cleared upload gets a clear message: tests/test_preprocess.py)."""
-    import httpx
-
     monkeypatch.setenv("RESNET_CACHE_S", "1")
     server, url, _ = app.launch(shipped_ctx, prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
     try:
@@ -589,8 +585,6 @@ def test_outputs_left_as_they_are_go_out_as_gradios_own(shipped_ctx, seven):
     """``skip_at_once`` sends the outputs an answer skips without Gradio's per-output rebuild and has Gradio
     postprocess the others: the same payload as Gradio's own postprocessing of the whole answer, for an answer that
     skips everything, one that skips two of five (a feature view) and one that skips four."""
-    import asyncio
-
     from gradio.state_holder import SessionState
 
     demo = app.build_demo(shipped_ctx)
