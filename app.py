@@ -114,10 +114,11 @@ QUIET: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
 # workers, the views (an analysis and three pictures, ~35 ms plus Gradio's encoding) on one, training on its own
 # (see training_tab). With 30 simulated students (benchmarks/load.py, 30 s runs) label p95 went from 2.7 s (every
 # event on its own default single worker, torch on 2 threads) to 0.29 s with these workers and one torch thread per
-# call; the full benchmark (60 s, README "Serving a class") gives 0.45 s, 1.27× the framework's floor.
+# call; the full benchmark (60 s, benchmarks/serving-log.md) gives 0.45 s, 1.27× the framework's floor.
 # Every label and view event is "always_last" in the browser: a trigger that comes while the same event is still
 # pending runs once that one ends. Gradio's default for a click or a ``.then`` is "once", which drops it: the view
-# of a stroke drawn while the previous stroke's view was pending was never asked for (README "The GIL convoy").
+# of a stroke drawn while the previous stroke's view was pending was never asked for (benchmarks/serving-log.md,
+# "The GIL convoy").
 AGAIN: dict[str, Any] = {"trigger_mode": "always_last"}  # a click while pending runs again after, on the state then
 LABEL: dict[str, Any] = {
     "concurrency_id": "label",

@@ -8,7 +8,7 @@ written in TorchScript's Python and run as one graph (23 ms there): the same ope
 float32 as NumPy computed them, and Python's rounding (half to even) wherever the NumPy code rounded a Python float.
 The centre of mass and the placing on 28x28 stay in NumPy (``preprocess.place_digit``): on arrays that small NumPy
 keeps the GIL, and its sums decide a centre of mass that falls on a half pixel as they always did. Against the NumPy
-code: the same model input, byte for byte, and the same errors, on 10,629 inputs (README "Serving a class");
+code: the same model input, byte for byte, and the same errors, on 10,629 inputs (benchmarks/serving-log.md);
 ``tests/test_preprocess.py`` holds the graph to its eager run and checks that it compiles.
 """
 

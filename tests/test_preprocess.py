@@ -175,7 +175,7 @@ def test_the_preprocessing_graph_equals_its_eager_run():
     quietly bring the convoy back), and each gives what the same function gives eagerly, bit for bit, on drawings
     of every size and pen, both polarities, photos of clothing and blank or transparent images. (Against the NumPy
     code it replaced: the same model input, byte for byte, and the same errors on 10,629 inputs: the three
-    external sets, 7,000 test images, 300 load-test drawings, noise: README "Serving a class".)"""
+    external sets, 7,000 test images, 300 load-test drawings, noise: benchmarks/serving-log.md.)"""
     from resnet import graphs, prepare_graph
     from resnet.data import resize
     from resnet.external import load_external
