@@ -291,18 +291,27 @@ def montage(
     items: Sequence[tuple[np.ndarray, str]], gap: int = 8, caption_h: int = 20, lang: str = "en", title: str = ""
 ) -> np.ndarray:
     """Pictures (H_i, W_i, 3) side by side on white with their captions above, and the ``title`` above all: one
-    image (H, W, 3) instead of many."""
+    image (H, W, 3) instead of many.
+
+    Each picture gets a slot as wide as it or its caption, whichever is wider, and sits in the middle of it: b1's
+    64 channels make a grid of 146 px under a caption of ~300 ("b1 · 64 × 16 × 16: all 64 channels, strongest
+    first"), which was cut off at the grid's edge.
+    """
     title_h = 24 if title else 0
+    f12 = font(12, lang)
+    slots = [max(img.shape[1], int(np.ceil(f12.getlength(caption))) + 4) for img, caption in items]
     height = max(img.shape[0] for img, _ in items) + caption_h + title_h
-    width = sum(img.shape[1] for img, _ in items) + gap * (len(items) - 1)
+    width = sum(slots) + gap * (len(items) - 1)
+    if title:
+        width = max(width, int(np.ceil(font(15, lang).getlength(title))) + 4)
     canvas = Image.new("RGB", (width, height), "white")
     if title:
         draw_text(canvas, (2, 2), title, "black", font(15, lang))
     x = 0
-    for img, caption in items:
-        canvas.paste(Image.fromarray(img), (x, caption_h + title_h))
-        draw_text(canvas, (x + 2, title_h + 3), caption, "black", font(12, lang))
-        x += img.shape[1] + gap
+    for (img, caption), slot in zip(items, slots, strict=True):
+        canvas.paste(Image.fromarray(img), (x + (slot - img.shape[1]) // 2, caption_h + title_h))
+        draw_text(canvas, (x + 2, title_h + 3), caption, "black", f12)
+        x += slot + gap
     return np.asarray(canvas)
 
 

@@ -164,3 +164,28 @@ def test_every_channel_of_a_stage_fits_a_screen():
     columns = {name: int(np.ceil(np.sqrt(c))) for name, (c, _) in stages.items()}
     tiles = {name: (widths[name] - 2) // columns[name] - 2 for name in stages}
     assert tiles == {"b1": 16, "b2": 16, "b3": 16, "b4": 32, "b5": 30}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_stage_s_caption_fits_its_picture(lang):
+    """The caption above the grid of all channels is drawn whole: the picture's caption band equals the caption
+    drawn by Pillow on a canvas wide enough for it, and nothing of it lies past the picture's right edge (b1's
+    grid is 146 px wide, its caption ~300 px: it was cut off after "all 64 channels,")."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from resnet import pictures
+    from resnet.strings import tr
+
+    rng = np.random.default_rng(0)
+    s = pictures.Snapshot(np.zeros((64, 64), np.float32), {}, [], {}, "7")
+    for name, (c, side) in {"b1": (64, 16), "b3": (128, 8), "b5": (512, 2)}.items():
+        s.stages[name] = rng.random((c, side, side), dtype=np.float32)
+        grid, caption = pictures.stage_channels(s, name, lang)
+        shown = pictures.montage([(grid, tr(caption, lang))], lang=lang)
+        wide = Image.new("RGB", (2000, 20), "white")
+        ImageDraw.Draw(wide).text((2, 3), tr(caption, lang), fill="black", font=pictures.font(12, lang))
+        band = np.asarray(wide)
+        assert (band[:, shown.shape[1] :] == 255).all(), f"{name}: the caption runs past the picture"
+        assert np.array_equal(shown[:20], band[:, : shown.shape[1]]), name
+        assert shown.shape[0] == 20 + grid.shape[0] and (shown[20:] != 255).any()
