@@ -258,7 +258,12 @@ def test_the_projector_view(browser, page):
         assert not pg.locator(hidden).is_visible(), hidden
     size = pg.eval_on_selector("#tour-text", "e => parseFloat(getComputedStyle(e.querySelector('p')).fontSize)")
     assert size >= 19, size
+    for first_screen in ("#tour-text", "#label"):  # the step's text and the label on the first screen, as shot
+        box = pg.locator(first_screen).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 720, (first_screen, box)
     pg.screenshot(path=SHOTS / "10-projector-1280x720.png")
+    pg.locator("#block-panel").scroll_into_view_if_needed()  # the step's view, one scroll down
+    pg.screenshot(path=SHOTS / "10b-projector-view-1280x720.png")
     pg.locator("#projector input").uncheck()  # the toggle
     pg.wait_for_function("() => !document.body.classList.contains('projector')")
     assert pg.locator("#gallery").is_visible()
