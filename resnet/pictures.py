@@ -339,9 +339,10 @@ def stage_channels(s: Snapshot, stage: str, lang: str = "en") -> tuple[np.ndarra
     return grid, f"{stage} · {c} × {h} × {w}: all {c} channels, strongest first"
 
 
-def gradcams(s: Snapshot) -> list[tuple[np.ndarray, str]]:
-    """The Grad-CAM overlay of every stage, captioned with the class it explains."""
-    return [(gradcam_overlay(s.image, cam), f"{name} · “{s.target_name}”") for name, cam in s.cams.items()]
+def gradcams(s: Snapshot, lang: str = "en") -> list[tuple[np.ndarray, str]]:
+    """The Grad-CAM overlay of every stage, captioned with the class it explains (its name in ``lang``)."""
+    target = tr(s.target_name, lang)
+    return [(gradcam_overlay(s.image, cam), f"{name} · “{target}”") for name, cam in s.cams.items()]
 
 
 def feature_montages(s: Snapshot, lang: str = "en") -> tuple[np.ndarray, np.ndarray]:
@@ -351,7 +352,7 @@ def feature_montages(s: Snapshot, lang: str = "en") -> tuple[np.ndarray, np.ndar
     eleven (benchmarks/load.py: serving the pictures was the largest cost of a class drawing at once).
     """
     grids = [(img, tr(c, lang)) for img, c in feature_maps(s, lang=lang)]
-    cams = [(enlarge(img, 2), tr(c, lang)) for img, c in gradcams(s)]
+    cams = [(enlarge(img, 2), tr(c, lang)) for img, c in gradcams(s, lang)]
     return (
         montage(grids, lang=lang, title=tr("Stage outputs", lang)),
         montage(cams, lang=lang, title=tr("Grad-CAM per stage", lang)),

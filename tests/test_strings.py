@@ -118,5 +118,9 @@ def test_texts_drawn_into_the_pictures(shipped_ctx, drawn):
     assert sum(" · " in t for t in texts) == 11  # the stages' captions over their grids and Grad-CAMs, b5's channels
     assert {"各模块输出", "各模块的 Grad-CAM"} <= texts  # and the two pictures' titles
     assert {t: english_left(t) for t in texts if english_left(t)} == {}
+    drawn.clear()  # a garment's class, named in Grad-CAM's captions ("b1 · “Sneaker”" on the Chinese page until now)
+    app.feature_views(shipped_ctx, load_samples("clothing").images[2], "clothing", [], "Sneaker", "b1", "zh")
+    captions = {text for text, _ in drawn if "“" in text}
+    assert captions == {f"{stage} · “运动鞋”" for stage in ("b1", "b2", "b3", "b4", "b5")}, captions
     if pictures._cjk_font_file():
         assert all("CJK" in f.getname()[0] for _, f in drawn)
