@@ -87,6 +87,10 @@ body.projector #controls { min-width: 640px !important; align-items: center; }
 body.projector #language .wrap { flex-wrap: nowrap !important; }
 body.projector #intro p, body.projector #link-row, body.projector #hint, body.projector #gallery,
 body.projector #model-input, body.projector #lesion-costs, body.projector .view-note { display: none !important; }
+/* The view pictures carry their titles along their top edge: their buttons (full screen, download, share) sit in a
+   band above them, not over a title (in a column as narrow as the picture, on a phone say, they covered
+   'b2 · 64 × 16 × 16 (top 16)' and 'all 128 channels, strongest first'). */
+.swiped .image-container { padding-top: 34px; }
 /* Every channel of a stage (b5: 512 tiles, ~770 px square) stays within one screen on a wider one, a projector's
    720 px included (its full-screen button shows it whole). */
 @media (min-width: 701px) {
@@ -1327,6 +1331,7 @@ def input_column(ctx: Context, default: str) -> InputColumn:
         columns=5,
         height=300,
         allow_preview=False,
+        buttons=[],  # no "download all" over its label ("…click one to load it" on a phone)
         elem_id="gallery",
     )
     ui = InputColumn(

@@ -322,6 +322,7 @@ def test_a_phone_draws_with_a_finger(browser, page):
     canvas_bottom = pg.evaluate("() => document.querySelector('#sketch').getBoundingClientRect().bottom")
     gallery_top = pg.evaluate("id => document.getElementById(id).getBoundingClientRect().top", "gallery")
     assert canvas_bottom <= top < gallery_top  # the label straight after the canvas, the samples below it
+    assert pg.locator("#gallery .icon-button-wrapper button").count() == 0  # nothing over the samples' label
     pg.locator("#cams").scroll_into_view_if_needed()  # the view's pictures load lazily, once near the screen
     pg.wait_for_function("() => document.querySelector('#cams img').complete")
     for montage in ("stage-grids", "cams"):  # five stages at a readable size, swiped sideways inside their box
@@ -336,10 +337,14 @@ def test_a_phone_draws_with_a_finger(browser, page):
 
 
 def assert_swiped(pg, elem_id: str) -> None:
-    """A picture on a phone kept at a readable width (≥ 600 px), swiped sideways inside a box no wider than 390 px."""
-    width, box, scrollable = pg.evaluate(
+    """A picture on a phone kept at a readable width (≥ 600 px), swiped sideways inside a box no wider than 390 px,
+    its buttons above it, not over the titles drawn along its top edge."""
+    width, box, scrollable, buttons_bottom, top = pg.evaluate(
         "id => { const c = document.querySelector('#' + id + ' .image-container');"
-        " return [c.querySelector('img').getBoundingClientRect().width, c.clientWidth, c.scrollWidth]; }",
+        " const img = c.querySelector('img').getBoundingClientRect();"
+        " const buttons = c.querySelector('.icon-button-wrapper').getBoundingClientRect();"
+        " return [img.width, c.clientWidth, c.scrollWidth, buttons.bottom, img.top]; }",
         elem_id,
     )
     assert width >= 600 and box <= 390 < scrollable
+    assert buttons_bottom <= top
