@@ -15,6 +15,7 @@ import copy
 import functools
 import inspect
 import os
+import re
 import threading
 import time
 import typing
@@ -71,6 +72,8 @@ SELECT_BRUSH_JS = """() => {
 
 CSS = """
 #label .output-class { font-size: 1.6rem; }
+/* The top-3 class names in the page's type, as the winning class above them (Gradio sets them in its monospace) */
+#label dt { font-family: var(--font); }
 .note { font-size: 0.92rem; }
 /* The projector view: type readable from the back of a room at 1280×720, and only what the lecture needs.
    (Gradio also writes each rule under its container's classes, which outrank these: hence the !important.) */
@@ -481,7 +484,8 @@ def classify(
         return Prediction(None, sentence(exc), None, None)
     model = tr(ctx.registry.label(model_key), lang)
     if lesions:
-        status = tr_format("Prediction from the {model} model, with {n} block(s) lesioned.", lang, model, len(lesions))
+        blocks = ", ".join(sorted(lesions, key=lambda name: [int(n) for n in re.findall(r"\d+", name)]))
+        status = tr_format("Prediction from the {model} model without F(x) in {blocks}.", lang, model, blocks)
     else:
         status = tr_format("Prediction from the {model} model.", lang, model)
     if c.prepared.inverted:

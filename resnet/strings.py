@@ -230,7 +230,7 @@ PHRASES: dict[str, str] = {
 # Whole sentences with fields, filled in after translation (``tr_format``).
 TEMPLATES: dict[str, str] = {
     "Prediction from the {model} model.": "{model}模型的预测。",
-    "Prediction from the {model} model, with {n} block(s) lesioned.": "{model}模型的预测（损毁了 {n} 个块）。",
+    "Prediction from the {model} model without F(x) in {blocks}.": "{model}模型的预测（{blocks} 的 F(x) 已去掉）。",
     "⚠️ This server trains at most {most} images × epochs in one run; {images} images × {epochs} epochs is {asked}. "
     "Take fewer images or epochs.": "⚠️ 这个服务器每次训练最多 {most} 图像×轮；{images} 张图像 × {epochs} 轮是 {asked}。请减少图像数或轮数。",
 }

@@ -56,7 +56,9 @@ def test_empty_canvas_prompts_never_predicts(shipped_ctx, value):
 def test_lesions_change_the_prediction_path(shipped_ctx, seven):
     plain, *_ = app.classify(shipped_ctx, seven, "digits", [])
     all_off, status, *_ = app.classify(shipped_ctx, seven, "digits", list(BLOCK_NAMES))
-    assert plain != all_off and "8 block(s) lesioned" in status
+    assert plain != all_off and "without F(x) in b2.0, b2.1, b3.0, b3.1, b4.0, b4.1, b5.0, b5.1." in status
+    _, status, *_ = app.classify(shipped_ctx, seven, "digits", ["b4.1", "b3.1"], lang="zh")
+    assert "b3.1, b4.1 的 F(x) 已去掉" in status  # the lecture's order, whatever order they were ticked in
 
 
 @pytest.mark.parametrize("view", ["features", "residual"])

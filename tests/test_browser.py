@@ -93,16 +93,21 @@ def test_draw_a_seven_then_clothing_and_a_lesion(page):
     page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('Trouser')")
     page.locator("#gallery button.thumbnail-item").nth(2).click()  # the first trouser (two per class)
     wait_for_label(page, "Trouser")
+    # the top-3 class names in the page's own type, not Gradio's monospace
+    assert page.evaluate(
+        "() => getComputedStyle(document.querySelector('#label dt')).fontFamily"
+        " === getComputedStyle(document.querySelector('#label h2')).fontFamily"
+    )
     page.screenshot(path=SHOTS / "2-clothing-sample.png", full_page=True)
 
     page.locator("#lesions").get_by_label("b4.0").check()
-    page.wait_for_function("() => document.querySelector('#status').innerText.includes('1 block(s) lesioned')")
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('without F(x) in b4.0.')")
     page.get_by_role("tab", name="Residual vs identity").click()
     page.wait_for_selector("#block-panel img")
     page.wait_for_selector("#block-chart img")  # the block statistics, a picture since this session
     page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "3-lesion-residual-view.png", full_page=True)
-    assert "lesioned" in page.locator("#status").inner_text()
+    assert "without F(x) in b4.0." in page.locator("#status").inner_text()  # still, after the tab switch
 
 
 def test_language_and_architecture(page):
@@ -196,7 +201,7 @@ def test_a_link_restores_the_scene(browser, page):
     link = "?model=clothing&sample=clothing:2&lesions=b2.1,b3.1&tab=features&target=Sneaker&stage=b5&language=zh"
     pg = open_page(browser, page, link)
     wait_for_label(pg, "裤子")  # the sample (a trouser), labelled in Chinese
-    pg.wait_for_function("() => document.querySelector('#status').innerText.includes('损毁了 2 个块')")
+    pg.wait_for_function("() => document.querySelector('#status').innerText.includes('b2.1, b3.1 的 F(x) 已去掉')")
     assert checked(pg, "dataset") == ["clothing"] and checked(pg, "language") == ["zh"]
     assert checked(pg, "lesions") == ["b2.1", "b3.1"]
     pg.wait_for_function(

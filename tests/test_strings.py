@@ -99,7 +99,7 @@ def test_training_status_lines(line):
 def test_status_and_captions(shipped_ctx):
     seven = load_samples("digits").images[0]
     p = app.classify(shipped_ctx, seven, "digits", ["b3.1"], "upload", "zh")
-    assert p.status == "数字模型的预测（损毁了 1 个块）。" and "7" in p.label
+    assert p.status == "数字模型的预测（b3.1 的 F(x) 已去掉）。" and "7" in p.label
     trouser = app.classify(shipped_ctx, load_samples("clothing").images[2], "clothing", [], "upload", "zh")
     assert "裤子" in trouser.label
     assert english_left(app.classify(shipped_ctx, None, "clothing", [], "sketch", "zh").status) == []
