@@ -580,6 +580,62 @@ LINK_JS = """(query) => {
   return link;
 }"""
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
+# Gradio's page reads every input of an event again at each status message of any event (queued, started, its place
+# in the queue, done: ``update_state`` in its core), and the canvas answers every read by uploading its background,
+# its layer and its composite anew: one stroke sent ~100 uploads (a browser counted them), each ~2.5 ms of the
+# server's one interpreter, where the stroke's own label costs ~10 ms. The page keeps each upload's answer and
+# answers a byte-identical upload of the same name itself, for a while well inside the server's file cache
+# ($RESNET_CACHE_S): a new stroke uploads its layer and composite once.
+KEPT_UPLOADS_JS = """<script>
+(() => {
+  const keepMs = %d, most = 32, kept = new Map();
+  const counts = (window.keptUploads = {sent: {}, answered: 0});  // uploads sent by file name, answered here
+  const realFetch = window.fetch.bind(window);
+  const fnv = (bytes) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    return h >>> 0;
+  };
+  const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+  async function uploadOnce(input, init, file) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const key = `${file.name}|${bytes.length}|${fnv(bytes)}`;
+    const hit = kept.get(key);
+    if (hit && Date.now() - hit.at < keepMs && same(hit.bytes, bytes)) {
+      const paths = await hit.paths;  // reads at the same moment share the one upload in flight
+      if (paths) {
+        counts.answered += 1;
+        return new Response(JSON.stringify(paths), {status: 200, headers: {"Content-Type": "application/json"}});
+      }
+    }
+    counts.sent[file.name] = (counts.sent[file.name] || 0) + 1;
+    const response = realFetch(input, init);
+    const paths = response.then((r) => (r.ok ? r.clone().json() : null)).catch(() => null);
+    kept.delete(key);
+    kept.set(key, {bytes, at: Date.now(), paths});
+    if (kept.size > most) kept.delete(kept.keys().next().value);
+    paths.then((p) => { if (!p && kept.get(key)?.paths === paths) kept.delete(key); });
+    return response;
+  }
+  window.fetch = (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : "";
+    const body = init && init.body;
+    const upload = url.split("?")[0].endsWith("/gradio_api/upload");
+    if (upload && init.method === "POST" && body instanceof FormData) {
+      const files = body.getAll("files");
+      if (files.length === 1 && files[0] instanceof Blob) return uploadOnce(input, init, files[0]);
+    }
+    return realFetch(input, init);
+  };
+})();
+</script>"""
+
+
+def kept_uploads_js(cache_s: int) -> str:
+    """The page's script that answers a repeated upload itself, for a quarter of the file cache's lifetime, at most
+    ten minutes (the server clears files older than ``cache_s`` seconds; 0: never)."""
+    keep_s = min(600, cache_s // 4) if cache_s else 600
+    return KEPT_UPLOADS_JS % (keep_s * 1000)
 
 
 def set_scene(ctx: Context, scene: Scene, step: int | None = None, problems: list[str] | None = None) -> SceneUpdate:
@@ -1700,6 +1756,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     fewer heaps and freed pages handed back keep the server's memory from creeping up under a long class.
     $RESNET_CACHE_S (default 3600; 0: never): Gradio's file cache (every upload, every picture sent, a copy of every
     trained model offered for download) is cleared of files older than this, checked every ten minutes or sooner.
+    $RESNET_KEEP_UPLOADS (default 1; 0: Gradio's own page): the page answers a byte-identical upload itself
+    (``KEPT_UPLOADS_JS``), so that the canvas is uploaded once per stroke, not at every status message.
     """
     torch.set_num_threads(int(os.environ.get("RESNET_TORCH_THREADS", 1)))
     # Gradio's queue rebuilds a pandas table of its last 10,000 events after every event, for its monitoring page
@@ -1710,7 +1768,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     if trim_s := float(os.environ.get("RESNET_TRIM_S", 10)):
         trim_every(trim_s)
     demo = build_demo(ctx or Context.create())
-    if cache_s := int(os.environ.get("RESNET_CACHE_S", 3600)):
+    cache_s = int(os.environ.get("RESNET_CACHE_S", 3600))
+    if cache_s:
         demo.delete_cache = (min(cache_s, 600), cache_s)
     status_s = os.environ.get("RESNET_QUEUE_STATUS_S", "1")
     demo.queue(
@@ -1721,7 +1780,9 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     skip_at_once(demo)
     if os.environ.get("RESNET_REMEMBER_FOLDERS", "1") != "0":
         remember_folders()
-    return demo.launch(max_file_size=MAX_FILE_SIZE, theme=gr.themes.Soft(), css=CSS, **kwargs)
+    keep = os.environ.get("RESNET_KEEP_UPLOADS", "1") != "0"
+    head = (kept_uploads_js(cache_s) if keep else "") + kwargs.pop("head", "")
+    return demo.launch(max_file_size=MAX_FILE_SIZE, theme=gr.themes.Soft(), css=CSS, head=head, **kwargs)
 
 
 def skip_at_once(demo: gr.Blocks) -> None:

@@ -628,3 +628,11 @@ def test_a_click_while_the_previous_one_is_pending_is_not_lost(shipped_ctx):
     assert modes["pick_sample"] == "multiple"
     tour = [fn for fn in demo.fns.values() if fn.name == "tour_go"]
     assert len(tour) == 2 and {fn.trigger_mode for fn in tour} == {"always_last"}
+
+
+@pytest.mark.parametrize(("cache_s", "keep_ms"), [(3600, 600_000), (120, 30_000), (0, 600_000)])
+def test_the_page_keeps_an_upload_well_inside_the_file_cache(cache_s, keep_ms):
+    """The page answers a repeated upload with the server's path for a quarter of the cache's lifetime at most (ten
+    minutes at most): never with a path the cache cleaner may already have removed."""
+    script = app.kept_uploads_js(cache_s)
+    assert f"keepMs = {keep_ms}," in script and script.startswith("<script>")

@@ -84,6 +84,10 @@ def test_draw_a_seven_then_clothing_and_a_lesion(page):
     page.wait_for_function("() => document.querySelector('#stage-grids img') !== null")  # views follow
     page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "1-drawn-seven.png", full_page=True)
+    # The stroke went up once; every later read of the canvas (Gradio's page reads it again at each status message
+    # of any event: ~100 uploads a stroke) was answered by the page itself (app.KEPT_UPLOADS_JS).
+    kept = page.evaluate("() => window.keptUploads")
+    assert kept["sent"]["composite.png"] == 1 and kept["answered"] > 0, kept
 
     page.get_by_role("button", name="Clear canvas").first.click()
     page.wait_for_function("() => document.querySelector('#status').innerText.includes('canvas is empty')")
