@@ -41,6 +41,7 @@ from resnet.live import NICE, LiveRun
 from resnet.model import BLOCK_NAMES, STAGES
 from resnet.painter import Painter
 from resnet.preprocess import EmptyDrawingError, InvalidImageError
+from resnet.recent import Recent
 from resnet.registry import ModelRegistry
 from resnet.runs import prune
 from resnet.samples import load_samples
@@ -1378,6 +1379,9 @@ def input_column(ctx: Context, default: str) -> InputColumn:
                 layers=False,
                 elem_id="sketch",
             )
+            # The blobs the canvas sends after every stroke, which Gradio keeps until an event names them (none
+            # does: resnet/recent.py): five minutes, 4,096 strokes (~40 MB) at most.
+            sketch.blob_storage = Recent(max_age_s=300, most=4096)
         with gr.Tab("Upload", id="upload") as upload_tab:
             upload = image_input(
                 label="Image (any size; dark-on-light or light-on-dark)",
