@@ -7,7 +7,9 @@
     python benchmarks/load.py --tab residual --targets app   # the students on the Residual vs identity tab
     python benchmarks/load.py --students 30 --targets floor,app,api --against RESNET_QUEUE_STATUS_S=auto   # A/B
 
-Each student sends a new drawing about every 2 s (jittered): the canvas is uploaded and the stroke's event runs
+Each student sends a new drawing about every 2 s (jittered): as the page does after a stroke, the canvas's
+background, layer and composite go to the canvas's ``accept_blobs`` (three posts, a browser's; ``--no-blobs``: the
+students before 2026-12-06, which skipped them) while the canvas is uploaded, and the stroke's event runs
 (the label), then, as the page does with ``.then``, the view on screen (the feature maps) -- but only if no newer
 stroke of that student has come meanwhile. Both events are "always_last" in the browser: neither is sent while the
 student's previous one is still in flight, and when that one ends only the latest stroke's is asked for (a stroke
@@ -59,6 +61,16 @@ from resnet.samples import load_samples  # noqa: E402
 DRAWINGS = 24
 ANSWER_WITHIN_S = 60  # an event not answered by then counts as an error (a hang), not as a slow answer
 TICK = os.sysconf("SC_CLK_TCK")
+BLOBS = True  # the page's students send the canvas's blobs after every stroke, as Gradio's page does (--no-blobs)
+
+
+def _white_canvas() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (280, 280), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+WHITE_CANVAS = _white_canvas()  # the canvas's background, as the page sends it
 
 
 class Drawings:
@@ -197,6 +209,25 @@ class Session:
         self.early: dict[str, dict] = {}
         self.reader: asyncio.Task | None = None
 
+    async def send_blobs(self, canvas: int, png: bytes) -> None:
+        """What the page's canvas sends after every stroke: its background, layer and composite, each in a post of its
+        own to the canvas's ``accept_blobs`` (Gradio keeps them for an event that names them)."""
+        blob_id = uuid.uuid4().hex[:11]
+
+        async def post(kind: str, name: str, data: bytes, index: str) -> None:
+            fields = {"id": blob_id, "type": kind, "index": index, "component_id": str(canvas)}
+            fields |= {"fn_name": "accept_blobs", "session_hash": self.hash}
+            r = await self.http.post(
+                self.url + "/gradio_api/component_server/", data=fields, files={"file": (name, data, "image/png")}
+            )
+            r.raise_for_status()
+
+        await asyncio.gather(
+            post("background", "background.png", WHITE_CANVAS, "null"),
+            post("composite", "composite.png", png, "null"),
+            post("layer", "layer_0.png", png, "0"),
+        )
+
     async def upload(self, png: bytes) -> dict:
         r = await self.http.post(self.url + "/gradio_api/upload", files={"files": ("drawing.png", png, "image/png")})
         r.raise_for_status()
@@ -300,6 +331,7 @@ class Route:
     label: int
     view: int
     api: bool  # /classify and /explain (an image file) rather than the page's events (a canvas)
+    canvas: int | None = None  # the page's canvas, to which a stroke's blobs go (None: no blobs sent)
     tab: int | None = None  # the select event of the view tab each student opens first (None: the first tab)
     # False: as the page's browser does ("always_last"), one label and one view in flight a student, then the latest
     # stroke's only. True: a label for every stroke and the view of every stroke still the latest when its label
@@ -327,11 +359,14 @@ def routes(url: str, tab: str = "features") -> dict[str, Route]:
     if "id" in config["dependencies"][0]:
         index = {d.get("api_name"): d["id"] for d in config["dependencies"] if d.get("api_name")}
     opened = tab_event(config, tab) if tab != "features" else None
+    canvas = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "sketch")
+    canvas = canvas if BLOBS else None
     return {
-        "app": Route(index["stroke"], index["view"], api=False, tab=opened),
-        "floor": Route(index["stroke_floor"], index["view_floor"], api=False),  # a fixed feature view either way
+        "app": Route(index["stroke"], index["view"], api=False, canvas=canvas, tab=opened),
+        # a fixed feature view either way
+        "floor": Route(index["stroke_floor"], index["view_floor"], api=False, canvas=canvas),
         # the page's label with the floor's fixed view: what a label costs when the views cost only Gradio's handling
-        "app-label": Route(index["stroke"], index["view_floor"], api=False),
+        "app-label": Route(index["stroke"], index["view_floor"], api=False, canvas=canvas),
         "api": Route(index["classify"], index["explain"], api=True),
         "api-every": Route(index["classify"], index["explain"], api=True, every_stroke=True),
     }
@@ -362,7 +397,11 @@ async def student(url: str, route: Route, drawings: Drawings, until: float, tall
                     tally.replaced += 1
                     return  # a newer stroke came while the label before was in flight: its label is asked for
                 try:
-                    image = await session.upload(drawing)
+                    if route.canvas is None:
+                        image = await session.upload(drawing)
+                    else:  # the canvas's blobs go out as the page reads (and uploads) the canvas for the event
+                        blobs = session.send_blobs(route.canvas, drawing)
+                        _, image = await asyncio.gather(blobs, session.upload(drawing))
                     done = await session.call(route.label, route.label_data(image))
                 except httpx.HTTPError as exc:
                     tally.errors += 1
@@ -500,7 +539,10 @@ def main() -> None:
     p.add_argument("--soak", type=float, default=0, help="30 students for this many seconds: the server's RSS trend")
     p.add_argument("--env", nargs="*", default=[], help="NAME=value for the server, e.g. RESNET_LABEL_WORKERS=1")
     p.add_argument("--tab", default="features", help="the view tab the students open: features or residual")
+    p.add_argument("--no-blobs", action="store_true", help="students that skip the canvas's blobs (before 12-06)")
     args = p.parse_args()
+    global BLOBS
+    BLOBS = not args.no_blobs
     loads = [int(s) for s in args.students.split(",")]
     targets = args.targets.split(",")
     env = dict(kv.split("=", 1) for kv in args.env)
