@@ -15,7 +15,6 @@ import copy
 import functools
 import inspect
 import os
-import re
 import threading
 import time
 import typing
@@ -485,7 +484,7 @@ def classify(
         return Prediction(None, sentence(exc), None, None)
     model = tr(ctx.registry.label(model_key), lang)
     if lesions:
-        blocks = ", ".join(sorted(lesions, key=lambda name: [int(n) for n in re.findall(r"\d+", name)]))
+        blocks = ", ".join(name for name in BLOCK_NAMES if name in lesions)  # the lecture's order
         status = tr_format("Prediction from the {model} model without F(x) in {blocks}.", lang, model, blocks)
     else:
         status = tr_format("Prediction from the {model} model.", lang, model)
