@@ -53,6 +53,43 @@ def test_empty_canvas_prompts_never_predicts(shipped_ctx, value):
     assert top is None and seen is None and "canvas is empty" in status
 
 
+def test_the_canvas_hands_over_gradio_s_composite_and_decodes_nothing_else(seven, tmp_path, monkeypatch):
+    import gradio as gr
+    from gradio.components.image_editor import AcceptBlobs, EditorData
+    from gradio.data_classes import FileData
+
+    background = Image.new("RGBA", (280, 280), "white")
+    layer = np.zeros((280, 280, 4), np.uint8)
+    layer[..., 3] = 255 - seven  # black ink where the drawing is dark, transparent elsewhere
+    files = {"background": background, "layer": Image.fromarray(layer)}
+    files["composite"] = Image.alpha_composite(background, files["layer"])
+    for name, picture in files.items():
+        picture.save(tmp_path / f"{name}.png")
+    path = {name: FileData(path=str(tmp_path / f"{name}.png")) for name in files}
+    payload = EditorData(background=path["background"], layers=[path["layer"]], composite=path["composite"])
+    reference = gr.Sketchpad(canvas_size=(280, 280), fixed_canvas=True, layers=False).preprocess(payload)
+    canvas = app.Canvas(canvas_size=(280, 280), fixed_canvas=True, layers=False)
+    opened = []
+    decode = canvas.convert_and_format_image
+    monkeypatch.setattr(canvas, "convert_and_format_image", lambda f, *a: opened.append(f) or decode(f, *a))
+    value = canvas.preprocess(payload)
+    assert np.array_equal(value["composite"], reference["composite"]) and value["composite"].shape == (280, 280, 4)
+    assert opened == [path["composite"]] and value["background"] is None and value["layers"] == []
+    assert np.array_equal(app.sketch_image(value), app.sketch_image(reference))  # what the events read
+    assert canvas.preprocess(None) is None
+    # blobs the page sent beforehand: the composite, once, as Gradio's
+    blobs = {"background": files["background"], "layer": files["layer"], "composite": files["composite"]}
+    for kind, picture in blobs.items():
+        buffer = io.BytesIO()
+        picture.save(buffer, "PNG")
+        data = {"type": kind, "index": 0 if kind == "layer" else None, "id": "stroke", "file": b""}
+        canvas.accept_blobs(AcceptBlobs(data=data, files=[(kind, buffer.getvalue())]))
+    value = canvas.preprocess(EditorData(id="stroke"))
+    assert np.array_equal(value["composite"], reference["composite"]) and "stroke" not in canvas.blob_storage
+    assert app.sketch_image(canvas.preprocess(EditorData(id="gone"))) is None  # forgotten: an empty canvas
+    assert canvas.get_block_name() == "imageeditor"  # the page draws Gradio's own canvas
+
+
 def test_lesions_change_the_prediction_path(shipped_ctx, seven):
     plain, *_ = app.classify(shipped_ctx, seven, "digits", [])
     all_off, status, *_ = app.classify(shipped_ctx, seven, "digits", list(BLOCK_NAMES))
