@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 from types import SimpleNamespace
 from typing import ClassVar
@@ -72,17 +73,6 @@ class SlowLabels(SlowViews):
     slow = 0
 
 
-class Strokes:
-    """Drawings named by their order; a stroke every 0.05 s."""
-
-    def __init__(self):
-        self.n = 0
-
-    def draw(self, rng) -> bytes:
-        self.n += 1
-        return str(self.n).encode()
-
-
 def views_of_one_student(
     monkeypatch, every_stroke: bool, session: type = SlowViews
 ) -> tuple[int, list[str], load.Tally]:
@@ -91,10 +81,11 @@ def views_of_one_student(
     SlowViews.viewed = []
     route = load.Route(0, 1, api=True, every_stroke=every_stroke)
     tally = load.Tally()
-    rng = SimpleNamespace(uniform=lambda a, b: 0.05)
+    rng = SimpleNamespace(uniform=lambda a, b: 0.05)  # a stroke every 0.05 s
+    strokes = (str(n).encode() for n in itertools.count(1))  # drawings named by their order
 
     async def run() -> None:
-        await load.student("http://127.0.0.1:1", route, Strokes(), asyncio.get_running_loop().time() + 0.5, tally, rng)
+        await load.student("http://127.0.0.1:1", route, strokes, asyncio.get_running_loop().time() + 0.5, tally, rng)
 
     asyncio.run(run())
     return SlowViews.most, SlowViews.viewed, tally
