@@ -613,7 +613,8 @@ PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on
 KEPT_UPLOADS_JS = """<script>
 (() => {
   const keepMs = %d, most = 32, kept = new Map();
-  const counts = (window.keptUploads = {sent: {}, answered: 0});  // uploads sent by file name, answered here
+  // uploads sent by file name, answered here; the canvas's blob posts answered here
+  const counts = (window.keptUploads = {sent: {}, answered: 0, blobs: 0});
   const realFetch = window.fetch.bind(window);
   const fnv = (bytes) => {
     let h = 0x811c9dc5;
@@ -644,10 +645,19 @@ KEPT_UPLOADS_JS = """<script>
   window.fetch = (input, init) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : "";
     const body = init && init.body;
-    const upload = url.split("?")[0].endsWith("/gradio_api/upload");
-    if (upload && init.method === "POST" && body instanceof FormData) {
-      const files = body.getAll("files");
-      if (files.length === 1 && files[0] instanceof Blob) return uploadOnce(input, init, files[0]);
+    const path = url.split("?")[0].replace(/[/]$/, "");
+    if (init && init.method === "POST" && body instanceof FormData) {
+      if (path.endsWith("/gradio_api/upload")) {
+        const files = body.getAll("files");
+        if (files.length === 1 && files[0] instanceof Blob) return uploadOnce(input, init, files[0]);
+      }
+      // After every stroke the canvas posts its background, layer and composite under a name of their own
+      // (accept_blobs); no event sends that name (each reads the canvas and uploads it), so the server would keep
+      // three files it never uses: answered here, as the server answers (null).
+      if (path.endsWith("/gradio_api/component_server") && body.get("fn_name") === "accept_blobs") {
+        counts.blobs += 1;
+        return Promise.resolve(new Response("null", {status: 200, headers: {"Content-Type": "application/json"}}));
+      }
     }
     return realFetch(input, init);
   };
@@ -1784,7 +1794,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     $RESNET_CACHE_S (default 3600; 0: never): Gradio's file cache (every upload, every picture sent, a copy of every
     trained model offered for download) is cleared of files older than this, checked every ten minutes or sooner.
     $RESNET_KEEP_UPLOADS (default 1; 0: Gradio's own page): the page answers a byte-identical upload itself
-    (``KEPT_UPLOADS_JS``), so that the canvas is uploaded once per stroke, not at every status message.
+    (``KEPT_UPLOADS_JS``), so that the canvas is uploaded once per stroke, not at every status message, and the
+    canvas's blobs (three posts a stroke that no event reads) are never sent.
     """
     torch.set_num_threads(int(os.environ.get("RESNET_TORCH_THREADS", 1)))
     # Gradio's queue rebuilds a pandas table of its last 10,000 events after every event, for its monitoring page

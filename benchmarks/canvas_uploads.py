@@ -4,14 +4,14 @@
     python benchmarks/canvas_uploads.py --strokes 12 --gap 4
 
 Gradio's page reads every input of an event again at each status message of any event, and its canvas answers each
-read by uploading its background, its layer and its composite anew. ``benchmarks/load.py``'s simulated students
-upload a drawing once per stroke, as the page does since it keeps its uploads (``app.KEPT_UPLOADS_JS``); this
-benchmark counts what a real browser sends. The app runs twice, one after the other, in a process of its own:
+read by uploading its background, its layer and its composite anew; after every stroke it also posts the three to
+the canvas's ``accept_blobs``, which no event reads. The app's page answers both itself (``app.KEPT_UPLOADS_JS``).
+This benchmark counts what a real browser sends. The app runs twice, one after the other, in a process of its own:
 ``$RESNET_KEEP_UPLOADS=0`` (Gradio's page as it is) and the default. On each, headless Chromium draws the same
 strokes with the mouse, ``--gap`` seconds apart (the label and the view on screen come in between), and the benchmark
-prints, per stroke: the uploads that reached the server, the events the page sent, the server's CPU time (its
-process and the painter's, less what it spends idle for as long, after one stroke that warms it up), and the ratios
-between the two pages. One browser, nothing else: a class multiplies it.
+prints, per stroke: the uploads and blob posts that reached the server, the events the page sent, the server's CPU
+time (its process and the painter's, less what it spends idle for as long, after one stroke that warms it up), and
+the ratios between the two pages. One browser, nothing else: a class multiplies it.
 """
 
 from __future__ import annotations
@@ -40,17 +40,18 @@ STROKES = [
 ]
 
 
-def draw_strokes(server: Server, strokes: int, gap_s: float) -> tuple[int, int, float, float]:
-    """Uploads the server received and events sent for ``strokes`` mouse strokes (after one stroke not counted, that
-    warms the server up), the server's CPU seconds over them, and its CPU seconds idle for as long."""
+def draw_strokes(server: Server, strokes: int, gap_s: float) -> tuple[int, int, int, float, float]:
+    """Uploads, blob posts and events the server received for ``strokes`` mouse strokes (after one stroke not
+    counted, that warms the server up), the server's CPU seconds over them, and its CPU seconds idle for as long."""
     from playwright.sync_api import sync_playwright
 
-    uploads = events = 0
+    uploads = blobs = events = 0
 
     def count(request) -> None:
-        nonlocal uploads, events
+        nonlocal uploads, blobs, events
         if request.method == "POST":
             uploads += "/gradio_api/upload" in request.url
+            blobs += "/gradio_api/component_server" in request.url
             events += "/gradio_api/queue/join" in request.url
 
     with sync_playwright() as p:
@@ -86,7 +87,7 @@ def draw_strokes(server: Server, strokes: int, gap_s: float) -> tuple[int, int, 
         cpu = server.cpu_s() - cpu0
         page.wait_for_function("() => document.querySelector('#label').innerText.includes('%')")  # labelled
         browser.close()
-    return uploads, events, cpu, idle
+    return uploads, blobs, events, cpu, idle
 
 
 def main() -> None:
@@ -98,19 +99,19 @@ def main() -> None:
     if not Path(CHROMIUM).exists():
         sys.exit("Debian's chromium is needed (scripts/setup.sh --dev installs it)")
     rows = {}
-    for name, keep in (("Gradio's page", "0"), ("page keeping uploads", "1")):
+    for name, keep in (("Gradio's page", "0"), ("page keeping uploads and blobs", "1")):
         server = Server.start(args.port, {"RESNET_KEEP_UPLOADS": keep})
         try:
-            uploads, events, cpu, idle = draw_strokes(server, args.strokes, args.gap)
-            rows[name] = (uploads / args.strokes, events / args.strokes, (cpu - idle) / args.strokes)
+            uploads, blobs, events, cpu, idle = draw_strokes(server, args.strokes, args.gap)
+            rows[name] = tuple(n / args.strokes for n in (uploads, blobs, events, cpu - idle))
         finally:
             server.stop()
     print(f"{args.strokes} strokes, {args.gap:g} s apart, one browser (headless Chromium), the digits model\n")
-    print("| page | uploads a stroke | events a stroke | server CPU a stroke, idle subtracted (ms) |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, (uploads, events, cpu) in rows.items():
-        print(f"| {name} | {uploads:.1f} | {events:.1f} | {cpu * 1000:.0f} |")
-    (u0, _, c0), (u1, _, c1) = rows.values()
+    print("| page | uploads a stroke | blob posts a stroke | events a stroke | server CPU a stroke, idle less (ms) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, (uploads, blobs, events, cpu) in rows.items():
+        print(f"| {name} | {uploads:.1f} | {blobs:.1f} | {events:.1f} | {cpu * 1000:.0f} |")
+    (u0, _, _, c0), (u1, _, _, c1) = rows.values()
     print(f"\nkeeping uploads against Gradio's page: uploads {u1 / u0:.3f}×, server CPU {c1 / c0:.2f}×")
 
 

@@ -7,10 +7,10 @@
     python benchmarks/load.py --tab residual --targets app   # the students on the Residual vs identity tab
     python benchmarks/load.py --students 30 --targets floor,app,api --against RESNET_QUEUE_STATUS_S=auto   # A/B
 
-Each student sends a new drawing about every 2 s (jittered): as the page does after a stroke, the canvas's
-background, layer and composite go to the canvas's ``accept_blobs`` (three posts, a browser's; ``--no-blobs``: the
-students before 2026-12-06, which skipped them) while the canvas is uploaded, and the stroke's event runs
-(the label), then, as the page does with ``.then``, the view on screen (the feature maps) -- but only if no newer
+Each student sends a new drawing about every 2 s (jittered): as the page does after a stroke, the canvas is uploaded
+(once: the app's page answers its repeated uploads itself, and the canvas's three blob posts to ``accept_blobs``,
+which no event reads; ``--blobs``: students that post them too, as Gradio's own page does), and the stroke's event
+runs (the label), then, as the page does with ``.then``, the view on screen (the feature maps) -- but only if no newer
 stroke of that student has come meanwhile. Both events are "always_last" in the browser: neither is sent while the
 student's previous one is still in flight, and when that one ends only the latest stroke's is asked for (a stroke
 replaced meanwhile gets no label of its own: counted as "replaced", not as an error). Like a browser, a student
@@ -68,7 +68,9 @@ if importlib.util.find_spec("sniffio") is None:
 DRAWINGS = 24
 ANSWER_WITHIN_S = 60  # an event not answered by then counts as an error (a hang), not as a slow answer
 TICK = os.sysconf("SC_CLK_TCK")
-BLOBS = True  # the page's students send the canvas's blobs after every stroke, as Gradio's page does (--no-blobs)
+# The students post the canvas's three blobs after every stroke, as Gradio's own page does (--blobs), or not, as the
+# app's page does since it answers those posts itself (app.KEPT_UPLOADS_JS)
+BLOBS = False
 
 
 def _white_canvas() -> bytes:
@@ -555,10 +557,10 @@ def main() -> None:
     p.add_argument("--soak", type=float, default=0, help="30 students for this many seconds: the server's RSS trend")
     p.add_argument("--env", nargs="*", default=[], help="NAME=value for the server, e.g. RESNET_LABEL_WORKERS=1")
     p.add_argument("--tab", default="features", help="the view tab the students open: features or residual")
-    p.add_argument("--no-blobs", action="store_true", help="students that skip the canvas's blobs (before 12-06)")
+    p.add_argument("--blobs", action="store_true", help="students that post the canvas's blobs (Gradio's page)")
     args = p.parse_args()
     global BLOBS
-    BLOBS = not args.no_blobs
+    BLOBS = args.blobs
     loads = [int(s) for s in args.students.split(",")]
     targets = args.targets.split(",")
     env = dict(kv.split("=", 1) for kv in args.env)

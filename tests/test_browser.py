@@ -78,6 +78,8 @@ def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
 def test_draw_a_seven_then_clothing_and_a_lesion(page):
     assert "empty" in page.locator("#status").inner_text()
     page.get_by_role("button", name="Brush").first.click()
+    blob_posts = []  # the canvas's accept_blobs posts that reached the network
+    page.on("request", lambda r: "/component_server" in r.url and blob_posts.append(r.url))
     draw(page, [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]])
     wait_for_label(page, "7")
     assert "%" in label_text(page)
@@ -85,9 +87,11 @@ def test_draw_a_seven_then_clothing_and_a_lesion(page):
     page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "1-drawn-seven.png", full_page=True)
     # The stroke went up once; every later read of the canvas (Gradio's page reads it again at each status message
-    # of any event: ~100 uploads a stroke) was answered by the page itself (app.KEPT_UPLOADS_JS).
+    # of any event: ~100 uploads a stroke) was answered by the page itself (app.KEPT_UPLOADS_JS), and so were the
+    # canvas's three blob posts, which no event reads.
     kept = page.evaluate("() => window.keptUploads")
     assert kept["sent"]["composite.png"] == 1 and kept["answered"] > 0, kept
+    assert kept["blobs"] >= 3 and blob_posts == [], (kept, blob_posts)
 
     page.get_by_role("button", name="Clear canvas").first.click()
     page.wait_for_function("() => document.querySelector('#status').innerText.includes('canvas is empty')")
