@@ -17,6 +17,7 @@ import inspect
 import os
 import threading
 import time
+import types
 import typing
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -445,27 +446,33 @@ def sketch_image(value: dict | np.ndarray | None) -> np.ndarray | None:
     return value
 
 
-class Canvas(gr.Sketchpad):
-    """Gradio's Sketchpad, handed to the events as its composite only (background and layers: None, []).
+def composite_only(canvas: gr.Sketchpad, payload: EditorData | None) -> dict | None:
+    """The canvas's value for an event: its composite only (background and layers: None, []).
 
     Every stroke runs two events on the canvas (its label, then its view), and Gradio's Sketchpad decodes its
     background, layer and composite for each (three 280 × 280 PNGs); the app reads only the composite: 5.0 -> 1.9
-    ms of the one interpreter an event (p50, this machine, ``benchmarks/canvas_decode.py``). The page's canvas is
-    Gradio's own.
+    ms of the one interpreter an event (p50, this machine, ``benchmarks/canvas_decode.py``). Installed as the
+    canvas's ``preprocess`` (``composite_canvas``): a subclass of a Gradio component would make Gradio write a
+    type-stub file beside this module at every import.
     """
+    if payload is None:
+        return None
+    if payload.id is None:
+        composite = payload.composite
+    else:  # blobs sent beforehand (accept_blobs; the app's page never does): used once, as Gradio does
+        blobs = canvas.blob_storage.pop(payload.id, None)
+        composite = blobs.composite if blobs is not None else None
+    return {"background": None, "layers": [], "composite": canvas.convert_and_format_image(composite, True)}
 
-    def get_block_name(self) -> str:
-        return "imageeditor"  # the frontend's component (Gradio names a template by its base class)
 
-    def preprocess(self, payload: EditorData | None) -> dict | None:
-        if payload is None:
-            return None
-        if payload.id is None:
-            composite = payload.composite
-        else:  # blobs the page sent beforehand (accept_blobs): used once, as Gradio does
-            blobs = self.blob_storage.pop(payload.id, None)
-            composite = blobs.composite if blobs is not None else None
-        return {"background": None, "layers": [], "composite": self.convert_and_format_image(composite, True)}
+def composite_canvas(**kwargs: Any) -> gr.Sketchpad:
+    """Gradio's Sketchpad (the page draws Gradio's own canvas), handed to events as its composite only, keeping the
+    blobs it is sent five minutes, 4,096 strokes (~40 MB) at most: Gradio keeps them until an event names them, and
+    none does (``resnet/recent.py``)."""
+    canvas = gr.Sketchpad(**kwargs)
+    canvas.preprocess = types.MethodType(composite_only, canvas)  # a copy of the canvas binds its own
+    canvas.blob_storage = Recent(max_age_s=300, most=4096)
+    return canvas
 
 
 def current_input(source: str, sketch: dict | None, upload: str | None):
@@ -1369,7 +1376,7 @@ class InputColumn(NamedTuple):
     input_tabs: gr.Tabs
     sketch_tab: gr.Tab
     upload_tab: gr.Tab
-    sketch: Canvas
+    sketch: gr.Sketchpad
     upload: gr.Image
     gallery: gr.Gallery
 
@@ -1403,7 +1410,7 @@ def input_column(ctx: Context, default: str) -> InputColumn:
     hint_note = gr.Markdown(hint(ctx, "en", default), elem_classes="note", elem_id="hint")
     with gr.Tabs(selected="sketch") as input_tabs:
         with gr.Tab("Draw", id="sketch") as sketch_tab:
-            sketch = Canvas(
+            sketch = composite_canvas(
                 label="Canvas",
                 canvas_size=(280, 280),
                 fixed_canvas=True,
@@ -1412,9 +1419,6 @@ def input_column(ctx: Context, default: str) -> InputColumn:
                 layers=False,
                 elem_id="sketch",
             )
-            # The blobs the canvas sends after every stroke, which Gradio keeps until an event names them (none
-            # does: resnet/recent.py): five minutes, 4,096 strokes (~40 MB) at most.
-            sketch.blob_storage = Recent(max_age_s=300, most=4096)
         with gr.Tab("Upload", id="upload") as upload_tab:
             upload = image_input(
                 label="Image (any size; dark-on-light or light-on-dark)",

@@ -1,5 +1,5 @@
 """What a stroke's event spends decoding the canvas: Gradio's Sketchpad (background, layer and composite) against
-the app's ``Canvas`` (the composite only), side by side on the same payloads.
+the app's canvas (``app.composite_only``: the composite only), side by side on the same payloads.
 
     python benchmarks/canvas_decode.py        # ~10 s
 
@@ -54,12 +54,12 @@ def payloads(folder: Path) -> list[EditorData]:
 
 def main() -> None:
     gradio_canvas = gr.Sketchpad(canvas_size=(280, 280), fixed_canvas=True, layers=False)
-    canvas = app.Canvas(canvas_size=(280, 280), fixed_canvas=True, layers=False)
+    canvas = app.composite_canvas(canvas_size=(280, 280), fixed_canvas=True, layers=False)
     with tempfile.TemporaryDirectory() as folder:
         strokes = payloads(Path(folder))
         for p in strokes:  # the same composite, pixel for pixel
             assert np.array_equal(gradio_canvas.preprocess(p)["composite"], canvas.preprocess(p)["composite"])
-        times: dict[str, list[float]] = {"Gradio's Sketchpad": [], "Canvas (composite only)": []}
+        times: dict[str, list[float]] = {"Gradio's Sketchpad": [], "the app's canvas (composite only)": []}
         for _ in range(ROUNDS):
             for name, c in zip(times, (gradio_canvas, canvas), strict=True):
                 for p in strokes:
@@ -71,7 +71,7 @@ def main() -> None:
     for name, t in times.items():
         print(f"| {name} | {1e3 * np.percentile(t, 50):.2f} | {1e3 * np.percentile(t, 95):.2f} |")
     a, b = (np.percentile(t, 50) for t in times.values())
-    print(f"ratio of medians (Canvas / Gradio's): {b / a:.2f}×")
+    print(f"ratio of medians (the app's / Gradio's): {b / a:.2f}×")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import io
 import time
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_the_canvas_hands_over_gradio_s_composite_and_decodes_nothing_else(seven
     path = {name: FileData(path=str(tmp_path / f"{name}.png")) for name in files}
     payload = EditorData(background=path["background"], layers=[path["layer"]], composite=path["composite"])
     reference = gr.Sketchpad(canvas_size=(280, 280), fixed_canvas=True, layers=False).preprocess(payload)
-    canvas = app.Canvas(canvas_size=(280, 280), fixed_canvas=True, layers=False)
+    canvas = app.composite_canvas(canvas_size=(280, 280), fixed_canvas=True, layers=False)
     opened = []
     decode = canvas.convert_and_format_image
     monkeypatch.setattr(canvas, "convert_and_format_image", lambda f, *a: opened.append(f) or decode(f, *a))
@@ -87,7 +88,11 @@ def test_the_canvas_hands_over_gradio_s_composite_and_decodes_nothing_else(seven
     value = canvas.preprocess(EditorData(id="stroke"))
     assert np.array_equal(value["composite"], reference["composite"]) and "stroke" not in canvas.blob_storage
     assert app.sketch_image(canvas.preprocess(EditorData(id="gone"))) is None  # forgotten: an empty canvas
-    assert canvas.get_block_name() == "imageeditor"  # the page draws Gradio's own canvas
+    copied = copy.deepcopy(canvas)  # as Gradio keeps a session's own copy of a component it updated
+    copied.blob_storage["copied"] = canvas.blob_storage["other"] = SimpleNamespace(composite=path["composite"])
+    assert np.array_equal(copied.preprocess(EditorData(id="copied"))["composite"], reference["composite"])
+    assert "copied" not in copied.blob_storage and "other" in canvas.blob_storage  # each reads its own blobs
+    assert not Path(app.__file__).with_suffix(".pyi").exists()  # no component subclass: no stub Gradio writes
 
 
 def test_lesions_change_the_prediction_path(shipped_ctx, seven):
