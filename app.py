@@ -616,7 +616,8 @@ PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on
 # its layer and its composite anew: one stroke sent ~100 uploads (a browser counted them), each ~2.5 ms of the
 # server's one interpreter, where the stroke's own label costs ~10 ms. The page keeps each upload's answer and
 # answers a byte-identical upload of the same name itself, for a while well inside the server's file cache
-# ($RESNET_CACHE_S): a new stroke uploads its layer and composite once.
+# ($RESNET_CACHE_S): a new stroke uploads its layer and composite once. It also answers the canvas's three blob
+# posts a stroke, which no event reads (benchmarks/canvas_uploads.py: a browser's server CPU a stroke 494 -> 262 ms).
 KEPT_UPLOADS_JS = """<script>
 (() => {
   const keepMs = %d, most = 32, kept = new Map();

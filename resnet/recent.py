@@ -3,7 +3,8 @@
 Gradio's canvas (``ImageEditor``) sends its background, layer and composite to the server after every stroke
 (``accept_blobs``) and keeps them in a dict until an event names them; the page reads that name first for one of its
 status updates, never for an event, so nothing removes them: ~9 KB a stroke (measured on six strokes in Chromium), at
-30 students ~0.5 GB an hour. ``app.py`` gives the canvas this dict instead.
+30 students ~0.5 GB an hour. ``app.py`` gives the canvas this dict instead (and the app's page answers those posts
+itself: the bound is for any other client of the canvas).
 
     >>> blobs = Recent(max_age_s=300, most=4096)
 """
