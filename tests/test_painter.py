@@ -56,6 +56,19 @@ def test_a_painters_pictures_are_the_pictures_drawn_here(shipped_ctx, snapshot, 
     assert painter.replaced == 0 and len(painter._all) == 1 and painter._all[0].process.poll() is None
 
 
+@pytest.mark.parametrize("nice", [None, 0])
+def test_painters_run_below_the_server(snapshot, tmp_path, nice):
+    """By default ten steps of nice below the server ($RESNET_PAINTER_NICE): the server's interpreter goes first."""
+    painter = Painter(processes=1, timeout_s=20, nice=nice)
+    try:
+        painter.paint(pictures.explanation, (snapshot,), ("stage_grids", "cams", "block_panel"), tmp_path)
+        (process,) = painter._all
+        below = os.getpriority(os.PRIO_PROCESS, process.process.pid) - os.getpriority(os.PRIO_PROCESS, 0)
+        assert below == min(10 if nice is None else nice, 19 - os.getpriority(os.PRIO_PROCESS, 0))
+    finally:
+        painter.close()
+
+
 def test_a_painter_never_imports_pytorch():
     """Its whole point: a process of ~70 MB, not PyTorch's ~500 (``resource.getrusage`` after ``import torch``)."""
     code = "import sys, resnet.painter; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))"
