@@ -450,7 +450,7 @@ def composite_only(canvas: gr.Sketchpad, payload: EditorData | None) -> dict | N
     """The canvas's value for an event: its composite only (background and layers: None, []).
 
     Every stroke runs two events on the canvas (its label, then its view), and Gradio's Sketchpad decodes its
-    background, layer and composite for each (three 280 × 280 PNGs); the app reads only the composite: 5.0 -> 1.9
+    background, layer and composite for each (three 280 × 280 PNGs); the app reads only the composite: 3.1 -> 1.05
     ms of the one interpreter an event (p50, this machine, ``benchmarks/canvas_decode.py``). Installed as the
     canvas's ``preprocess`` (``composite_canvas``): a subclass of a Gradio component would make Gradio write a
     type-stub file beside this module at every import.
@@ -462,7 +462,8 @@ def composite_only(canvas: gr.Sketchpad, payload: EditorData | None) -> dict | N
     else:  # blobs sent beforehand (accept_blobs; the app's page never does): used once, as Gradio does
         blobs = canvas.blob_storage.pop(payload.id, None)
         composite = blobs.composite if blobs is not None else None
-    return {"background": None, "layers": [], "composite": canvas.convert_and_format_image(composite, True)}
+    composite = canvas.convert_and_format_image(composite, flatten_on_white=True)
+    return {"background": None, "layers": [], "composite": composite}
 
 
 def composite_canvas(**kwargs: Any) -> gr.Sketchpad:

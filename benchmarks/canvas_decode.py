@@ -4,11 +4,13 @@ the app's canvas (``app.composite_only``: the composite only), side by side on t
     python benchmarks/canvas_decode.py        # ~10 s
 
 Each payload is what the page sends for a stroke: a white 280 × 280 background, a transparent layer with a drawn
-digit, and their composite, as PNG files. Both are timed on one thread, alternating, and their composites compared.
+digit (``benchmarks/load.py``'s drawings), and their composite, as PNG files. Both are timed on one thread,
+alternating, and their composites compared.
 """
 
 from __future__ import annotations
 
+import random
 import sys
 import tempfile
 import time
@@ -23,30 +25,30 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from load import Drawings  # noqa: E402
+
 import app  # noqa: E402
-from resnet.samples import load_samples  # noqa: E402
 
 ROUNDS, PAYLOADS = 5, 24
 
 
 def payloads(folder: Path) -> list[EditorData]:
-    """A stroke's three PNGs for each of the first ``PAYLOADS`` digit samples, drawn 200 px high on the canvas."""
-    s = load_samples("digits")
+    """A stroke's three PNGs for ``PAYLOADS`` new drawings of ``benchmarks/load.py``'s students (black ink on a
+    transparent layer), each with a white background and their composite."""
     background = Image.new("RGBA", (280, 280), "white")
     background.save(folder / "background.png")
+    rng, drawings = random.Random(0), Drawings()
     out = []
     for i in range(PAYLOADS):
-        ink = np.asarray(Image.fromarray(s.images[i]).resize((200, 200), Image.BILINEAR))
-        layer = np.zeros((280, 280, 4), np.uint8)
-        layer[40:240, 40:240, 3] = ink  # black ink, as opaque as the sample is bright
-        Image.fromarray(layer).save(folder / f"layer{i}.png")
-        Image.alpha_composite(background, Image.fromarray(layer)).save(folder / f"composite{i}.png")
-        files = {k: FileData(path=str(folder / f"{k}{i}.png")) for k in ("layer", "composite")}
+        (folder / f"layer{i}.png").write_bytes(drawings.draw(rng))
+        Image.alpha_composite(background, Image.open(folder / f"layer{i}.png")).save(folder / f"composite{i}.png")
         out.append(
             EditorData(
                 background=FileData(path=str(folder / "background.png")),
-                layers=[files["layer"]],
-                composite=files["composite"],
+                layers=[FileData(path=str(folder / f"layer{i}.png"))],
+                composite=FileData(path=str(folder / f"composite{i}.png")),
             )
         )
     return out

@@ -72,15 +72,14 @@ def test_the_canvas_hands_over_gradio_s_composite_and_decodes_nothing_else(seven
     canvas = app.composite_canvas(canvas_size=(280, 280), fixed_canvas=True, layers=False)
     opened = []
     decode = canvas.convert_and_format_image
-    monkeypatch.setattr(canvas, "convert_and_format_image", lambda f, *a: opened.append(f) or decode(f, *a))
+    monkeypatch.setattr(canvas, "convert_and_format_image", lambda f, *a, **k: opened.append(f) or decode(f, *a, **k))
     value = canvas.preprocess(payload)
     assert np.array_equal(value["composite"], reference["composite"]) and value["composite"].shape == (280, 280, 4)
     assert opened == [path["composite"]] and value["background"] is None and value["layers"] == []
     assert np.array_equal(app.sketch_image(value), app.sketch_image(reference))  # what the events read
     assert canvas.preprocess(None) is None
     # blobs the page sent beforehand: the composite, once, as Gradio's
-    blobs = {"background": files["background"], "layer": files["layer"], "composite": files["composite"]}
-    for kind, picture in blobs.items():
+    for kind, picture in files.items():
         buffer = io.BytesIO()
         picture.save(buffer, "PNG")
         data = {"type": kind, "index": 0 if kind == "layer" else None, "id": "stroke", "file": b""}
