@@ -507,7 +507,7 @@ def classify(
     """
     try:
         with ctx.label_work():
-            c = analysis.classify(ctx.registry, image, model_key, lesions or ())
+            c = analysis.classify(ctx.registry, image, model_key, lesions or (), ctx.analyser.prepared)
     except EmptyDrawingError as exc:
         empty = source == "sketch" or image is None
         message = EMPTY_PROMPT[ctx.registry.card(model_key).dataset] if empty else sentence(exc)
@@ -1291,7 +1291,7 @@ def api_classify(ctx: Context, image: str | None, dataset: str) -> Annotated[dic
     _api_model(ctx, dataset)
     try:
         with ctx.label_work():
-            return analysis.classify(ctx.registry, image, dataset).top
+            return analysis.classify(ctx.registry, image, dataset, prepared=ctx.analyser.prepared).top
     except (EmptyDrawingError, InvalidImageError, ValueError) as exc:
         raise gr.Error(str(exc)) from None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -109,3 +111,43 @@ def test_a_scripted_analysis_equals_the_eager_one(registry, key, lesions):
         torch.testing.assert_close(s.cosine, e.cosine, rtol=0, atol=0, equal_nan=True)
     if key == "digits-plain":
         assert not scripted.cams["b2"].any() and scripted.stats[2].ratio.isnan().all()
+
+
+def _same(a, b) -> bool:
+    return np.array_equal(a.image, b.image) and torch.equal(a.tensor, b.tensor) and a.inverted == b.inverted
+
+
+def test_a_kept_preparation_equals_a_fresh_one_and_a_rewritten_file_is_prepared_anew(registry, tmp_path):
+    from PIL import Image
+
+    prepared = analysis.Preparations(registry)
+    card = registry.card("digits")
+    ink = np.full((280, 280), 255, np.uint8)
+    ink[40:240, 120:150] = 0  # a dark "1" on white
+    path = tmp_path / "one.png"
+    Image.fromarray(ink).save(path)
+    for image in (str(path), ink):
+        first = prepared(image, "digits")
+        assert prepared(image, "digits") is first  # the view reads the label's preprocessing
+        assert _same(first, preprocess(image, "digits", card.image_size))  # and it is what preprocessing gives
+    assert (prepared.hits, prepared.misses) == (2, 2)
+    # the clothing model prepares the same input otherwise (Fashion-MNIST's conversion): another entry
+    assert _same(prepared(ink, "clothing"), preprocess(ink, "clothing", registry.card("clothing").image_size))
+    # the same path with new content (an upload rewritten in place) is a new input
+    seven = np.full((280, 280), 255, np.uint8)
+    seven[40:70, 60:220] = 0
+    seven[70:240, 190:220] = 0
+    Image.fromarray(seven).save(path)
+    os.utime(path, ns=(1, 1))
+    assert _same(prepared(str(path), "digits"), preprocess(str(path), "digits", card.image_size))
+    assert prepared.misses == 4
+    assert analysis.identity(Image.fromarray(ink)) is None  # a PIL image has no cheap name: never kept
+
+
+def test_a_label_and_its_view_preprocess_once(registry):
+    analyser = Analyser(registry)
+    image = _bar()
+    c = analysis.classify(registry, image, "digits", prepared=analyser.prepared)
+    a = analyser.analyse(image.copy(), "digits")  # the view event gets its own copy of the same canvas
+    assert a.prepared is c.prepared and (analyser.prepared.hits, analyser.prepared.misses) == (1, 1)
+    assert c.top == analysis.classify(registry, image, "digits").top

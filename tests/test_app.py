@@ -261,6 +261,16 @@ def test_explain_gives_the_label_classify_gives_and_the_same_clear_errors(shippe
         app.api_explain(shipped_ctx, str(tmp_path / "0.png"), "letters", [])
 
 
+def test_classify_then_explain_of_one_upload_preprocess_it_once(shipped_ctx, tmp_path):
+    path = tmp_path / "seven.png"
+    Image.fromarray(255 - load_samples("digits").images[0]).resize((200, 200)).save(path)
+    prepared = shipped_ctx.analyser.prepared
+    hits, misses = prepared.hits, prepared.misses
+    top = app.api_classify(shipped_ctx, str(path), "digits")
+    assert app.api_explain(shipped_ctx, str(path), "digits").label == top
+    assert (prepared.hits - hits, prepared.misses - misses) == (1, 1)
+
+
 def test_huge_upload_is_classified(shipped_ctx, tmp_path):
     img = Image.new("L", (8000, 8000), 255)
     img.paste(0, (3500, 1500, 4300, 6500))  # a "1"
