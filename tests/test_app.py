@@ -271,6 +271,55 @@ def test_classify_then_explain_of_one_upload_preprocess_it_once(shipped_ctx, tmp
     assert (prepared.hits - hits, prepared.misses - misses) == (1, 1)
 
 
+def test_explain_workers_analyse_one_at_a_time_and_draw_while_the_next_one_analyses(shipped_ctx, tmp_path, monkeypatch):
+    """/explain has workers of its own; they take turns at the analysis, and one's pictures are drawn while the next
+    one analyses (the painter, held up here, is a process of its own)."""
+    import threading
+
+    demo = app.build_demo(shipped_ctx)
+    (explain,) = [fn for fn in demo.fns.values() if fn.api_name == "explain"]
+    assert explain.concurrency_id == "explain" and explain.concurrency_limit == app.EXPLAIN["concurrency_limit"] >= 2
+    spans: dict[str, list[tuple[float, float]]] = {"analyse": [], "paint": []}
+    inside, most, lock = 0, 0, threading.Lock()
+    analyse, paint = shipped_ctx.analyser.analyse, shipped_ctx.paint
+
+    def timed(kind, fn, hold_s):
+        def run(*args, **kwargs):
+            nonlocal inside, most
+            t0 = time.monotonic()
+            with lock:
+                inside += kind == "analyse"
+                most = max(most, inside)
+            time.sleep(hold_s)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with lock:
+                    inside -= kind == "analyse"
+                    spans[kind].append((t0, time.monotonic()))
+
+        return run
+
+    monkeypatch.setattr(shipped_ctx.analyser, "analyse", timed("analyse", analyse, 0.1))
+    monkeypatch.setattr(shipped_ctx, "paint", timed("paint", paint, 0.4))
+    images = load_samples("digits").images
+    paths = [str(tmp_path / f"{i}.png") for i in (1, 2)]
+    for i, path in zip((1, 2), paths, strict=True):
+        Image.fromarray(255 - images[i]).resize((140, 140)).save(path)
+    answers: list = []
+    callers = [
+        threading.Thread(target=lambda p=p: answers.append(app.api_explain(shipped_ctx, p, "digits"))) for p in paths
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(30)
+    assert len(answers) == 2 and most == 1  # both explained, never two analyses at once
+    (_, first_end), (second_start, _) = sorted(spans["analyse"])
+    first_paint = min(spans["paint"])
+    assert first_end <= second_start < first_paint[1]  # the second analysis ran while the first explanation was drawn
+
+
 def test_huge_upload_is_classified(shipped_ctx, tmp_path):
     img = Image.new("L", (8000, 8000), 255)
     img.paste(0, (3500, 1500, 4300, 6500))  # a "1"
