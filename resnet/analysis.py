@@ -122,9 +122,10 @@ class Preparations:
     shared: nothing downstream writes to it. Thread-safe; two threads missing at once both compute it.
     """
 
-    def __init__(self, registry: ModelRegistry, size: int = 64):
+    def __init__(self, registry: ModelRegistry, size: int | None = None):
+        """``size`` inputs kept ($RESNET_PREPARED_KEPT, default 64; 0 keeps none, as before)."""
         self.registry = registry
-        self.size = size
+        self.size = int(os.environ.get("RESNET_PREPARED_KEPT", 64)) if size is None else size
         self.hits = self.misses = 0
         self._kept: OrderedDict[tuple, Prepared] = OrderedDict()
         self._lock = threading.Lock()

@@ -151,3 +151,10 @@ def test_a_label_and_its_view_preprocess_once(registry):
     a = analyser.analyse(image.copy(), "digits")  # the view event gets its own copy of the same canvas
     assert a.prepared is c.prepared and (analyser.prepared.hits, analyser.prepared.misses) == (1, 1)
     assert c.top == analysis.classify(registry, image, "digits").top
+
+
+def test_preparations_can_keep_none(registry, monkeypatch):
+    monkeypatch.setenv("RESNET_PREPARED_KEPT", "0")
+    prepared = analysis.Preparations(registry)
+    assert prepared(_bar(), "digits") is not prepared(_bar(), "digits")
+    assert prepared.hits == prepared.misses == 0
