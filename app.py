@@ -35,7 +35,7 @@ from resnet import analysis, depth, pictures, plain_vs_residual, realpaths, viz,
 from resnet.analysis import Analyser, Analysis
 from resnet.architecture import layer_table
 from resnet.checkpoint import CheckpointError
-from resnet.cpu import bound_heaps, trim_every
+from resnet.cpu import bound_heaps, freeze_startup_heap, trim_every
 from resnet.data import DATASETS, find_data_dir
 from resnet.lecture import LANGUAGES, text
 from resnet.live import NICE, LiveRun
@@ -1809,6 +1809,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     that is (waiting events) × (jobs started) messages through the one interpreter.
     $RESNET_MALLOC_HEAPS (default 2; 0 leaves glibc's default of 8 per core) and $RESNET_TRIM_S (default 10; 0: never):
     fewer heaps and freed pages handed back keep the server's memory from creeping up under a long class.
+    $RESNET_GC_FREEZE (default 1; 0: off): the objects made at start-up are left out of Python's full garbage
+    collections (``resnet.cpu.freeze_startup_heap``), which otherwise stop every thread for ~0.2 s under a class.
     $RESNET_CACHE_S (default 3600; 0: never): Gradio's file cache (every upload, every picture sent, a copy of every
     trained model offered for download) is cleared of files older than this, checked every ten minutes or sooner.
     $RESNET_KEEP_UPLOADS (default 1; 0: Gradio's own page): the page answers a byte-identical upload itself
@@ -1838,6 +1840,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
         remember_folders()
     keep = os.environ.get("RESNET_KEEP_UPLOADS", "1") != "0"
     head = (kept_uploads_js(cache_s) if keep else "") + kwargs.pop("head", "")
+    if os.environ.get("RESNET_GC_FREEZE", "1") != "0":
+        freeze_startup_heap()
     return demo.launch(max_file_size=MAX_FILE_SIZE, theme=gr.themes.Soft(), css=CSS, head=head, **kwargs)
 
 
