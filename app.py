@@ -1810,7 +1810,7 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     $RESNET_MALLOC_HEAPS (default 2; 0 leaves glibc's default of 8 per core) and $RESNET_TRIM_S (default 10; 0: never):
     fewer heaps and freed pages handed back keep the server's memory from creeping up under a long class.
     $RESNET_GC_FREEZE (default 1; 0: off): the objects made at start-up are left out of Python's full garbage
-    collections (``resnet.cpu.freeze_startup_heap``), which otherwise stop every thread for ~0.2 s under a class.
+    collections (``resnet.cpu.freeze_startup_heap``), which otherwise stop every thread for ~0.3 s under a class.
     $RESNET_CACHE_S (default 3600; 0: never): Gradio's file cache (every upload, every picture sent, a copy of every
     trained model offered for download) is cleared of files older than this, checked every ten minutes or sooner.
     $RESNET_KEEP_UPLOADS (default 1; 0: Gradio's own page): the page answers a byte-identical upload itself
