@@ -195,7 +195,7 @@ class Context:
     runs_dir: Path  # models trained in the app, one file per run
     redraw_every_s: float = 3.0  # how often the training curves are sent between epochs
     live: dict[str, LiveRun] = field(default_factory=dict)  # the training run of each browser session
-    latest: dict[str, str] = field(default_factory=dict)  # each session's latest input (a fingerprint), for views
+    latest: dict[str, tuple | None] = field(default_factory=dict)  # each session's latest input (analysis.identity)
     labelling: int = 0  # labels being computed now (views give way to them); changed under ``_lock``
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     budgets: Budgets = field(default_factory=Budgets.from_env)
@@ -552,7 +552,7 @@ def new_input(
     """
     image = current_input(source, sketch, upload)
     if request is not None and getattr(request, "session_hash", None):
-        ctx.latest[request.session_hash] = fingerprint(image)
+        ctx.latest[request.session_hash] = analysis.identity(image)
     prediction = classify(ctx, image, model_key, lesions, source, lang)
     domain = ctx.registry.card(model_key).dataset if image is not None else ""
     return as_files(NewInput(source, *prediction, domain))  # the two previews as PNG files, as a view's pictures
@@ -998,7 +998,7 @@ def current_views(
     """
     image = current_input(source, sketch, upload)
     session = getattr(request, "session_hash", None)
-    replaced = session in ctx.latest and ctx.latest[session] != fingerprint(image)
+    replaced = session in ctx.latest and ctx.latest[session] != analysis.identity(image)
     if replaced or view not in ("features", "residual"):
         return InputViews(*[gr.skip()] * len(InputViews._fields))
     ctx.give_way()
@@ -1026,13 +1026,6 @@ def follow_views(
         model, lesions, language = current[3:6]
         free = [views.path_chart, views.arch_table]
         event.then(bind(model_views, ctx), [model, lesions, language, view], free, **QUIET, **VIEW)
-
-
-def fingerprint(image) -> str:
-    """A short fingerprint of an input (a canvas array or an upload's path)."""
-    if image is None:
-        return ""
-    return pictures.digest(image if isinstance(image, np.ndarray) else str(image).encode())
 
 
 def as_files(answer: Any) -> Any:

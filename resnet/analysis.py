@@ -100,15 +100,16 @@ def prepare(registry: ModelRegistry, image, model_key: str) -> Prepared:
 
 
 def identity(image) -> tuple | None:
-    """What names an input's content, for ``Preparations``: an array's or bytes' digest, a file's path with its
-    size and modification time (a file rewritten in place is a new input); None for anything else (not kept)."""
+    """What names an input's content (``Preparations``' key, and the app's note of each session's latest input): an
+    array's or bytes' digest, a file's path with its size and modification time (a file rewritten in place is a new
+    input; a file that is gone, its path alone); None for anything else (never kept)."""
     if isinstance(image, np.ndarray | bytes):
         return ("data", digest(image))
     if isinstance(image, str | os.PathLike):
         try:
             st = os.stat(image)
         except OSError:
-            return None  # preprocess says what is wrong with it
+            return ("file", os.fspath(image))  # preprocess says what is wrong with it (an error is never kept)
         return ("file", os.fspath(image), st.st_size, st.st_mtime_ns)
     return None
 

@@ -96,7 +96,8 @@ def freeze_startup_heap() -> int:
     took 302 ms of CPU, every thread stopped (``gc.callbacks`` in a timed server, 2026-12-06): all labels in flight
     waited that long. Frozen, the same collection took 30 ms: it walks only what was made since (~37,000 objects).
     Objects made later are collected as before; a start-up object is still freed by its reference count (only
-    a cycle among start-up objects would now stay: they live to the end anyway).
+    a cycle among start-up objects would now stay: they live to the end anyway). The collection before the
+    freeze costs the start-up ~0.26 s once (the same timed server), so that no garbage is frozen.
     """
     gc.collect()
     gc.freeze()
