@@ -150,3 +150,24 @@ def test_a_picture_whose_kept_alive_connection_was_reset_is_fetched_again_once()
     assert run(failures=1) == 2
     with pytest.raises(httpx.ReadError):
         run(failures=2)
+
+
+def test_repeated_runs_are_summed_up_against_the_floor_of_their_own_repeat():
+    """``--repeat``'s medians: each run's label p95 is set against the floor of its own repeat (not a pooled floor),
+    and a goal counts as met in a repeat only where that repeat's numbers meet it."""
+
+    def tally(label_s: float, view_s: float, errors: int = 0) -> load.Tally:
+        return load.Tally(labels=[label_s] * 20, views=[view_s] * 20, errors=errors)
+
+    repeats = [
+        {"floor": tally(0.200, 0.3), "app": tally(0.250, 2.5)},  # 1.25×, view 2.5 s: both met
+        {"floor": tally(0.100, 0.3), "app": tally(0.200, 3.5, errors=2)},  # 2.00×, view 3.5 s: neither
+        {"floor": tally(0.400, 0.3), "app": tally(0.560, 2.9)},  # 1.40×, view 2.9 s: both
+    ]
+    rows = {
+        line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+        for line in load.medians(repeats).splitlines()[2:]
+    }
+    assert rows["app"] == ["3", "2", "250 (200–560)", "1.40× (1.25×–2.00×)", "2,900 (2,500–3,500)", "2/3", "2/3"]
+    assert rows["floor"][:3] == ["3", "0", "200 (100–400)"]
+    # a pooled floor (median 200 ms against the app's 250 ms) would say 1.25×: each repeat is its own measurement
