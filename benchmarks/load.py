@@ -7,6 +7,7 @@
     python benchmarks/load.py --students 30 --targets floor,app --hide uvloop,httptools   # with and without them
     python benchmarks/load.py --tab residual --targets app   # the students on the Residual vs identity tab
     python benchmarks/load.py --students 30 --targets floor,app,api --against RESNET_QUEUE_STATUS_S=auto   # A/B
+    python benchmarks/load.py --students 30 --targets floor,api --against RESNET_EXPLAIN_WORKERS=1 --repeat 3
 
 Each student sends a new drawing about every 2 s (jittered): as the page does after a stroke, the canvas is uploaded
 (once: the app's page answers its repeated uploads itself, and the canvas's three blob posts to ``accept_blobs``,
@@ -613,7 +614,8 @@ def main() -> None:
         "--repeat",
         type=int,
         default=1,
-        help="each load this many times on one server, the targets' order turned each time; then each target's medians",
+        help="each load this many times on one server, the targets' order turned each time, then each target's medians;"
+        " with --workers, --against or --hide: the two setups this many times, in turn, then the ratios' medians",
     )
     p.add_argument("--training", action="store_true", help="10 students while a run trains, against idle")
     p.add_argument("--soak", type=float, default=0, help="30 students for this many seconds: the server's RSS trend")
@@ -627,12 +629,12 @@ def main() -> None:
     targets = args.targets.split(",")
     env = dict(kv.split("=", 1) for kv in args.env)
     if args.workers:
-        return compare_workers(args.workers, loads[-1], args.seconds, args.port, targets)
+        return compare_workers(args.workers, loads[-1], args.seconds, args.port, targets, args.repeat)
     if args.against:
         against = dict(kv.split("=", 1) for kv in args.against)
-        return compare_env(env, against, loads[-1], args.seconds, args.port, targets)
+        return compare_env(env, against, loads[-1], args.seconds, args.port, targets, args.repeat)
     if args.hide:
-        return compare_hidden(args.hide.split(","), loads[-1], args.seconds, args.port, targets)
+        return compare_hidden(args.hide.split(","), loads[-1], args.seconds, args.port, targets, args.repeat)
     if args.training:
         return during_training(args.seconds, args.port, env)
     if args.soak:
@@ -664,7 +666,9 @@ def main() -> None:
             server.stop()
 
 
-def compare_workers(workers: int, students: int, seconds: float, port: int, targets: list[str]) -> None:
+def compare_workers(
+    workers: int, students: int, seconds: float, port: int, targets: list[str], repeat: int = 1
+) -> None:
     """``targets`` through scripts/serve.sh (nginx, sticky) with 1 worker and with ``workers``, at the same load;
     with "floor" first among them, the others' ratios to the floor on as many workers."""
 
@@ -674,11 +678,17 @@ def compare_workers(workers: int, students: int, seconds: float, port: int, targ
         return server
 
     setups = [(f"{n} worker{'s' * (n > 1)} (nginx)", partial(serve, n)) for n in (1, workers)]
-    compare(setups, students, seconds, targets, f"{workers} workers against 1")
+    compare(setups, students, seconds, targets, f"{workers} workers against 1", repeat)
 
 
 def compare_env(
-    env: dict[str, str], against: dict[str, str], students: int, seconds: float, port: int, targets: list[str]
+    env: dict[str, str],
+    against: dict[str, str],
+    students: int,
+    seconds: float,
+    port: int,
+    targets: list[str],
+    repeat: int = 1,
 ) -> None:
     """``targets`` on the app with ``env`` and on the app with ``against`` added to it, side by side in one run."""
 
@@ -687,10 +697,12 @@ def compare_env(
 
     changed = ", ".join(f"{k}={v}" for k, v in against.items())
     setups = [("as set", partial(start, {}, "")), (changed, partial(start, against, "-against"))]
-    compare(setups, students, seconds, targets, f"{changed} against as set")
+    compare(setups, students, seconds, targets, f"{changed} against as set", repeat)
 
 
-def compare_hidden(modules: list[str], students: int, seconds: float, port: int, targets: list[str]) -> None:
+def compare_hidden(
+    modules: list[str], students: int, seconds: float, port: int, targets: list[str], repeat: int = 1
+) -> None:
     """``targets`` on the app as installed and on the app with ``modules`` hidden from it (each a module that raises
     ``ImportError`` first on its ``PYTHONPATH``): an optional speed-up, uvicorn's ``uvloop`` and ``httptools``, side
     by side in one run."""
@@ -707,41 +719,53 @@ def compare_hidden(modules: list[str], students: int, seconds: float, port: int,
 
     without = f"without {', '.join(modules)}"
     setups = [("as installed", partial(start, False)), (without, partial(start, True))]
-    compare(setups, students, seconds, targets, f"{without} against as installed")
+    compare(setups, students, seconds, targets, f"{without} against as installed", repeat)
 
 
 def compare(
-    setups: list[tuple[str, Callable[[str], Server]]], students: int, seconds: float, targets: list[str], what: str
+    setups: list[tuple[str, Callable[[str], Server]]],
+    students: int,
+    seconds: float,
+    targets: list[str],
+    what: str,
+    repeat: int = 1,
 ) -> None:
-    """``targets`` at the same load on two server setups (name, start(tmp) -> Server), one after the other; with
-    "floor" first among the targets, the others' label ratios to the floor of the same setup; then each target's
-    second setup against its first."""
+    """``targets`` at the same load on two server setups (name, start(tmp) -> Server), one after the other, ``repeat``
+    times (the second setup first in every other repeat); with "floor" first among the targets, the others' label
+    ratios to the floor of the same setup and repeat; then each target's second setup against its first: each
+    repeat's ratio, and their median where repeated."""
     print(HEADER)
+    (first, _), (second, _) = setups
+    ratios: dict[str, list[tuple[float, float, int, int]]] = {t: [] for t in targets}
     with tempfile.TemporaryDirectory() as tmp:
         drawings = Drawings()
-        measured: dict[tuple[str, str], Tally] = {}
-        for setup, start in setups:
-            server = start(tmp)
-            try:
-                paths = routes(server.url)
-                for target in targets:
-                    tally, usage = run_load(server, paths[target], students, seconds, drawings)
-                    measured[(target, setup)] = tally
-                    floor = measured.get(("floor", setup)) if target != "floor" else None
-                    report(f"{target}, {setup}", students, tally, usage, floor)
-            finally:
-                server.stop()
-                time.sleep(2)
+        for r in range(repeat):
+            measured: dict[tuple[str, str], Tally] = {}
+            for setup, start in setups if r % 2 == 0 else setups[::-1]:
+                server = start(tmp)
+                try:
+                    paths = routes(server.url)
+                    for target in targets:
+                        tally, usage = run_load(server, paths[target], students, seconds, drawings)
+                        measured[(target, setup)] = tally
+                        floor = measured.get(("floor", setup)) if target != "floor" else None
+                        report(f"{target}, {setup}", students, tally, usage, floor)
+                finally:
+                    server.stop()
+                    time.sleep(2)
+            for target in targets:
+                a, b = measured[(target, first)], measured[(target, second)]
+                label, view = pct(b.labels, 95) / pct(a.labels, 95), pct(b.views, 95) / pct(a.views, 95)
+                ratios[target].append((label, view, len(b.labels), len(a.labels)))
         print()
-        (first, _), (second, _) = setups
-        for target in targets:
-            a, b = measured[(target, first)], measured[(target, second)]
-            print(
-                f"{target}: {what} at {students} students: label p95 "
-                f"{pct(b.labels, 95) / pct(a.labels, 95):.2f}×, "
-                f"view p95 {pct(b.views, 95) / pct(a.views, 95):.2f}×, "
-                f"labels answered {len(b.labels)} against {len(a.labels)}"
+        for target, runs in ratios.items():
+            each = "; ".join(
+                f"label p95 {lb:.2f}×, view p95 {v:.2f}×, labels {nb} against {na}" for lb, v, nb, na in runs
             )
+            print(f"{target}: {what} at {students} students: {each}")
+            if len(runs) > 1:
+                label, view = (float(np.median([run[i] for run in runs])) for i in (0, 1))
+                print(f"{target}: median over {len(runs)} repeats: label p95 {label:.2f}×, view p95 {view:.2f}×")
 
 
 def soak(seconds: float, port: int, env: dict[str, str] | None = None) -> None:

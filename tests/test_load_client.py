@@ -171,3 +171,30 @@ def test_repeated_runs_are_summed_up_against_the_floor_of_their_own_repeat():
     assert rows["app"] == ["3", "2", "250 (200–560)", "1.40× (1.25×–2.00×)", "2,900 (2,500–3,500)", "2/3", "2/3"]
     assert rows["floor"][:3] == ["3", "0", "200 (100–400)"]
     # a pooled floor (median 200 ms against the app's 250 ms) would say 1.25×: each repeat is its own measurement
+
+
+def test_an_ab_comparison_repeated_takes_turns_and_prints_each_repeats_ratio_and_their_median(monkeypatch, capsys):
+    """``--repeat`` with two setups: the second setup goes first in every other repeat (neither always runs on a
+    machine that has just warmed up, or just worn down), and each repeat's ratio is printed, then their median."""
+    started: list[str] = []
+    labels = {("A", 0): 0.100, ("B", 0): 0.150, ("A", 1): 0.200, ("B", 1): 0.100, ("A", 2): 0.100, ("B", 2): 0.120}
+
+    def start(name: str, tmp: str) -> SimpleNamespace:
+        started.append(name)
+        return SimpleNamespace(url=name, stop=lambda: None)
+
+    def run_load(server, route, students, seconds, drawings):
+        repeat = len(started[:-1]) // 2  # the setups started before this one, two a repeat
+        p95 = labels[(server.url, repeat)]
+        return load.Tally(labels=[p95] * 20, views=[2 * p95] * 20), {"cpu": 0, "students_cpu": 0, "rss": 0}
+
+    monkeypatch.setattr(load, "run_load", run_load)
+    monkeypatch.setattr(load, "routes", lambda url: {"api": None})
+    monkeypatch.setattr(load, "Drawings", lambda: None)
+    monkeypatch.setattr(load.time, "sleep", lambda s: None)
+    setups = [("A", lambda tmp: start("A", tmp)), ("B", lambda tmp: start("B", tmp))]
+    load.compare(setups, 30, 1, ["api"], "B against A", repeat=3)
+    assert started == ["A", "B", "B", "A", "A", "B"]
+    out = capsys.readouterr().out
+    assert "label p95 1.50×, view p95 1.50×, labels 20 against 20; label p95 0.50×" in out
+    assert "api: median over 3 repeats: label p95 1.20×, view p95 1.20×" in out
