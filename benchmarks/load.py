@@ -27,8 +27,9 @@ The server is the app in a separate process on 127.0.0.1; the load stops by itse
          explains every drawing).
 For each load it prints drawings answered and errors, stroke → label and stroke → view (latest strokes) p50/p95,
 the server's CPU (% of one core) and RSS, and the ratios to the floor at the same load. The students run in one
-asyncio loop in this process: they share the two cores with the server (their own CPU is printed too), so absolute
-numbers understate a real deployment; the ratios are measured side by side.
+event loop (uvloop's where installed) in this process: they share the two cores with the server (their own CPU is
+printed too), so absolute numbers understate a real deployment; the ratios are measured side by side. A single run
+decides little (the floor's own p95 swings up to 2× between runs): ``--repeat`` prints medians.
 """
 
 from __future__ import annotations
