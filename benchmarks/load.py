@@ -549,11 +549,16 @@ def medians(repeats: list[dict[str, Tally]]) -> str:
     repeats it met issue 8's goals at 30 students (label p95 ≤ 1.0 s and ≤ 1.5× the floor's; view p95 ≤ 3 s): one run
     decides little where the floor's own p95 swings 2× between runs."""
 
-    def spread(values: list[float], unit: str) -> str:
+    def spread(values: list[float], fmt: Callable[[float], str]) -> str:
         if not values:
             return "–"
-        fmt = (lambda v: f"{v:.2f}×") if unit == "×" else (lambda v: f"{1000 * v:,.0f}")
         return f"{fmt(float(np.median(values)))} ({fmt(min(values))}–{fmt(max(values))})"
+
+    def ms(v: float) -> str:
+        return f"{1000 * v:,.0f}"
+
+    def times(v: float) -> str:
+        return f"{v:.2f}×"
 
     lines = [
         "| target | repeats | errors | label p95, median (range) (ms) | label p95 / floor | "
@@ -561,20 +566,23 @@ def medians(repeats: list[dict[str, Tally]]) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for target in repeats[0]:
-        runs = [(r[target], r.get("floor")) for r in repeats]
-        labels = [pct(t.labels, 95) for t, _ in runs if t.labels]
-        ratios = [pct(t.labels, 95) / pct(f.labels, 95) for t, f in runs if f and f.labels and t.labels]
-        views = [pct(t.views, 95) for t, _ in runs if t.views]
-        label_met = sum(
-            pct(t.labels, 95) <= 1.0 and pct(t.labels, 95) <= 1.5 * pct(f.labels, 95)
-            for t, f in runs
-            if f and f.labels and t.labels
-        )
-        met = (f"{label_met}/{len(ratios)}", f"{sum(v <= 3.0 for v in views)}/{len(views)}")
+        tallies = [r[target] for r in repeats]
+        labels = [pct(t.labels, 95) for t in tallies if t.labels]
+        views = [pct(t.views, 95) for t in tallies if t.views]
+        # (its label p95, the same repeat's floor's) where both answered
+        paired = [
+            (pct(r[target].labels, 95), pct(r["floor"].labels, 95))
+            for r in repeats
+            if "floor" in r and r["floor"].labels and r[target].labels
+        ]
+        ratio, label_met, view_met = "–", "–", "–"
+        if target != "floor":
+            ratio = spread([p95 / floor for p95, floor in paired], times)
+            label_met = f"{sum(p95 <= 1.0 and p95 <= 1.5 * floor for p95, floor in paired)}/{len(paired)}"
+            view_met = f"{sum(v <= 3.0 for v in views)}/{len(views)}"
         lines.append(
-            f"| {target} | {len(runs)} | {sum(t.errors for t, _ in runs)} | {spread(labels, 'ms')} | "
-            f"{spread(ratios, '×') if target != 'floor' else '–'} | {spread(views, 'ms')} | "
-            f"{met[0] if target != 'floor' else '–'} | {met[1] if target != 'floor' else '–'} |"
+            f"| {target} | {len(tallies)} | {sum(t.errors for t in tallies)} | {spread(labels, ms)} | {ratio} | "
+            f"{spread(views, ms)} | {label_met} | {view_met} |"
         )
     return "\n".join(lines)
 
