@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 import functools
 import inspect
 import os
@@ -1802,6 +1803,10 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     that is (waiting events) × (jobs started) messages through the one interpreter.
     $RESNET_MALLOC_HEAPS (default 2; 0 leaves glibc's default of 8 per core) and $RESNET_TRIM_S (default 10; 0: never):
     fewer heaps and freed pages handed back keep the server's memory from creeping up under a long class.
+    $RESNET_LEAN_SESSIONS (default 1; 0: Gradio's own): sessions without Gradio's copy of every component's config,
+    which only ``gr.DeepLinkButton`` reads (``lean_sessions``).
+    $RESNET_CLOSED_SESSION_S (default 3600, Gradio's own time to keep a closed tab's ``gr.State``; 0: never): a
+    session whose tab closed is dropped whole once unused this long (``forget_closed_sessions``).
     $RESNET_GC_FREEZE (default 1; 0: off): the objects made at start-up are left out of Python's full garbage
     collections (``resnet.cpu.freeze_startup_heap``), which otherwise stop every thread for ~0.3 s under a class.
     $RESNET_CACHE_S (default 3600; 0: never): Gradio's file cache (every upload, every picture sent, a copy of every
@@ -1829,6 +1834,10 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     )
     say_busy(demo)
     skip_at_once(demo)
+    if os.environ.get("RESNET_LEAN_SESSIONS", "1") != "0":
+        lean_sessions(demo)
+    if closed_s := float(os.environ.get("RESNET_CLOSED_SESSION_S", 3600)):
+        forget_closed_sessions(closed_s)
     if os.environ.get("RESNET_REMEMBER_FOLDERS", "1") != "0":
         remember_folders()
     keep = os.environ.get("RESNET_KEEP_UPLOADS", "1") != "0"
@@ -1876,6 +1885,73 @@ def remember_folders() -> None:
     remembered: ``resnet/realpaths.py``, the same answers."""
     gr.utils.is_in_or_equal = realpaths.is_in_or_equal
     gr.processing_utils.is_in_or_equal = realpaths.is_in_or_equal
+
+
+class NoDeepLinkConfigs(dict):
+    """Where Gradio's ``SessionState`` keeps its copy of every component's config for the session (``config_values``),
+    with nothing kept: each key reads as present and empty, a write is dropped, and there is nothing to list.
+
+    Gradio keeps that copy, and every value each event sends or receives in it, only for ``gr.DeepLinkButton`` (its
+    ``/gradio_api/deep_link`` lists it); the app's links are its own (``resnet.scenes``) and the page has no such
+    button. Built for this page it cost every new session 11 ms of the one interpreter and ~0.3 MB that stays while
+    Gradio keeps the session: up to 10,000 sessions (``state_session_capacity``), none ever dropped for being
+    closed, each walked by every full garbage collection (``lean_sessions``' measurements)."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: int) -> dict:
+        return {}  # no "props": no value is stored
+
+    def __setitem__(self, key: int, value: Any) -> None:
+        pass
+
+
+def lean_sessions(demo: gr.Blocks) -> None:
+    """Gradio's sessions without their per-component config copies (``NoDeepLinkConfigs``) from now on.
+
+    Refused (ValueError) for a page with a ``gr.DeepLinkButton``, which reads those copies."""
+    from gradio.state_holder import SessionState
+
+    if any(isinstance(block, gr.DeepLinkButton) for block in demo.blocks.values()):
+        raise ValueError("a page with gr.DeepLinkButton needs Gradio's own session configs")
+    if getattr(SessionState.__init__, "lean", False):
+        return
+    init = SessionState.__init__
+
+    def init_lean(self: SessionState, blocks: gr.Blocks) -> None:
+        # Gradio's own __init__ on a stand-in with no blocks to copy configs of; everything else as it sets it
+        init(self, types.SimpleNamespace(default_config=blocks.default_config, blocks={}))
+        self.config_values = NoDeepLinkConfigs()
+
+    init_lean.lean = True  # type: ignore[attr-defined]
+    SessionState.__init__ = init_lean
+
+
+def forget_closed_sessions(after_s: float) -> None:
+    """Gradio's sessions whose tab closed and that nothing has used for ``after_s`` seconds are dropped whole, at
+    Gradio's own sweep of expired ``gr.State`` values (every second, on the server's event loop).
+
+    Gradio marks a session closed when its tab's heartbeat ends and deletes its ``gr.State`` values an hour later,
+    but keeps the session itself (its per-session component copies: the model switch's choices, ...) until
+    10,000 newer sessions push it out; each is walked by Gradio's sweep every second and by every full garbage
+    collection. A session used again (its tab came back) is kept: only its time unused counts."""
+    from gradio.state_holder import StateHolder
+
+    sweep = getattr(StateHolder.delete_all_expired_state, "gradios", StateHolder.delete_all_expired_state)
+
+    def sweep_and_forget(self: StateHolder) -> None:
+        sweep(self)
+        now = datetime.datetime.now()
+        with self.lock:
+            for session, state in list(self.session_data.items()):
+                used = self.time_last_used.get(session)
+                if state.is_closed and used is not None and (now - used).total_seconds() > after_s:
+                    del self.session_data[session]
+                    del self.time_last_used[session]
+
+    sweep_and_forget.gradios = sweep  # type: ignore[attr-defined]
+    StateHolder.delete_all_expired_state = sweep_and_forget
 
 
 def say_busy(demo: gr.Blocks) -> None:

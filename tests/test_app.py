@@ -705,6 +705,57 @@ def test_outputs_left_as_they_are_go_out_as_gradios_own(shipped_ctx, seven):
     assert all(p["path"].endswith(".png") for p in ours[1][:3]) and ours[1][3:] == [app.SKIP] * 2
 
 
+def test_a_lean_session_answers_as_gradios_own_and_keeps_no_config_copies(shipped_ctx, seven, monkeypatch):
+    """``lean_sessions``: a session made afterwards sends the same view payload as Gradio's own session and keeps its
+    ``gr.State`` values, but holds no copy of the page's component configs (Gradio's own: one for every component,
+    with every value sent since); a page with a ``gr.DeepLinkButton``, which reads those copies, is refused."""
+    from gradio.state_holder import SessionState
+
+    monkeypatch.setattr(SessionState, "__init__", SessionState.__init__)  # undone after the test
+    demo = app.build_demo(shipped_ctx)
+    (view,) = [fn for fn in demo.fns.values() if fn.api_name == "view"]
+    (source, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.State)]
+    shown = list(app.views(shipped_ctx, seven, "digits", [], "predicted", "b3", "features"))[: len(view.outputs)]
+
+    def session() -> tuple[SessionState, list]:
+        state = SessionState(demo)
+        state[source._id] = "upload"
+        return state, asyncio.run(demo.postprocess_data(view, shown, state))
+
+    gradios, gradio_sent = session()
+    app.lean_sessions(demo)
+    app.lean_sessions(demo)  # once is enough: not wrapped twice
+    lean, lean_sent = session()
+    assert lean_sent == gradio_sent and lean[source._id] == gradios[source._id] == "upload"
+    assert len(list(gradios.components)) >= len(demo.blocks) - 5 and not list(lean.components)
+    assert any(c.get("props", {}).get("value") for c in gradios.components)  # Gradio's copy holds the values sent
+    with app.gr.Blocks() as linked:
+        app.gr.DeepLinkButton()
+    with pytest.raises(ValueError, match="DeepLinkButton"):
+        app.lean_sessions(linked)
+
+
+def test_a_closed_session_is_dropped_once_unused_for_long_and_no_other(shipped_ctx, monkeypatch):
+    """``forget_closed_sessions``: Gradio's sweep of expired state drops a session whose tab closed and that nobody
+    used for longer than asked; a closed session used since, and an open one unused as long, stay."""
+    import datetime
+
+    from gradio.state_holder import StateHolder
+
+    monkeypatch.setattr(StateHolder, "delete_all_expired_state", StateHolder.delete_all_expired_state)
+    holder = StateHolder()
+    holder.set_blocks(app.build_demo(shipped_ctx))
+    for session in ("closed-long-ago", "closed-just-now", "open-long-idle"):
+        holder[session]
+    holder["closed-long-ago"].is_closed = holder["closed-just-now"].is_closed = True
+    long_ago = datetime.datetime.now() - datetime.timedelta(seconds=700)
+    holder.time_last_used["closed-long-ago"] = holder.time_last_used["open-long-idle"] = long_ago
+    app.forget_closed_sessions(600)
+    app.forget_closed_sessions(600)  # once is enough: not wrapped twice
+    holder.delete_all_expired_state()
+    assert set(holder.session_data) == set(holder.time_last_used) == {"closed-just-now", "open-long-idle"}
+
+
 def test_every_label_and_view_follows_the_latest_trigger(shipped_ctx):
     """Every event that computes a label or a view runs "always_last" in the browser: a trigger that comes while the
     same event is pending runs after it. Gradio's default for a click or a ``.then`` ("once") drops it, so a stroke
