@@ -1805,8 +1805,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     fewer heaps and freed pages handed back keep the server's memory from creeping up under a long class.
     $RESNET_LEAN_SESSIONS (default 1; 0: Gradio's own): sessions without Gradio's copy of every component's config,
     which only ``gr.DeepLinkButton`` reads (``lean_sessions``).
-    $RESNET_CLOSED_SESSION_S (default 3600, Gradio's own time to keep a closed tab's ``gr.State``; 0: never): a
-    session whose tab closed is dropped whole once unused this long (``forget_closed_sessions``).
+    $RESNET_IDLE_SESSION_S (default 3600, Gradio's own time to keep a closed tab's ``gr.State``; 0: never): a
+    session whose tab closed, or a script's, is dropped whole once unused this long (``forget_idle_sessions``).
     $RESNET_GC_FREEZE (default 1; 0: off): the objects made at start-up are left out of Python's full garbage
     collections (``resnet.cpu.freeze_startup_heap``), which otherwise stop every thread for ~0.3 s under a class.
     $RESNET_CACHE_S (default 3600; 0: never): Gradio's file cache (every upload, every picture sent, a copy of every
@@ -1836,8 +1836,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     skip_at_once(demo)
     if os.environ.get("RESNET_LEAN_SESSIONS", "1") != "0":
         lean_sessions(demo)
-    if closed_s := float(os.environ.get("RESNET_CLOSED_SESSION_S", 3600)):
-        forget_closed_sessions(closed_s)
+    if idle_s := float(os.environ.get("RESNET_IDLE_SESSION_S", 3600)):
+        forget_idle_sessions(idle_s)
     if os.environ.get("RESNET_REMEMBER_FOLDERS", "1") != "0":
         remember_folders()
     keep = os.environ.get("RESNET_KEEP_UPLOADS", "1") != "0"
@@ -1924,18 +1924,19 @@ def lean_sessions(demo: gr.Blocks) -> None:
         init(self, types.SimpleNamespace(default_config=blocks.default_config, blocks={}))
         self.config_values = NoDeepLinkConfigs()
 
-    init_lean.lean = True  # type: ignore[attr-defined]
+    init_lean.lean, init_lean.gradios = True, init  # type: ignore[attr-defined]
     SessionState.__init__ = init_lean
 
 
-def forget_closed_sessions(after_s: float) -> None:
-    """Gradio's sessions whose tab closed and that nothing has used for ``after_s`` seconds are dropped whole, at
-    Gradio's own sweep of expired ``gr.State`` values (every second, on the server's event loop).
+def forget_idle_sessions(after_s: float) -> None:
+    """Gradio's sessions unused for ``after_s`` seconds whose tab closed, or that hold no ``gr.State`` value (a
+    script's calls: every REST call without a session makes one), are dropped whole, at Gradio's own sweep of expired
+    ``gr.State`` values (every second, on the server's event loop). A tab still open is never dropped.
 
     Gradio marks a session closed when its tab's heartbeat ends and deletes its ``gr.State`` values an hour later,
-    but keeps the session itself (its per-session component copies: the model switch's choices, ...) until
-    10,000 newer sessions push it out; each is walked by Gradio's sweep every second and by every full garbage
-    collection. A session used again (its tab came back) is kept: only its time unused counts."""
+    but keeps the session itself (its per-session component copies: the model switch's choices, ...) until 10,000
+    newer sessions push it out, and a script's session (no heartbeat) as long; each is walked by Gradio's sweep every
+    second and by every full garbage collection. A session used again is kept: only its time unused counts."""
     from gradio.state_holder import StateHolder
 
     sweep = getattr(StateHolder.delete_all_expired_state, "gradios", StateHolder.delete_all_expired_state)
@@ -1946,7 +1947,8 @@ def forget_closed_sessions(after_s: float) -> None:
         with self.lock:
             for session, state in list(self.session_data.items()):
                 used = self.time_last_used.get(session)
-                if state.is_closed and used is not None and (now - used).total_seconds() > after_s:
+                done = state.is_closed or not state.state_data
+                if done and used is not None and (now - used).total_seconds() > after_s:
                     del self.session_data[session]
                     del self.time_last_used[session]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import io
+import socket
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -711,7 +712,8 @@ def test_a_lean_session_answers_as_gradios_own_and_keeps_no_config_copies(shippe
     with every value sent since); a page with a ``gr.DeepLinkButton``, which reads those copies, is refused."""
     from gradio.state_holder import SessionState
 
-    monkeypatch.setattr(SessionState, "__init__", SessionState.__init__)  # undone after the test
+    gradios = getattr(SessionState.__init__, "gradios", SessionState.__init__)  # a server launched before made it lean
+    monkeypatch.setattr(SessionState, "__init__", gradios)  # and lean again after the test
     demo = app.build_demo(shipped_ctx)
     (view,) = [fn for fn in demo.fns.values() if fn.api_name == "view"]
     (source, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.State)]
@@ -735,25 +737,74 @@ def test_a_lean_session_answers_as_gradios_own_and_keeps_no_config_copies(shippe
         app.lean_sessions(linked)
 
 
-def test_a_closed_session_is_dropped_once_unused_for_long_and_no_other(shipped_ctx, monkeypatch):
-    """``forget_closed_sessions``: Gradio's sweep of expired state drops a session whose tab closed and that nobody
-    used for longer than asked; a closed session used since, and an open one unused as long, stay."""
+def test_a_session_is_dropped_once_unused_for_long_if_its_tab_closed_or_it_is_a_scripts(shipped_ctx, monkeypatch):
+    """``forget_idle_sessions``: Gradio's sweep of expired state drops a session unused for longer than asked whose
+    tab closed or that holds no ``gr.State`` value (a script's); a closed one used since, and an open tab's unused as
+    long, stay."""
     import datetime
 
     from gradio.state_holder import StateHolder
 
-    monkeypatch.setattr(StateHolder, "delete_all_expired_state", StateHolder.delete_all_expired_state)
+    gradios = getattr(StateHolder.delete_all_expired_state, "gradios", StateHolder.delete_all_expired_state)
+    monkeypatch.setattr(StateHolder, "delete_all_expired_state", gradios)
+    demo = app.build_demo(shipped_ctx)
+    (source, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.State)]
     holder = StateHolder()
-    holder.set_blocks(app.build_demo(shipped_ctx))
-    for session in ("closed-long-ago", "closed-just-now", "open-long-idle"):
+    holder.set_blocks(demo)
+    tabs = ("closed-long-ago", "closed-just-now", "open-long-idle")
+    for session in (*tabs, "script-long-ago", "script-just-now"):
         holder[session]
+    for session in tabs:
+        holder[session][source._id] = "upload"  # the page's events read and set the session's gr.State values
     holder["closed-long-ago"].is_closed = holder["closed-just-now"].is_closed = True
     long_ago = datetime.datetime.now() - datetime.timedelta(seconds=700)
-    holder.time_last_used["closed-long-ago"] = holder.time_last_used["open-long-idle"] = long_ago
-    app.forget_closed_sessions(600)
-    app.forget_closed_sessions(600)  # once is enough: not wrapped twice
+    for session in ("closed-long-ago", "open-long-idle", "script-long-ago"):
+        holder.time_last_used[session] = long_ago
+    app.forget_idle_sessions(600)
+    app.forget_idle_sessions(600)  # once is enough: not wrapped twice
     holder.delete_all_expired_state()
-    assert set(holder.session_data) == set(holder.time_last_used) == {"closed-just-now", "open-long-idle"}
+    kept = {"closed-just-now", "open-long-idle", "script-just-now"}
+    assert set(holder.session_data) == set(holder.time_last_used) == kept
+
+
+def test_a_closed_tabs_session_and_a_scripts_leave_the_server_and_an_open_tabs_stays(shipped_ctx, monkeypatch):
+    """End to end, with $RESNET_IDLE_SESSION_S=1: a tab's session (its heartbeat open, a page event read its
+    ``gr.State``) stays however long unused, and is gone once its heartbeat closed; a script's session (a REST call)
+    is gone once unused. Gradio's ``/gradio_api/deep_link`` answers "" for a session it does not hold."""
+    monkeypatch.setenv("RESNET_IDLE_SESSION_S", "1")
+    _, url, _ = app.launch(shipped_ctx, prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+
+    def call(api: str, data: list, session: str) -> str:
+        event = httpx.post(url + f"gradio_api/call/{api}", json={"data": data, "session_hash": session})
+        return httpx.get(url + f"gradio_api/call/{api}/{event.json()['event_id']}").text
+
+    def held(session: str) -> bool:
+        return httpx.get(url + "gradio_api/deep_link", params={"session_hash": session}).json() != ""
+
+    def gone(session: str) -> bool:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            time.sleep(2.5)  # a look uses the session (Gradio's deep link reads it): look less often than it may stay
+            if not held(session):
+                return True
+        return False
+
+    try:
+        # the tab's heartbeat on a socket of its own, closed as a closing tab closes it (httpx keeps it open)
+        with socket.create_connection(("127.0.0.1", int(url.rstrip("/").rsplit(":", 1)[1]))) as beat:
+            beat.sendall(b"GET /gradio_api/heartbeat/tab HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            beat.settimeout(30)
+            answer = b""
+            while b"data: ALIVE" not in answer:  # the headers, then the first beat
+                answer += beat.recv(4096)
+            call("view", [None, None, None, "digits", [], "en", "predicted", "b3", None], "tab")  # reads its states
+            assert "event: complete" in call("floor", [None, "digits"], "script")
+            assert held("tab") and gone("script")
+            time.sleep(1.5)  # the tab unused longer than asked, but open
+            assert held("tab")
+        assert gone("tab")
+    finally:
+        app.gr.close_all()
 
 
 def test_every_label_and_view_follows_the_latest_trigger(shipped_ctx):
