@@ -1893,9 +1893,9 @@ class NoDeepLinkConfigs(dict):
 
     Gradio keeps that copy, and every value each event sends or receives in it, only for ``gr.DeepLinkButton`` (its
     ``/gradio_api/deep_link`` lists it); the app's links are its own (``resnet.scenes``) and the page has no such
-    button. Built for this page it cost every new session 11 ms of the one interpreter and ~0.3 MB that stays while
+    button. Built for this page it cost every new session 11 ms of the one interpreter and ~0.2 MB that stays while
     Gradio keeps the session: up to 10,000 sessions (``state_session_capacity``), none ever dropped for being
-    closed, each walked by every full garbage collection (``lean_sessions``' measurements)."""
+    closed, each walked by every full garbage collection (``benchmarks/sessions.py``)."""
 
     def __contains__(self, key: object) -> bool:
         return True
@@ -1929,9 +1929,10 @@ def lean_sessions(demo: gr.Blocks) -> None:
 
 
 def forget_idle_sessions(after_s: float) -> None:
-    """Gradio's sessions unused for ``after_s`` seconds whose tab closed, or that hold no ``gr.State`` value (a
-    script's calls: every REST call without a session makes one), are dropped whole, at Gradio's own sweep of expired
-    ``gr.State`` values (every second, on the server's event loop). A tab still open is never dropped.
+    """Gradio's sessions unused for ``after_s`` seconds whose tab closed, or that hold no ``gr.State`` value and no
+    component of their own (a script's calls: every REST call without a session makes one; the page's events set
+    both), are dropped whole, at Gradio's own sweep of expired ``gr.State`` values (every second, on the server's
+    event loop). A tab still open is never dropped.
 
     Gradio marks a session closed when its tab's heartbeat ends and deletes its ``gr.State`` values an hour later,
     but keeps the session itself (its per-session component copies: the model switch's choices, ...) until 10,000
@@ -1943,12 +1944,14 @@ def forget_idle_sessions(after_s: float) -> None:
 
     def sweep_and_forget(self: StateHolder) -> None:
         sweep(self)
-        now = datetime.datetime.now()
+        now, page = datetime.datetime.now(), self.blocks.default_config.blocks
         with self.lock:
             for session, state in list(self.session_data.items()):
                 used = self.time_last_used.get(session)
-                done = state.is_closed or not state.state_data
-                if done and used is not None and (now - used).total_seconds() > after_s:
+                if used is None or (now - used).total_seconds() <= after_s:
+                    continue
+                scripts = not state.state_data and all(b is page.get(k) for k, b in state.blocks_config.blocks.items())
+                if state.is_closed or scripts:
                     del self.session_data[session]
                     del self.time_last_used[session]
 

@@ -4,6 +4,7 @@
     python benchmarks/load.py --students 30 --seconds 30 --targets app,floor,api
     python benchmarks/load.py --students 30 --targets floor,app,api --repeat 5   # each target's medians of 5 runs
     python benchmarks/load.py --training            # also: 10 students while someone trains, against idle
+    python benchmarks/load.py --soak 600 --churn 60  # RSS over 10 minutes, a new class of 30 every minute
     python benchmarks/load.py --students 30 --targets floor,app --hide uvloop,httptools   # with and without them
     python benchmarks/load.py --tab residual --targets app   # the students on the Residual vs identity tab
     python benchmarks/load.py --students 30 --targets floor,app,api --against RESNET_QUEUE_STATUS_S=auto   # A/B
@@ -628,6 +629,7 @@ def main() -> None:
     )
     p.add_argument("--training", action="store_true", help="10 students while a run trains, against idle")
     p.add_argument("--soak", type=float, default=0, help="30 students for this many seconds: the server's RSS trend")
+    p.add_argument("--churn", type=float, default=0, help="with --soak: a new class of 30 every this many seconds")
     p.add_argument("--env", nargs="*", default=[], help="NAME=value for the server, e.g. RESNET_LABEL_WORKERS=1")
     p.add_argument("--tab", default="features", help="the view tab the students open: features or residual")
     p.add_argument("--blobs", action="store_true", help="students that post the canvas's blobs (Gradio's page)")
@@ -647,7 +649,7 @@ def main() -> None:
     if args.training:
         return during_training(args.seconds, args.port, env)
     if args.soak:
-        return soak(args.soak, args.port, env)
+        return soak(args.soak, args.port, env, args.churn)
     with tempfile.TemporaryDirectory() as tmp:
         drawings = Drawings()
         server = Server.start(args.port, {**fresh(tmp), **env})
@@ -777,25 +779,34 @@ def compare(
                 print(f"{target}: median over {len(runs)} repeats: label p95 {label:.2f}×, view p95 {view:.2f}×")
 
 
-def soak(seconds: float, port: int, env: dict[str, str] | None = None) -> None:
-    """The same 30 students (30 browser tabs) for ``seconds``: the server's RSS, its maximum and its late slope.
+def soak(seconds: float, port: int, env: dict[str, str] | None = None, churn: float = 0) -> None:
+    """30 students for ``seconds``: the server's RSS, its maximum and its late slope.
 
-    The students keep their sessions all along, as a class does: a new session costs the server its own state, so a
-    soak that replaced its students every few seconds would measure the sessions piling up, not a leak.
+    By default the same 30 students (30 browser tabs) all along, as a class keeps its sessions. ``churn``: a new class
+    of 30 every ``churn`` seconds, each student a new session, as a public Space sees its visitors come and go (their
+    tabs are never closed: the server keeps their sessions, as it would for tabs left open).
     """
     with tempfile.TemporaryDirectory() as tmp:
         drawings = Drawings()
         server = Server.start(port, {**fresh(tmp), **(env or {})})
         try:
-            tally, usage = run_load(server, routes(server.url)["app"], 30, seconds, drawings)
-            samples = usage["rss_samples"][::10]  # every 10 s
+            route, start, total = routes(server.url)["app"], time.monotonic(), Tally()
+            samples: list[tuple[float, float]] = []
+            chunks = [seconds] if not churn else [churn] * max(1, round(seconds / churn))
+            for chunk in chunks:
+                offset = time.monotonic() - start
+                tally, usage = run_load(server, route, 30, chunk, drawings)
+                samples += [(offset + t, m) for t, m in usage["rss_samples"]]
+                total.labels += tally.labels
+                total.errors += tally.errors
+                total.messages |= tally.messages
+            samples = samples[::10]  # every 10 s
             half = samples[len(samples) // 2 :]
             slope = float(np.polyfit([t for t, _ in half], [m for _, m in half], 1)[0]) * 60 if len(half) > 1 else 0
-            print(
-                f"soak: the same 30 students for {seconds:.0f} s, {len(tally.labels):,} labels, {tally.errors} errors"
-            )
-            if tally.messages:
-                print(f"errors: {'; '.join(sorted(tally.messages))[:300]}")
+            who = f"a new class of 30 every {churn:.0f} s ({30 * len(chunks)} sessions)" if churn else "the same 30"
+            print(f"soak: {who} students for {seconds:.0f} s, {len(total.labels):,} labels, {total.errors} errors")
+            if total.messages:
+                print(f"errors: {'; '.join(sorted(total.messages))[:300]}")
             print("RSS (MB) every 10 s: " + ", ".join(f"{m:,.0f}" for _, m in samples))
             print(
                 f"max {max(m for _, m in samples):,.0f} MB (goal: ≤ 1,200 MB); "

@@ -739,8 +739,8 @@ def test_a_lean_session_answers_as_gradios_own_and_keeps_no_config_copies(shippe
 
 def test_a_session_is_dropped_once_unused_for_long_if_its_tab_closed_or_it_is_a_scripts(shipped_ctx, monkeypatch):
     """``forget_idle_sessions``: Gradio's sweep of expired state drops a session unused for longer than asked whose
-    tab closed or that holds no ``gr.State`` value (a script's); a closed one used since, and an open tab's unused as
-    long, stay."""
+    tab closed or that holds no ``gr.State`` value and no component of its own (a script's); a closed one used since,
+    and an open tab's unused as long (with states, or with only a component its page set), stay."""
     import datetime
 
     from gradio.state_holder import StateHolder
@@ -751,19 +751,21 @@ def test_a_session_is_dropped_once_unused_for_long_if_its_tab_closed_or_it_is_a_
     (source, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.State)]
     holder = StateHolder()
     holder.set_blocks(demo)
+    (model, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.Radio)]
     tabs = ("closed-long-ago", "closed-just-now", "open-long-idle")
-    for session in (*tabs, "script-long-ago", "script-just-now"):
+    for session in (*tabs, "relabelled-long-idle", "script-long-ago", "script-just-now"):
         holder[session]
     for session in tabs:
         holder[session][source._id] = "upload"  # the page's events read and set the session's gr.State values
+    holder["relabelled-long-idle"][model._id] = app.gr.Radio(render=False)  # a tab whose page set only a component
     holder["closed-long-ago"].is_closed = holder["closed-just-now"].is_closed = True
     long_ago = datetime.datetime.now() - datetime.timedelta(seconds=700)
-    for session in ("closed-long-ago", "open-long-idle", "script-long-ago"):
+    for session in ("closed-long-ago", "open-long-idle", "relabelled-long-idle", "script-long-ago"):
         holder.time_last_used[session] = long_ago
     app.forget_idle_sessions(600)
     app.forget_idle_sessions(600)  # once is enough: not wrapped twice
     holder.delete_all_expired_state()
-    kept = {"closed-just-now", "open-long-idle", "script-just-now"}
+    kept = {"closed-just-now", "open-long-idle", "relabelled-long-idle", "script-just-now"}
     assert set(holder.session_data) == set(holder.time_last_used) == kept
 
 
