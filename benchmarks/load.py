@@ -803,8 +803,10 @@ def soak(seconds: float, port: int, env: dict[str, str] | None = None, churn: fl
             samples = samples[::10]  # every 10 s
             half = samples[len(samples) // 2 :]
             slope = float(np.polyfit([t for t, _ in half], [m for _, m in half], 1)[0]) * 60 if len(half) > 1 else 0
-            who = f"a new class of 30 every {churn:.0f} s ({30 * len(chunks)} sessions)" if churn else "the same 30"
-            print(f"soak: {who} students for {seconds:.0f} s, {len(total.labels):,} labels, {total.errors} errors")
+            who = "the same 30 students"
+            if churn:
+                who = f"30 students, new every {churn:.0f} s ({30 * len(chunks)} sessions)"
+            print(f"soak: {who} for {seconds:.0f} s, {len(total.labels):,} labels, {total.errors} errors")
             if total.messages:
                 print(f"errors: {'; '.join(sorted(total.messages))[:300]}")
             print("RSS (MB) every 10 s: " + ", ".join(f"{m:,.0f}" for _, m in samples))
