@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime
 import io
 import socket
 import time
@@ -712,8 +713,8 @@ def test_a_lean_session_answers_as_gradios_own_and_keeps_no_config_copies(shippe
     with every value sent since); a page with a ``gr.DeepLinkButton``, which reads those copies, is refused."""
     from gradio.state_holder import SessionState
 
-    gradios = getattr(SessionState.__init__, "gradios", SessionState.__init__)  # a server launched before made it lean
-    monkeypatch.setattr(SessionState, "__init__", gradios)  # and lean again after the test
+    gradios_init = getattr(SessionState.__init__, "gradios", SessionState.__init__)  # a launched server made it lean
+    monkeypatch.setattr(SessionState, "__init__", gradios_init)  # and lean again after the test
     demo = app.build_demo(shipped_ctx)
     (view,) = [fn for fn in demo.fns.values() if fn.api_name == "view"]
     (source, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.State)]
@@ -741,8 +742,6 @@ def test_a_session_is_dropped_once_unused_for_long_if_its_tab_closed_or_it_is_a_
     """``forget_idle_sessions``: Gradio's sweep of expired state drops a session unused for longer than asked whose
     tab closed or that holds no ``gr.State`` value and no component of its own (a script's); a closed one used since,
     and an open tab's unused as long (with states, or with only a component its page set), stay."""
-    import datetime
-
     from gradio.state_holder import StateHolder
 
     gradios = getattr(StateHolder.delete_all_expired_state, "gradios", StateHolder.delete_all_expired_state)
@@ -751,13 +750,13 @@ def test_a_session_is_dropped_once_unused_for_long_if_its_tab_closed_or_it_is_a_
     (source, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.State)]
     holder = StateHolder()
     holder.set_blocks(demo)
-    (model, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.Radio)]
+    (radio, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.Radio)]
     tabs = ("closed-long-ago", "closed-just-now", "open-long-idle")
     for session in (*tabs, "relabelled-long-idle", "script-long-ago", "script-just-now"):
         holder[session]
     for session in tabs:
         holder[session][source._id] = "upload"  # the page's events read and set the session's gr.State values
-    holder["relabelled-long-idle"][model._id] = app.gr.Radio(render=False)  # a tab whose page set only a component
+    holder["relabelled-long-idle"][radio._id] = app.gr.Radio(render=False)  # a tab whose page set only a component
     holder["closed-long-ago"].is_closed = holder["closed-just-now"].is_closed = True
     long_ago = datetime.datetime.now() - datetime.timedelta(seconds=700)
     for session in ("closed-long-ago", "open-long-idle", "relabelled-long-idle", "script-long-ago"):
