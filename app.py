@@ -1887,6 +1887,12 @@ def remember_folders() -> None:
     gr.processing_utils.is_in_or_equal = realpaths.is_in_or_equal
 
 
+def gradios_own(function: Callable) -> Callable:
+    """Gradio's own function behind one of the patches below (``.gradios``), or ``function`` itself where unpatched:
+    a patch made again wraps Gradio's own, never a patch."""
+    return getattr(function, "gradios", function)
+
+
 class NoDeepLinkConfigs(dict):
     """Where Gradio's ``SessionState`` keeps its copy of every component's config for the session (``config_values``),
     with nothing kept: each key reads as present and empty, a write is dropped, and there is nothing to list.
@@ -1915,16 +1921,14 @@ def lean_sessions(demo: gr.Blocks) -> None:
 
     if any(isinstance(block, gr.DeepLinkButton) for block in demo.blocks.values()):
         raise ValueError("a page with gr.DeepLinkButton needs Gradio's own session configs")
-    if getattr(SessionState.__init__, "lean", False):
-        return
-    init = SessionState.__init__
+    init = gradios_own(SessionState.__init__)
 
     def init_lean(self: SessionState, blocks: gr.Blocks) -> None:
         # Gradio's own __init__ on a stand-in with no blocks to copy configs of; everything else as it sets it
         init(self, types.SimpleNamespace(default_config=blocks.default_config, blocks={}))
         self.config_values = NoDeepLinkConfigs()
 
-    init_lean.lean, init_lean.gradios = True, init  # type: ignore[attr-defined]
+    init_lean.gradios = init  # type: ignore[attr-defined]
     SessionState.__init__ = init_lean
 
 
@@ -1940,7 +1944,7 @@ def forget_idle_sessions(after_s: float) -> None:
     second and by every full garbage collection. A session used again is kept: only its time unused counts."""
     from gradio.state_holder import StateHolder
 
-    sweep = getattr(StateHolder.delete_all_expired_state, "gradios", StateHolder.delete_all_expired_state)
+    sweep = gradios_own(StateHolder.delete_all_expired_state)
 
     def sweep_and_forget(self: StateHolder) -> None:
         sweep(self)

@@ -24,34 +24,39 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import gc
 import os
+import random
 import statistics
 import subprocess
 import sys
 import time
 import tracemalloc
+import types
 from pathlib import Path
+
+import httpx
+from gradio.state_holder import SessionState
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import load  # noqa: E402
+
+import app  # noqa: E402
+from resnet.samples import load_samples  # noqa: E402
+
 
 def sessions_side_by_side(count: int) -> None:
     """``count`` sessions made Gradio's way, then as many the lean way, in this process; one table."""
-    from gradio.state_holder import SessionState
-
-    import app
-    from resnet.samples import load_samples
-
     ctx = app.Context.create()
     demo = app.build_demo(ctx)
     (view,) = [fn for fn in demo.fns.values() if fn.api_name == "view"]
     (source, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.State)]
     seven = load_samples("digits").images[0]
     shown = list(app.views(ctx, seven, "digits", [], "predicted", "b3", "features"))[: len(view.outputs)]
-    gradios = SessionState.__init__
     gc.collect()
     gc.freeze()  # the server freezes its start-up heap (resnet.cpu.freeze_startup_heap)
     rows = {}
@@ -83,7 +88,6 @@ def sessions_side_by_side(count: int) -> None:
         rows[way] = (made_ms, held / count / 1e3, objects / count, 1e3 * statistics.median(collects))
         del kept
         gc.collect()
-    SessionState.__init__ = gradios
     print(f"{count:,} sessions each way, each after one stroke's view (this process, shipped models)\n")
     print("| sessions | new session (ms) | memory per session (kB) | objects per session | full collect (ms) |")
     print("| --- | ---: | ---: | ---: | ---: |")
@@ -98,8 +102,6 @@ def rest_calls(url: str, drawings: list[bytes]) -> list[float]:
     """Seconds each round trip of ``/classify`` over Gradio's REST API takes, one a drawing, one after another:
     an upload, then ``POST /gradio_api/call/classify`` without a session (Gradio makes a session for every such call)
     and its answer's stream read to the end."""
-    import httpx
-
     times = []
     with httpx.Client(base_url=url, timeout=30) as http:
         for drawing in drawings:
@@ -117,19 +119,12 @@ def rest_calls(url: str, drawings: list[bytes]) -> list[float]:
 def serve(rounds: int, calls: int) -> None:
     """This process serves the app (the way set by $RESNET_LEAN_SESSIONS): ``calls`` REST round trips of ``/classify``,
     then ``rounds`` rounds of 30 new students."""
-    import ctypes
-    import types
-
-    import load
-
-    import app
-
     served, url, _ = app.launch(server_name="127.0.0.1", server_port=7931, quiet=True, prevent_thread_lock=True)
     url = url.rstrip("/")
     way = "lean" if os.environ.get("RESNET_LEAN_SESSIONS", "1") != "0" else "Gradio's own"
     if calls:
         made = load.Drawings()
-        rng = load.random.Random(0)
+        rng = random.Random(0)
         times = rest_calls(url, [made.draw(rng) for _ in range(calls + 5)])[5:]  # the first five warm the server
         print(
             f"REST /classify, {way}: median {1e3 * statistics.median(times):.1f} ms over {len(times)} calls", flush=True

@@ -713,8 +713,8 @@ def test_a_lean_session_answers_as_gradios_own_and_keeps_no_config_copies(shippe
     with every value sent since); a page with a ``gr.DeepLinkButton``, which reads those copies, is refused."""
     from gradio.state_holder import SessionState
 
-    gradios_init = getattr(SessionState.__init__, "gradios", SessionState.__init__)  # a launched server made it lean
-    monkeypatch.setattr(SessionState, "__init__", gradios_init)  # and lean again after the test
+    # Gradio's own (a server launched before made it lean), and lean again after the test
+    monkeypatch.setattr(SessionState, "__init__", app.gradios_own(SessionState.__init__))
     demo = app.build_demo(shipped_ctx)
     (view,) = [fn for fn in demo.fns.values() if fn.api_name == "view"]
     (source, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.State)]
@@ -744,8 +744,7 @@ def test_a_session_is_dropped_once_unused_for_long_if_its_tab_closed_or_it_is_a_
     and an open tab's unused as long (with states, or with only a component its page set), stay."""
     from gradio.state_holder import StateHolder
 
-    gradios = getattr(StateHolder.delete_all_expired_state, "gradios", StateHolder.delete_all_expired_state)
-    monkeypatch.setattr(StateHolder, "delete_all_expired_state", gradios)
+    monkeypatch.setattr(StateHolder, "delete_all_expired_state", app.gradios_own(StateHolder.delete_all_expired_state))
     demo = app.build_demo(shipped_ctx)
     (source, *_) = [b for b in demo.blocks.values() if isinstance(b, app.gr.State)]
     holder = StateHolder()
