@@ -9,6 +9,8 @@
     python benchmarks/load.py --tab residual --targets app   # the students on the Residual vs identity tab
     python benchmarks/load.py --students 30 --targets floor,app,api --against RESNET_QUEUE_STATUS_S=auto   # A/B
     python benchmarks/load.py --students 30 --targets floor,api --against RESNET_EXPLAIN_WORKERS=1 --repeat 3
+    git worktree add /tmp/before HEAD~1   # the code before a change without a switch, then the change against it:
+    python benchmarks/load.py --students 30 --targets floor,app,api --tree /tmp/before --repeat 3
 
 Each student sends a new drawing about every 2 s (jittered): as the page does after a stroke, the canvas is uploaded
 (once: the app's page answers its repeated uploads itself, and the canvas's three blob posts to ``accept_blobs``,
@@ -138,11 +140,12 @@ class Server:
     served: bool = False
 
     @classmethod
-    def start(cls, port: int, env: dict[str, str] | None = None) -> Server:
+    def start(cls, port: int, env: dict[str, str] | None = None, root: Path = ROOT) -> Server:
+        """The app of the checkout at ``root`` (this one unless told), on ``port``."""
         code = f"import app; app.launch(server_name='127.0.0.1', server_port={port}, quiet=True)"
         process = subprocess.Popen(
             [sys.executable, "-c", code],
-            cwd=ROOT,
+            cwd=root,
             env={**os.environ, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -627,6 +630,11 @@ def main() -> None:
         help="each load this many times on one server, the targets' order turned each time, then each target's medians;"
         " with --workers, --against or --hide: the two setups this many times, in turn, then the ratios' medians",
     )
+    p.add_argument(
+        "--tree",
+        type=Path,
+        help="compare this checkout's app against the app of another checkout (a git worktree), for --targets",
+    )
     p.add_argument("--training", action="store_true", help="10 students while a run trains, against idle")
     p.add_argument("--soak", type=float, default=0, help="30 students for this many seconds: the server's RSS trend")
     p.add_argument("--churn", type=float, default=0, help="with --soak: a new class of 30 every this many seconds")
@@ -644,6 +652,8 @@ def main() -> None:
     if args.against:
         against = dict(kv.split("=", 1) for kv in args.against)
         return compare_env(env, against, loads[-1], args.seconds, args.port, targets, args.repeat)
+    if args.tree:
+        return compare_trees(env, args.tree, loads[-1], args.seconds, args.port, targets, args.repeat)
     if args.hide:
         return compare_hidden(args.hide.split(","), loads[-1], args.seconds, args.port, targets, args.repeat)
     if args.training:
@@ -709,6 +719,22 @@ def compare_env(
     changed = ", ".join(f"{k}={v}" for k, v in against.items())
     setups = [("as set", partial(start, {}, "")), (changed, partial(start, against, "-against"))]
     compare(setups, students, seconds, targets, f"{changed} against as set", repeat)
+
+
+def compare_trees(
+    env: dict[str, str], tree: Path, students: int, seconds: float, port: int, targets: list[str], repeat: int = 1
+) -> None:
+    """``targets`` on this checkout's app and on the app of the checkout ``tree`` (the same Python and packages, its
+    own code and assets), side by side in one run: a change that has no switch of its own against the code before."""
+    tree = tree.resolve()
+    if not (tree / "app.py").is_file():
+        raise SystemExit(f"--tree {tree}: no app.py there (make one: git worktree add {tree} <commit>)")
+
+    def start(root: Path, name: str, tmp: str) -> Server:
+        return Server.start(port, {**fresh(tmp, name), **env}, root)
+
+    setups = [("this checkout", partial(start, ROOT, "")), (str(tree), partial(start, tree, "-tree"))]
+    compare(setups, students, seconds, targets, f"{tree} against this checkout", repeat)
 
 
 def compare_hidden(

@@ -8,8 +8,10 @@ computed its pictures until Gradio has the files to serve:
   arrays  each picture handed to ``gr.Image(format="png").postprocess`` (Gradio encodes it at zlib level 6),
   pillow  ``app.as_files`` with Pillow encoding each file at level 1 (rows filtered as Pillow chooses), then the same
           ``postprocess``: the app until 2026-11-30,
-  files   ``app.as_files`` (``pictures.png_file``: ``png.encode``, rows unfiltered at level 1, into Gradio's cache) and
-          then the same ``postprocess``,
+  zlib    ``app.as_files`` with ``png.encode``'s rows unfiltered, deflated by zlib at level 1 ($RESNET_DEFLATE=zlib),
+          then the same ``postprocess``: the app until 2026-12-07,
+  files   ``app.as_files`` (``pictures.png_file``: ``png.encode``, rows unfiltered, deflated by ISA-L at level 1 where
+          installed, into Gradio's cache) and then the same ``postprocess``,
 for the feature view (stage grids, Grad-CAMs, all channels of a stage), the residual view (block panel, chart) and
 /explain (grids, Grad-CAMs, block panel); medians and p95 in ms, the ratios of the medians, and the files' sizes.
 """
@@ -40,7 +42,7 @@ from load import Drawings  # noqa: E402
 import app  # noqa: E402
 from resnet import png  # noqa: E402
 
-WAYS = ("arrays", "pillow", "files")
+WAYS = ("arrays", "pillow", "zlib", "files")
 
 
 def pictures(answer) -> list:
@@ -57,13 +59,18 @@ def pillow_encode(picture: np.ndarray, level: int = 1) -> bytes:
 
 @contextlib.contextmanager
 def encoder(way: str):
-    """``png.encode`` as it is ("files") or Pillow's ("pillow") while the block runs."""
-    own = png.encode
+    """``png.encode`` as it is ("files"), with zlib's deflate ("zlib") or Pillow's ("pillow") while the block runs."""
+    own, deflate = png.encode, os.environ.get("RESNET_DEFLATE")
     png.encode = pillow_encode if way == "pillow" else own
+    os.environ["RESNET_DEFLATE"] = "zlib" if way == "zlib" else "isal"
     try:
         yield
     finally:
         png.encode = own
+        if deflate is None:
+            os.environ.pop("RESNET_DEFLATE")
+        else:
+            os.environ["RESNET_DEFLATE"] = deflate
 
 
 def main() -> None:
@@ -100,17 +107,19 @@ def main() -> None:
     print(f"{args.drawings} new drawings, digits model, 1 torch thread, this machine")
     print(
         "| answer | Gradio encodes the arrays: p50 / p95 (ms) | Pillow's files at level 1: p50 / p95 (ms), KB | "
-        "unfiltered files at level 1: p50 / p95 (ms), KB | p50 ratio to arrays, to Pillow's files |"
+        "unfiltered, zlib level 1: p50 / p95 (ms), KB | unfiltered, as served: p50 / p95 (ms), KB | "
+        "as served, p50 ratio to arrays, Pillow's, zlib's |"
     )
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name in ("feature view", "residual view", "/explain"):
-        a, p, f = (times[(name, way)] for way in WAYS)
+        a, p, z, f = (times[(name, way)] for way in WAYS)
         kb = {way: sum(sizes[(name, way)]) / args.drawings for way in WAYS[1:]}
+        ratios = ", ".join(f"{statistics.median(other) / statistics.median(f):.2f}×" for other in (a, p, z))
         print(
             f"| {name} | {statistics.median(a):.1f} / {np.percentile(a, 95):.1f} | "
             f"{statistics.median(p):.1f} / {np.percentile(p, 95):.1f}, {kb['pillow']:.0f} | "
-            f"{statistics.median(f):.1f} / {np.percentile(f, 95):.1f}, {kb['files']:.0f} | "
-            f"{statistics.median(a) / statistics.median(f):.2f}×, {statistics.median(p) / statistics.median(f):.2f}× |"
+            f"{statistics.median(z):.1f} / {np.percentile(z, 95):.1f}, {kb['zlib']:.0f} | "
+            f"{statistics.median(f):.1f} / {np.percentile(f, 95):.1f}, {kb['files']:.0f} | {ratios} |"
         )
 
 

@@ -120,6 +120,13 @@ def draw_text(img: Image.Image, xy: tuple[float, float], words: str, fill: str, 
     img.paste(fill, (int(x) - STAMP_PAD, int(y) - STAMP_PAD), stamp)
 
 
+@functools.lru_cache(maxsize=4096)
+def text_width(words: str, font: ImageFont.FreeTypeFont) -> float:
+    """``font.getlength(words)`` in px, kept: the same captions and scale labels come back in every view (~50 µs a
+    text, ~50 texts a view and explanation)."""
+    return font.getlength(words)
+
+
 @functools.lru_cache(maxsize=4096)  # ~2 KB a stamp
 def _stamp(words: str, font: ImageFont.FreeTypeFont, dx: float, dy: float) -> Image.Image:
     """The coverage (mode "L") of ``words`` drawn at (STAMP_PAD + dx, STAMP_PAD + dy) with ``font``."""
@@ -129,10 +136,15 @@ def _stamp(words: str, font: ImageFont.FreeTypeFont, dx: float, dy: float) -> Im
     return stamp
 
 
+def colour_codes(values: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
+    """(...) values -> (...) uint8: each value's row of a colour table (``_lut``) with the scale [vmin, vmax]."""
+    scaled = np.clip((values.astype(np.float32) - vmin) / max(vmax - vmin, 1e-12), 0, 1)
+    return np.rint(scaled * 255).astype(np.uint8)
+
+
 def colorize(values: np.ndarray, vmin: float, vmax: float, cmap: str = SEQUENTIAL) -> np.ndarray:
     """(..., H, W) values -> (..., H, W, 3) uint8 through ``cmap`` with the scale [vmin, vmax]."""
-    scaled = np.clip((values.astype(np.float32) - vmin) / max(vmax - vmin, 1e-12), 0, 1)
-    return _lut(cmap)[np.rint(scaled * 255).astype(np.intp)]
+    return np.take(_lut(cmap), colour_codes(values, vmin, vmax), axis=0)
 
 
 def nearest(n: int, size: int) -> np.ndarray:
@@ -142,11 +154,19 @@ def nearest(n: int, size: int) -> np.ndarray:
 
 
 def colour_tiles(maps: np.ndarray, size: int, vmin: float, vmax: float, cmap: str = SEQUENTIAL) -> np.ndarray:
-    """(N, h, w) maps -> (N, size, size, 3) uint8 with visible pixels (nearest neighbour), coloured before they are
-    enlarged: the same pixels as the maps enlarged and then coloured (nearest neighbour picks a source pixel whatever
-    its colour; a test holds them equal), with the colour table read h·w times a map instead of size²."""
-    rgb = colorize(maps, vmin, vmax, cmap)  # (N, h, w, 3)
-    return rgb[:, nearest(maps.shape[1], size)][:, :, nearest(maps.shape[2], size)]
+    """(N, h, w) maps -> (N, size, size, 3) uint8 with visible pixels (nearest neighbour): the same pixels as the
+    maps enlarged and then coloured (a test holds them equal). The one-byte colour codes are enlarged, each pixel
+    repeated where ``size`` is a multiple of the map's side, and then coloured: ~40% less time than colouring the
+    maps and enlarging their three bytes a pixel by two gathers (0.31 -> 0.24 ms for 16 maps of 16×16 to 48 px;
+    64 maps of 16×16 at 16 px 0.37 -> 0.12 ms; one thread, this machine, 2026-12-07)."""
+    n, h, w = maps.shape
+    codes = colour_codes(maps, vmin, vmax)  # (N, h, w)
+    if size % h == 0 and size % w == 0:  # then nearest() repeats each pixel size // h times
+        kh, kw = size // h, size // w
+        codes = np.broadcast_to(codes[:, :, None, :, None], (n, h, kh, w, kw)).reshape(n, size, size)
+    else:
+        codes = np.take(np.take(codes, nearest(h, size), axis=1), nearest(w, size), axis=2)
+    return np.take(_lut(cmap), codes, axis=0)
 
 
 def enlarge(image: np.ndarray, k: int) -> np.ndarray:
@@ -177,10 +197,10 @@ def colour_bar(
     f = font(11, lang)
     left, right = (tr(e, lang) for e in ends) if ends else (f"{vmin:.2g}", f"{vmax:.2g}")
     draw_text(img, (1, 12), left, "black", f)
-    draw_text(img, (width - f.getlength(right) - 1, 12), right, "black", f)
+    draw_text(img, (width - text_width(right, f) - 1, 12), right, "black", f)
     if label:
         label = tr(label, lang)
-        draw_text(img, ((width - f.getlength(label)) / 2, 12), label, "#444", f)
+        draw_text(img, ((width - text_width(label, f)) / 2, 12), label, "#444", f)
     return np.asarray(img)
 
 
@@ -247,12 +267,14 @@ def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -
     """
     label_w, head_h, gap = 190, 22, 4
     width = label_w + len(BLOCK_COLUMNS) * (tile + gap)
-    img = Image.new("RGB", (width, head_h + len(blocks) * (tile + gap) + 30), "white")
-    d = ImageDraw.Draw(img)
+    # The tiles and the scale laid on a white array, then the texts drawn on it as a picture: a paste a tile cost a
+    # copy into Pillow and one out (32 a panel, ~1.3 ms).
+    canvas = np.full((head_h + len(blocks) * (tile + gap) + 30, width, 3), 255, np.uint8)
+    texts: list[tuple[tuple[float, float], str, str, ImageFont.FreeTypeFont]] = []  # (xy, words, fill, font)
     f11, f12 = font(11, lang), font(12, lang)
     for j, title in enumerate(BLOCK_COLUMNS):
         x0, title = label_w + j * (tile + gap), tr(title, lang)
-        draw_text(img, (x0 + (tile - f12.getlength(title)) / 2, 4), title, "black", f12)
+        texts.append(((x0 + (tile - text_width(title, f12)) / 2, 4), title, "black", f12))
     for i, b in enumerate(blocks):
         # A plain block has no shortcut and adds nothing: its x and F(x) + x tiles stay empty, F(x) stands alone.
         shown = [b.x, b.residual, b.preact, b.output] if not b.plain else [None, b.residual, None, b.output]
@@ -262,12 +284,13 @@ def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -
         y0 = head_h + i * (tile + gap)
         for j, t in enumerate(shown):
             x0 = label_w + j * (tile + gap)
-            if t is None:
-                d.rectangle((x0, y0, x0 + tile - 1, y0 + tile - 1), outline="#bbb")
+            if t is None:  # an empty tile's outline, 1 px of #bbb (Pillow's rectangle(outline=) of the tile)
+                canvas[y0 : y0 + tile, x0 : x0 + tile] = 0xBB
+                canvas[y0 + 1 : y0 + tile - 1, x0 + 1 : x0 + tile - 1] = 255
                 words = tr("no shortcut" if j == 0 else "nothing added", lang)
-                draw_text(img, (x0 + (tile - f11.getlength(words)) / 2, y0 + tile / 2 - 6), words, "#888", f11)
+                texts.append(((x0 + (tile - text_width(words, f11)) / 2, y0 + tile / 2 - 6), words, "#888", f11))
                 continue
-            img.paste(Image.fromarray(next(tiles)), (x0, y0))
+            canvas[y0 : y0 + tile, x0 : x0 + tile] = next(tiles)
         kind = shortcut_kind(b.projects, b.plain)
         c, h, w = b.shape
         ratio, cosine = b.ratio, b.cosine
@@ -280,11 +303,21 @@ def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -
         ]
         for k, line in enumerate(lines):
             colour = "#b00" if b.lesioned and k == 2 else "black"
-            draw_text(img, (6, y0 + 4 + 15 * k), tr(line, lang), colour, f12)
-    width = len(BLOCK_COLUMNS) * (tile + gap) - gap
-    bar = colour_bar(width, -1, 1, DIVERGING, "channel mean; scale per block", ("−scale", "+scale"), lang)
-    img.paste(Image.fromarray(bar), (label_w, img.height - 28))
+            texts.append(((6, y0 + 4 + 15 * k), tr(line, lang), colour, f12))
+    bar = _panel_scale(len(BLOCK_COLUMNS) * (tile + gap) - gap, lang)
+    canvas[-28:, label_w : label_w + bar.shape[1]] = bar
+    img = Image.fromarray(canvas)
+    for xy, words, fill, f in texts:
+        draw_text(img, xy, words, fill, f)
     return np.asarray(img)
+
+
+@functools.lru_cache(maxsize=8)
+def _panel_scale(width: int, lang: str) -> np.ndarray:
+    """The block panel's colour scale (28, width, 3), the same for every input: drawn once a width and language."""
+    bar = colour_bar(width, -1, 1, DIVERGING, "channel mean; scale per block", ("−scale", "+scale"), lang)
+    bar.setflags(write=False)
+    return bar
 
 
 def montage(
@@ -299,20 +332,24 @@ def montage(
     """
     title_h = 24 if title else 0
     f12 = font(12, lang)
-    slots = [max(img.shape[1], int(np.ceil(f12.getlength(caption))) + 4) for img, caption in items]
+    slots = [max(img.shape[1], int(np.ceil(text_width(caption, f12))) + 4) for img, caption in items]
     height = max(img.shape[0] for img, _ in items) + caption_h + title_h
     width = sum(slots) + gap * (len(items) - 1)
     if title:
-        width = max(width, int(np.ceil(font(15, lang).getlength(title))) + 4)
-    canvas = Image.new("RGB", (width, height), "white")
-    if title:
-        draw_text(canvas, (2, 2), title, "black", font(15, lang))
-    x = 0
+        width = max(width, int(np.ceil(text_width(title, font(15, lang)))) + 4)
+    canvas = np.full((height, width, 3), 255, np.uint8)  # the pictures laid on it, then the texts drawn (block_panel)
+    x, captions = 0, []
     for (img, caption), slot in zip(items, slots, strict=True):
-        canvas.paste(Image.fromarray(img), (x + (slot - img.shape[1]) // 2, caption_h + title_h))
-        draw_text(canvas, (x + 2, title_h + 3), caption, "black", f12)
+        left, top = x + (slot - img.shape[1]) // 2, caption_h + title_h
+        canvas[top : top + img.shape[0], left : left + img.shape[1]] = img
+        captions.append((x + 2, caption))
         x += slot + gap
-    return np.asarray(canvas)
+    picture = Image.fromarray(canvas)
+    if title:
+        draw_text(picture, (2, 2), title, "black", font(15, lang))
+    for left, caption in captions:
+        draw_text(picture, (left, title_h + 3), caption, "black", f12)
+    return np.asarray(picture)
 
 
 # -- the views of one snapshot ------------------------------------------------------------------------------------

@@ -97,14 +97,21 @@ def test_tiles_coloured_then_enlarged_are_the_enlarged_maps_coloured(shape, size
     assert np.array_equal(tiles, colorize(enlarged.numpy(), -1.5, 2.0, cmap))
 
 
+@pytest.mark.parametrize("deflate", ["isal", "zlib"])
 @pytest.mark.parametrize("shape", [(1, 1), (37, 61), (37, 61, 1), (5, 3, 2), (40, 60, 3), (9, 300, 4)])
-def test_a_png_decodes_to_its_picture(shape):
-    """``png.encode``'s unfiltered PNG, read back by Pillow (libpng's rules), gives the same samples and channels."""
+def test_a_png_decodes_to_its_picture(shape, deflate, monkeypatch):
+    """``png.encode``'s unfiltered PNG, read back by Pillow (libpng's rules), gives the same samples and channels,
+    deflated by ISA-L (what serves, where installed) or by zlib (``$RESNET_DEFLATE=zlib``)."""
     import numpy as np
     from PIL import Image
 
     from resnet import png
 
+    monkeypatch.setenv("RESNET_DEFLATE", deflate)
+    if deflate == "isal":
+        pytest.importorskip("isal", reason="ISA-L's wheel is not installed: zlib serves")
+    assert png.deflater(1).__name__ == ("isal.isal_zlib" if deflate == "isal" else "zlib")
+    assert png.deflater(6).__name__ == "zlib"  # ISA-L has levels 0-3 only
     picture = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
     picture[: shape[0] // 2] = 255  # a flat half too, as the app's pictures have
     decoded = np.asarray(Image.open(io.BytesIO(png.encode(picture))))
