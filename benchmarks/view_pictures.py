@@ -14,6 +14,7 @@ computed its pictures until Gradio has the files to serve:
           installed, into Gradio's cache) and then the same ``postprocess``,
 for the feature view (stage grids, Grad-CAMs, all channels of a stage), the residual view (block panel, chart) and
 /explain (grids, Grad-CAMs, block panel); medians and p95 in ms, the ratios of the medians, and the files' sizes.
+Before that, the time to draw each answer's pictures (``resnet.pictures``, what the painter does before it encodes).
 """
 
 from __future__ import annotations
@@ -83,16 +84,21 @@ def main() -> None:
         os.environ["GRADIO_TEMP_DIR"] = tmp  # Gradio's cache, empty: no file of an earlier run is found there
         ctx = app.Context.create(runs_dir=Path(tmp) / "runs")
         drawings = Drawings().arrays(args.drawings)
+        drawn: dict[str, list[float]] = {}
         times: dict[tuple[str, str], list[float]] = {}
         sizes: dict[tuple[str, str], list[float]] = {}  # KB of each file written
         for drawing in drawings:
             s = app.analyse(ctx, drawing, "digits", []).snapshot
             spec = app.viz.chart_spec(app.viz.block_rows(s, ctx.registry.sample_stats("digits")))
-            answers = {
-                "feature view": app.FeatureViews(*app.pictures.feature_view(s, "b3")),
-                "residual view": app.ResidualViews(*app.pictures.residual_view(s, spec)),
-                "/explain": app.Explanation({}, *app.pictures.explanation(s), []),
-            }
+            answers = {}
+            for name, draw, inputs, answer in [
+                ("feature view", app.pictures.feature_view, (s, "b3"), app.FeatureViews),
+                ("residual view", app.pictures.residual_view, (s, spec), app.ResidualViews),
+                ("/explain", app.pictures.explanation, (s,), lambda *p: app.Explanation({}, *p, [])),
+            ]:
+                t0 = time.perf_counter()
+                answers[name] = answer(*draw(*inputs))
+                drawn.setdefault(name, []).append(1000 * (time.perf_counter() - t0))
             for name, answer in answers.items():
                 for way in WAYS:  # interleaved: every way sees the same state of the machine
                     with encoder(way):
@@ -105,6 +111,10 @@ def main() -> None:
                         sizes.setdefault((name, way), []).append(Path(path).stat().st_size / 1024)
                         Path(path).unlink()  # /explain's grids and Grad-CAMs are the feature view's
     print(f"{args.drawings} new drawings, digits model, 1 torch thread, this machine")
+    print("\n| answer | pictures drawn: p50 / p95 (ms) |\n| --- | ---: |")
+    for name, ms in drawn.items():
+        print(f"| {name} | {statistics.median(ms):.1f} / {np.percentile(ms, 95):.1f} |")
+    print()
     print(
         "| answer | Gradio encodes the arrays: p50 / p95 (ms) | Pillow's files at level 1: p50 / p95 (ms), KB | "
         "unfiltered, zlib level 1: p50 / p95 (ms), KB | unfiltered, as served: p50 / p95 (ms), KB | "
