@@ -82,7 +82,10 @@ def test_a_png_file_holds_the_picture_once(tmp_path):
     assert not list(tmp_path.rglob("*.part")) and len(list((tmp_path / "cache").iterdir())) == 3
 
 
-@pytest.mark.parametrize(("shape", "size"), [((16, 16, 16), 48), ((16, 2, 2), 48), ((4, 7, 7), 84), ((3, 32, 32), 48)])
+@pytest.mark.parametrize(
+    ("shape", "size"),  # each pixel repeated (48 / 16, 48 / 2, 84 / 7), or picked where the size is no multiple
+    [((16, 16, 16), 48), ((16, 2, 2), 48), ((4, 7, 7), 84), ((4, 16, 16), 84), ((3, 32, 32), 48)],
+)
 @pytest.mark.parametrize("cmap", ["viridis", "RdBu_r"])
 def test_tiles_coloured_then_enlarged_are_the_enlarged_maps_coloured(shape, size, cmap):
     """Enlarged by PyTorch's own nearest-neighbour interpolation (what the views did before), then coloured."""
