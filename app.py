@@ -135,7 +135,14 @@ LABEL: dict[str, Any] = {
     "concurrency_limit": int(os.environ.get("RESNET_LABEL_WORKERS", 4)),
     **AGAIN,
 }
-VIEW: dict[str, Any] = {"concurrency_id": "view", "concurrency_limit": 1, **AGAIN}
+# The page's views on ``$RESNET_VIEW_WORKERS`` workers (default 1), one analysis at a time (``Context.viewing``), as
+# /explain's. Two workers (benchmarks/load.py --students 30 --targets floor,app --against RESNET_VIEW_WORKERS=2
+# --repeat 2, 2026-12-07): views p95 0.59x, 0.80x (every stroke's view seen), but labels p95 1.55x, 1.69x: one stays.
+VIEW: dict[str, Any] = {
+    "concurrency_id": "view",
+    "concurrency_limit": int(os.environ.get("RESNET_VIEW_WORKERS", 1)),
+    **AGAIN,
+}
 # /explain on two workers of its own, one analysis at a time (``Context.explaining``): while the painter draws one
 # explanation's pictures, the next one's analysis runs (on the view worker the painter's ~46 ms a call were the
 # worker's idle time under 30 API clients). Three A/B runs at 30 API students (benchmarks/load.py --students 30
@@ -203,6 +210,7 @@ class Context:
     owned: dict[str, set[str]] = field(default_factory=dict)  # the runs (file stems) of each open browser tab
     painter: Painter = field(default_factory=Painter)  # draws the views' pictures in a process of its own
     explaining: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one /explain analysis at a time
+    viewing: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one view's analysis at a time
 
     def prune_runs(self) -> list[str]:
         """Bound the runs folder (``Budgets``): the oldest runs go, never one training now or of an open tab."""
@@ -885,7 +893,8 @@ def analyse(ctx: Context, image, model_key: str, lesions, target: str = "predict
     classes = ctx.registry.card(model_key).classes
     cls = classes.index(target) if target in classes else None
     try:
-        return ctx.analyser.analyse(image, model_key, lesions or (), cls)
+        with ctx.viewing:
+            return ctx.analyser.analyse(image, model_key, lesions or (), cls)
     except (EmptyDrawingError, InvalidImageError):
         return None
 

@@ -273,6 +273,22 @@ def test_classify_then_explain_of_one_upload_preprocess_it_once(shipped_ctx, tmp
     assert (prepared.hits - hits, prepared.misses - misses) == (1, 1)
 
 
+def test_a_views_analysis_holds_the_view_lock(shipped_ctx, monkeypatch):
+    """The page's view workers (``$RESNET_VIEW_WORKERS``) take turns at the analysis, as /explain's do."""
+    held = []
+    analyse = shipped_ctx.analyser.analyse
+
+    def checked(*args, **kwargs):
+        held.append(shipped_ctx.viewing.locked())
+        return analyse(*args, **kwargs)
+
+    monkeypatch.setattr(shipped_ctx.analyser, "analyse", checked)
+    seven = load_samples("digits").images[0]
+    assert app.feature_views(shipped_ctx, seven, "digits", [], "predicted", "b3").stage_grids is not None
+    assert app.residual_views(shipped_ctx, seven, "digits", []).block_panel is not None
+    assert held == [True, True] and not shipped_ctx.viewing.locked()
+
+
 def test_explain_workers_analyse_one_at_a_time_and_draw_while_the_next_one_analyses(shipped_ctx, tmp_path, monkeypatch):
     """/explain has workers of its own; they take turns at the analysis, and one's pictures are drawn while the next
     one analyses (the painter, held up here, is a process of its own)."""
