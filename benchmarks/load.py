@@ -32,7 +32,8 @@ For each load it prints drawings answered and errors, stroke → label and strok
 the server's CPU (% of one core) and RSS, and the ratios to the floor at the same load. The students run in one
 event loop (uvloop's where installed) in this process: they share the two cores with the server (their own CPU is
 printed too), so absolute numbers understate a real deployment; the ratios are measured side by side. A single run
-decides little (the floor's own p95 swings up to 2× between runs): ``--repeat`` prints medians.
+decides little (the floor's own p95 swings up to 2× between runs): ``--repeat`` prints medians. Before and after
+the runs it prints how fast the machine is (a fixed Python loop, zlib on fixed bytes), to read sessions side by side.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ import sys
 import tempfile
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -642,6 +644,39 @@ def main() -> None:
     p.add_argument("--tab", default="features", help="the view tab the students open: features or residual")
     p.add_argument("--blobs", action="store_true", help="students that post the canvas's blobs (Gradio's page)")
     args = p.parse_args()
+    print(f"this machine before the runs: {machine_speed()}\n")
+    try:
+        measure(args)
+    finally:
+        print(f"\nthis machine after the runs: {machine_speed()}")
+
+
+def machine_speed() -> str:
+    """How fast this machine is now, to read runs of different sessions side by side (the floor's own label p95 was
+    123-206 ms in two sessions' repeats and 49-63 ms in the next session's): the best of five of a fixed pure-Python
+    loop (what Gradio's handling of an event mostly is) and of zlib on fixed bytes (one core's speed in C)."""
+    data = bytes(range(256)) * 16384  # 4 MB
+
+    def python_loop() -> int:
+        total = 0
+        for i in range(300_000):
+            total += i * i % 7
+        return total
+
+    def best_ms(fn: Callable[[], object]) -> float:
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            fn()
+            times.append(1000 * (time.perf_counter() - t0))
+        return min(times)
+
+    python_ms, zlib_ms = best_ms(python_loop), best_ms(lambda: zlib.compress(data, 6))
+    return f"a fixed Python loop {python_ms:.1f} ms, zlib level 6 of 4 MB {zlib_ms:.1f} ms (best of five)"
+
+
+def measure(args: argparse.Namespace) -> None:
+    """The runs ``args`` ask for (``main``'s options)."""
     global BLOBS
     BLOBS = args.blobs
     loads = [int(s) for s in args.students.split(",")]

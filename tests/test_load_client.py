@@ -8,6 +8,7 @@ import sys
 from types import SimpleNamespace
 from typing import ClassVar
 
+import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -198,3 +199,23 @@ def test_an_ab_comparison_repeated_takes_turns_and_prints_each_repeats_ratio_and
     out = capsys.readouterr().out
     assert "label p95 1.50×, view p95 1.50×, labels 20 against 20; label p95 0.50×" in out
     assert "api: median over 3 repeats: label p95 1.20×, view p95 1.20×" in out
+
+
+def test_a_tree_comparison_starts_each_checkouts_own_app_and_refuses_a_folder_without_one(monkeypatch, tmp_path):
+    """``--tree DIR``: this checkout's app and DIR's, each started from its own folder; a folder that holds no app is
+    refused with a message before any server starts."""
+    with pytest.raises(SystemExit, match=r"no app\.py there"):
+        load.compare_trees({}, tmp_path, 30, 1, 7999, ["floor"])
+    (tmp_path / "app.py").write_text("")
+    roots: list[tuple[str, object]] = []
+
+    def compare(setups, students, seconds, targets, what, repeat=1):
+        for name, start in setups:
+            start(str(tmp_path / "scratch"))
+            roots.append((name, started[-1]))
+
+    started: list[object] = []
+    monkeypatch.setattr(load, "compare", compare)
+    monkeypatch.setattr(load.Server, "start", lambda port, env, root: started.append(root))
+    load.compare_trees({}, tmp_path, 30, 1, 7999, ["floor"])
+    assert roots == [("this checkout", load.ROOT), (str(tmp_path.resolve()), tmp_path.resolve())]
