@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import gradio as gr
 import numpy as np
@@ -61,17 +62,13 @@ def pillow_encode(picture: np.ndarray, level: int = 1) -> bytes:
 @contextlib.contextmanager
 def encoder(way: str):
     """``png.encode`` as it is ("files"), with zlib's deflate ("zlib") or Pillow's ("pillow") while the block runs."""
-    own, deflate = png.encode, os.environ.get("RESNET_DEFLATE")
+    own = png.encode
     png.encode = pillow_encode if way == "pillow" else own
-    os.environ["RESNET_DEFLATE"] = "zlib" if way == "zlib" else "isal"
     try:
-        yield
+        with mock.patch.dict(os.environ, RESNET_DEFLATE="zlib" if way == "zlib" else "isal"):
+            yield
     finally:
         png.encode = own
-        if deflate is None:
-            os.environ.pop("RESNET_DEFLATE")
-        else:
-            os.environ["RESNET_DEFLATE"] = deflate
 
 
 def main() -> None:

@@ -256,6 +256,20 @@ def shortcut_kind(projects: bool, plain: bool = False) -> str:
     return "none (plain)" if plain else "1×1 projection" if projects else "identity"
 
 
+Text = tuple[tuple[float, float], str, str, ImageFont.FreeTypeFont]  # (xy, words, fill, font): a ``draw_text``'s
+
+
+def with_texts(canvas: np.ndarray, texts: Sequence[Text]) -> np.ndarray:
+    """(H, W, 3) uint8 pictures laid on a white array -> the same with ``texts`` drawn on it (``draw_text``).
+
+    A picture built of many arrays is laid out in NumPy and made a Pillow image once, for its texts: a paste an array
+    cost a copy into Pillow and one out (``block_panel``, ``montage``)."""
+    img = Image.fromarray(canvas)
+    for xy, words, fill, f in texts:
+        draw_text(img, xy, words, fill, f)
+    return np.asarray(img)
+
+
 BLOCK_COLUMNS = ("shortcut x", "residual F(x)", "F(x) + x", "ReLU output")
 
 
@@ -268,11 +282,10 @@ def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -
     """
     label_w, head_h, gap = 190, 22, 4
     width = label_w + len(BLOCK_COLUMNS) * (tile + gap)
-    # The tiles and the scale laid on a white array, then the texts drawn on it as a picture: a paste a tile cost a
-    # copy into Pillow and one out, 32 a panel (with the colour tiles' change and the kept scale and text widths,
-    # a panel 6.7 -> 3.2 ms p50, one thread, this machine, 2026-12-07).
+    # The tiles and the scale laid on a white array, the texts drawn after (``with_texts``; 32 tiles a panel: with
+    # the colour tiles' change and the kept scale and text widths, a panel 6.7 -> 3.2 ms p50, one thread, 2026-12-07).
     canvas = np.full((head_h + len(blocks) * (tile + gap) + 30, width, 3), 255, np.uint8)
-    texts: list[tuple[tuple[float, float], str, str, ImageFont.FreeTypeFont]] = []  # (xy, words, fill, font)
+    texts: list[Text] = []
     f11, f12 = font(11, lang), font(12, lang)
     for j, title in enumerate(BLOCK_COLUMNS):
         x0, title = label_w + j * (tile + gap), tr(title, lang)
@@ -308,10 +321,7 @@ def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -
             texts.append(((6, y0 + 4 + 15 * k), tr(line, lang), colour, f12))
     bar = _panel_scale(len(BLOCK_COLUMNS) * (tile + gap) - gap, lang)
     canvas[-28:, label_w : label_w + bar.shape[1]] = bar
-    img = Image.fromarray(canvas)
-    for xy, words, fill, f in texts:
-        draw_text(img, xy, words, fill, f)
-    return np.asarray(img)
+    return with_texts(canvas, texts)
 
 
 @functools.lru_cache(maxsize=8)
@@ -339,19 +349,15 @@ def montage(
     width = sum(slots) + gap * (len(items) - 1)
     if title:
         width = max(width, int(np.ceil(text_width(title, font(15, lang)))) + 4)
-    canvas = np.full((height, width, 3), 255, np.uint8)  # the pictures laid on it, then the texts drawn (block_panel)
-    x, captions = 0, []
+    canvas = np.full((height, width, 3), 255, np.uint8)  # the pictures laid on it, the texts drawn after
+    texts: list[Text] = [((2, 2), title, "black", font(15, lang))] if title else []
+    x = 0
     for (img, caption), slot in zip(items, slots, strict=True):
         left, top = x + (slot - img.shape[1]) // 2, caption_h + title_h
         canvas[top : top + img.shape[0], left : left + img.shape[1]] = img
-        captions.append((x + 2, caption))
+        texts.append(((x + 2, title_h + 3), caption, "black", f12))
         x += slot + gap
-    picture = Image.fromarray(canvas)
-    if title:
-        draw_text(picture, (2, 2), title, "black", font(15, lang))
-    for left, caption in captions:
-        draw_text(picture, (left, title_h + 3), caption, "black", f12)
-    return np.asarray(picture)
+    return with_texts(canvas, texts)
 
 
 # -- the views of one snapshot ------------------------------------------------------------------------------------
