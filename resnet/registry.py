@@ -34,9 +34,11 @@ PLAIN = "-plain"  # the suffix of a plain twin's key
 
 def serving(model: ResNet18) -> ResNet18:
     """A loaded model made ready to serve: read-only (Grad-CAM needs no weight gradients) and its weights in
-    channels-last order, so that a single input takes oneDNN's convolutions: with one thread and batch 1, PyTorch
-    runs contiguous-format convolutions on its slow im2col path. Measured here for the digits ResNet-18 at batch 1
-    on one thread: forward 16.4 → 8.6 ms, forward + backward 36.8 → 18.4 ms; outputs equal to float32 rounding."""
+    channels-last order, where PyTorch's own convolution for a single small input (im2col and one GEMM; oneDNN's
+    is taken only for batches, kernels over 3×3 (the stem) or inputs over 20,480 values) runs about twice as fast.
+    Measured here for the digits ResNet-18 at batch 1 on one thread: forward 16.4 → 8.6 ms, forward + backward
+    36.8 → 18.4 ms (again with torch 2.14, 2026-12-07: 17.9 → 8.9 ms and 41.0 → 18.0 ms; oneDNN's forced
+    instead, 12.5–14.2 ms); outputs equal to float32 rounding."""
     return model.requires_grad_(False).to(memory_format=torch.channels_last)
 
 
