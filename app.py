@@ -36,7 +36,7 @@ from resnet import analysis, depth, pictures, plain_vs_residual, realpaths, viz,
 from resnet.analysis import Analyser, Analysis
 from resnet.architecture import layer_table
 from resnet.checkpoint import CheckpointError
-from resnet.cpu import bound_heaps, freeze_startup_heap, trim_every
+from resnet.cpu import LowPriorityThread, bound_heaps, freeze_startup_heap, trim_every
 from resnet.data import DATASETS, find_data_dir
 from resnet.lecture import LANGUAGES, text
 from resnet.live import NICE, LiveRun
@@ -135,7 +135,7 @@ LABEL: dict[str, Any] = {
     "concurrency_limit": int(os.environ.get("RESNET_LABEL_WORKERS", 4)),
     **AGAIN,
 }
-# The page's views on ``$RESNET_VIEW_WORKERS`` workers (default 1), one analysis at a time (``Context.viewing``), as
+# The page's views on ``$RESNET_VIEW_WORKERS`` workers (default 1), one analysis at a time (``Context.viewer``), as
 # /explain's. Two workers (benchmarks/load.py --students 30 --targets floor,app --against RESNET_VIEW_WORKERS=2
 # --repeat 2, 2026-12-07): views p95 0.59x, 0.80x (every stroke's view seen), but labels p95 1.55x, 1.69x: one stays.
 VIEW: dict[str, Any] = {
@@ -143,7 +143,7 @@ VIEW: dict[str, Any] = {
     "concurrency_limit": int(os.environ.get("RESNET_VIEW_WORKERS", 1)),
     **AGAIN,
 }
-# /explain on two workers of its own, one analysis at a time (``Context.explaining``): while the painter draws one
+# /explain on two workers of its own, one analysis at a time (``Context.explainer``): while the painter draws one
 # explanation's pictures, the next one's analysis runs (on the view worker the painter's ~46 ms a call were the
 # worker's idle time under 30 API clients). Three A/B runs at 30 API students (benchmarks/load.py --students 30
 # --targets floor,api, 2 against 1 worker, either order): /explain p95 3.08 vs 4.48 s, 4.08 vs 5.66 s, 2.84 vs
@@ -194,6 +194,18 @@ class Budgets:
         )
 
 
+def _analysis_thread(name: str) -> LowPriorityThread:
+    """A thread for one kind of view's analyses, ``$RESNET_VIEW_NICE`` levels below the labels [10].
+
+    Where both cores are busy the kernel runs the labels' forward passes before an analysis, mid-convolution too.
+    ``benchmarks/load.py --students 30 --targets floor,app,api --against RESNET_VIEW_NICE=10 --repeat 2``, twice
+    (2026-12-07; 0 is the code before, one analysis at a time under a lock on the calling thread), p95 nice 10
+    against 0: the page's views 0.82, 0.93, 0.99, 0.88×; its labels 0.98, 0.93, 1.01, 0.91× (the floor's own 1.03,
+    0.93, 0.97, 0.89×); ``/classify`` 0.87, 0.87×; ``/explain`` 1.01, 0.90×. Nothing worse, the views a little faster.
+    """
+    return LowPriorityThread(int(os.environ.get("RESNET_VIEW_NICE", 10)), name)
+
+
 @dataclass
 class Context:
     """What the callbacks read: the models, the shared analysis cache, where runs go, the live runs by session."""
@@ -209,8 +221,10 @@ class Context:
     budgets: Budgets = field(default_factory=Budgets.from_env)
     owned: dict[str, set[str]] = field(default_factory=dict)  # the runs (file stems) of each open browser tab
     painter: Painter = field(default_factory=Painter)  # draws the views' pictures in a process of its own
-    explaining: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one /explain analysis at a time
-    viewing: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one view's analysis at a time
+    # The page's views' analyses and /explain's, each one at a time on a thread of its own below the labels'
+    # priority (``_analysis_thread``); two threads, so that the page's views and /explain never wait on each other.
+    viewer: LowPriorityThread = field(default_factory=lambda: _analysis_thread("view-analysis"), repr=False)
+    explainer: LowPriorityThread = field(default_factory=lambda: _analysis_thread("explain-analysis"), repr=False)
 
     def prune_runs(self) -> list[str]:
         """Bound the runs folder (``Budgets``): the oldest runs go, never one training now or of an open tab."""
@@ -893,8 +907,7 @@ def analyse(ctx: Context, image, model_key: str, lesions, target: str = "predict
     classes = ctx.registry.card(model_key).classes
     cls = classes.index(target) if target in classes else None
     try:
-        with ctx.viewing:
-            return ctx.analyser.analyse(image, model_key, lesions or (), cls)
+        return ctx.viewer.run(ctx.analyser.analyse, image, model_key, lesions or (), cls)
     except (EmptyDrawingError, InvalidImageError):
         return None
 
@@ -1320,6 +1333,13 @@ def _api_model(ctx: Context, model_key: str) -> None:
         )
 
 
+def _explain_analysis(ctx: Context, image, dataset: str, lesions: Sequence[str]) -> Analysis:
+    """/explain's analysis, on ``Context.explainer``: the next one starts after labels in flight are done."""
+    a = ctx.analyser.analyse(image, dataset, lesions)
+    ctx.give_way()
+    return a
+
+
 def api_explain(ctx: Context, image: str | None, dataset: str, lesions: list[str] | None = None) -> Explanation:
     """Everything at once: label, feature maps, Grad-CAM, the residual-vs-identity panel and the block statistics.
 
@@ -1329,9 +1349,7 @@ def api_explain(ctx: Context, image: str | None, dataset: str, lesions: list[str
     """
     _api_model(ctx, dataset)
     try:
-        with ctx.explaining:
-            a = ctx.analyser.analyse(image, dataset, lesions or ())
-            ctx.give_way()
+        a = ctx.explainer.run(_explain_analysis, ctx, image, dataset, lesions or ())
     except (EmptyDrawingError, InvalidImageError, ValueError) as exc:
         raise gr.Error(str(exc)) from None
     rows = [

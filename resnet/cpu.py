@@ -13,6 +13,7 @@
 For the server, the opposite: ``bound_heaps(2)`` and ``trim_every(seconds)`` keep a long-running app's resident
 memory from creeping up (``python benchmarks/load.py --soak 240`` measures it), and ``freeze_startup_heap()`` keeps
 Python's cyclic garbage collector from stopping every thread to walk the imported libraries and the models.
+``LowPriorityThread`` runs work that may wait (the page's views) below the labels' priority.
 """
 
 from __future__ import annotations
@@ -20,13 +21,19 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import os
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
+
+T = TypeVar("T")
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
@@ -102,6 +109,37 @@ def freeze_startup_heap() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+class LowPriorityThread:
+    """One thread of this process, ``nice`` levels below the rest of it, that runs calls one at a time.
+
+    On Linux a thread has a priority of its own (``setpriority`` on its thread id): where both cores are busy, the
+    kernel then runs the other threads' work first (the labels' forward passes) and this one's in what is left,
+    preempting it mid-convolution, which no lock between Python steps can. With one torch thread a call, a
+    call's tensor work runs on this thread too. Where the priority cannot be set (another OS), the calls still run
+    one at a time here, at the process's priority. A thread cannot raise its priority again without privileges,
+    which is why it is a thread of its own and not the caller's.
+    """
+
+    def __init__(self, nice: int, name: str) -> None:
+        self.nice = nice
+        self.lowered = False  # whether the priority took
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix=name, initializer=self._lower)
+
+    def _lower(self) -> None:
+        if self.nice <= 0 or not hasattr(os, "setpriority"):
+            return
+        tid = threading.get_native_id()
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self.nice)
+            self.lowered = True
+        except OSError:
+            pass
+
+    def run(self, fn: Callable[..., T], *args) -> T:
+        """``fn(*args)`` on this thread, after the calls before it; its result or its exception."""
+        return self._pool.submit(fn, *args).result()
 
 
 def columns(

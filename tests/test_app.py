@@ -6,6 +6,7 @@ import asyncio
 import copy
 import datetime
 import io
+import os
 import socket
 import time
 from pathlib import Path
@@ -273,20 +274,27 @@ def test_classify_then_explain_of_one_upload_preprocess_it_once(shipped_ctx, tmp
     assert (prepared.hits - hits, prepared.misses - misses) == (1, 1)
 
 
-def test_a_views_analysis_holds_the_view_lock(shipped_ctx, monkeypatch):
-    """The page's view workers (``$RESNET_VIEW_WORKERS``) take turns at the analysis, as /explain's do."""
-    held = []
+def test_a_views_analysis_runs_on_the_view_thread(shipped_ctx, monkeypatch):
+    """The page's view workers (``$RESNET_VIEW_WORKERS``) take turns at the analysis, on the one thread of
+    ``Context.viewer`` (whose priority ``$RESNET_VIEW_NICE`` lowers)."""
+    import threading
+
+    ran_on, priorities = [], set()
     analyse = shipped_ctx.analyser.analyse
 
     def checked(*args, **kwargs):
-        held.append(shipped_ctx.viewing.locked())
+        ran_on.append(threading.current_thread().name)
+        priorities.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
         return analyse(*args, **kwargs)
 
     monkeypatch.setattr(shipped_ctx.analyser, "analyse", checked)
     seven = load_samples("digits").images[0]
     assert app.feature_views(shipped_ctx, seven, "digits", [], "predicted", "b3").stage_grids is not None
     assert app.residual_views(shipped_ctx, seven, "digits", []).block_panel is not None
-    assert held == [True, True] and not shipped_ctx.viewing.locked()
+    assert len(ran_on) == 2 and ran_on[0] == ran_on[1] and ran_on[0].startswith("view-analysis")
+    below = int(os.environ.get("RESNET_VIEW_NICE", 10))  # below the labels' priority, here the test's own thread
+    assert priorities == {os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) + below}
+    assert app.feature_views(shipped_ctx, None, "digits", [], "predicted", "b3").stage_grids is None  # no drawing
 
 
 def test_explain_workers_analyse_one_at_a_time_and_draw_while_the_next_one_analyses(shipped_ctx, tmp_path, monkeypatch):
@@ -298,7 +306,7 @@ def test_explain_workers_analyse_one_at_a_time_and_draw_while_the_next_one_analy
     (explain,) = [fn for fn in demo.fns.values() if fn.api_name == "explain"]
     assert explain.concurrency_id == "explain" and explain.concurrency_limit == app.EXPLAIN["concurrency_limit"] >= 2
     spans: dict[str, list[tuple[float, float]]] = {"analyse": [], "paint": []}
-    inside, most, lock = 0, 0, threading.Lock()
+    inside, most, lock, threads = 0, 0, threading.Lock(), set()
     analyse, paint = shipped_ctx.analyser.analyse, shipped_ctx.paint
 
     def timed(kind, fn, hold_s):
@@ -308,6 +316,7 @@ def test_explain_workers_analyse_one_at_a_time_and_draw_while_the_next_one_analy
             with lock:
                 inside += kind == "analyse"
                 most = max(most, inside)
+                threads.add((kind, threading.current_thread().name.split("_")[0]))
             time.sleep(hold_s)
             try:
                 return fn(*args, **kwargs)
@@ -333,6 +342,7 @@ def test_explain_workers_analyse_one_at_a_time_and_draw_while_the_next_one_analy
     for caller in callers:
         caller.join(30)
     assert len(answers) == 2 and most == 1  # both explained, never two analyses at once
+    assert {name for kind, name in threads if kind == "analyse"} == {"explain-analysis"}  # on Context.explainer
     (_, first_end), (second_start, _) = sorted(spans["analyse"])
     first_paint = min(spans["paint"])
     assert first_end <= second_start < first_paint[1]  # the second analysis ran while the first explanation was drawn

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from resnet.cpu import SmallMapConv2d, columns, fast_weight_grads
+from resnet.cpu import LowPriorityThread, SmallMapConv2d, columns, fast_weight_grads
 from resnet.model import ResNet18
 
 CASES = [  # (c_in, c_out, kernel, stride, padding, size)
@@ -149,3 +149,35 @@ print(frozen, before, after, gc.collect(), len(kept))
     assert int(frozen) > 300_000 and int(kept) == 300_000
     assert float(after) < float(before) / 5, out.stdout  # the full collection skips the start-up heap
     assert int(collected) >= 1  # later garbage is still collected
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority is Linux's")
+def test_a_low_priority_thread_runs_calls_below_the_process_one_at_a_time():
+    """The work runs on one thread whose nice value is the process's plus ``nice``; the caller's stays; results and
+    exceptions come back to the caller."""
+    import os
+    import threading
+    import time
+
+    low = LowPriorityThread(5, "low")
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert low.run(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())) == mine + 5
+    assert low.lowered and os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+    with pytest.raises(ZeroDivisionError):
+        low.run(lambda: 1 / 0)
+
+    inside, most = [0], [0]
+
+    def step() -> None:
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.02)
+        inside[0] -= 1
+
+    callers = [threading.Thread(target=low.run, args=(step,)) for _ in range(4)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join()
+    assert most[0] == 1
+    assert LowPriorityThread(0, "same").run(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())) == mine
