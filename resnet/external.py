@@ -31,6 +31,7 @@ SETS: tuple[ExternalSet, ...] = (
     ExternalSet("digits-writers", "digits", "UCI optdigits test set: 13 writers outside MNIST, 8x8 counts upscaled"),
     ExternalSet("digits-pens", "digits", "pen strokes drawn on a 280x280 canvas: 2-34 px pens, sizes, slants, places"),
     ExternalSet("clothing-products", "clothing", "open emoji artwork (Noto, Twemoji) as product shots on white"),
+    ExternalSet("clothing-renders", "clothing", "Fluent Emoji 3D renders of the same items as product shots on white"),
 )
 
 

@@ -2,6 +2,7 @@
 
     pip download --no-deps scikit-learn==1.9.1 -d /tmp/ext          # the UCI optdigits test set is inside
     (cd /tmp/ext && npm pack emoji-datasource-google@16.0.0 emoji-datasource-twitter@16.0.0)
+    (cd /tmp/ext && npm pack @lobehub/fluent-emoji-3d@1.1.0)                  # Microsoft's 3D-rendered Fluent Emoji
     python scripts/make_external.py --sources /tmp/ext
 
 Nothing here comes from MNIST or Fashion-MNIST, and nothing made here is ever trained on. Every random choice is
@@ -150,7 +151,7 @@ def pen_digits(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([pen_digit(int(d), rng) for d in labels]), labels
 
 
-# ---------------------------------------------------------------- clothing-products: open emoji artwork as products
+# ------------------------------------------- clothing-products, clothing-renders: open emoji artwork as products
 
 # Fashion-MNIST's classes and the emoji that show them (none shows a pullover; a kimono, bikini, high heel and
 # flat shoe are left out as no class fits them).
@@ -177,6 +178,17 @@ def emoji_art(sources: Path) -> Iterator[tuple[int, Image.Image]]:
                 for code in codes:
                     data = t.extractfile(f"package/img/{style}/64/{code}.png").read()
                     yield label, Image.open(io.BytesIO(data)).convert("RGBA")
+
+
+def rendered_art(sources: Path) -> Iterator[tuple[int, Image.Image]]:
+    """(label, RGBA 256x256 render) of each emoji in Microsoft's Fluent Emoji 3D (MIT), from its npm tarball: shaded
+    3D renders of the same items, the nearest to photographs of the artwork reachable here."""
+    tgz = next(sources.glob("lobehub-fluent-emoji-3d-*.tgz"))
+    with tarfile.open(tgz) as t:
+        for label, codes in CLOTHING_EMOJI.items():
+            for code in codes:
+                data = t.extractfile(f"package/assets/{code}.webp").read()
+                yield label, Image.open(io.BytesIO(data)).convert("RGBA")
 
 
 def product_shot(art: Image.Image, rng: np.random.Generator) -> np.ndarray:
@@ -210,10 +222,13 @@ def product_shot(art: Image.Image, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(Image.open(buf).convert("RGB"))
 
 
-def products(sources: Path, per_art: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def products(
+    sources: Path, per_art: int, seed: int, artwork: Callable[[Path], Iterator[tuple[int, Image.Image]]] = emoji_art
+) -> tuple[np.ndarray, np.ndarray]:
+    """``per_art`` product shots of each piece of ``artwork`` (``emoji_art``, ``rendered_art``), seeded."""
     rng = np.random.default_rng(seed)
     images, labels = [], []
-    for label, art in emoji_art(sources):
+    for label, art in artwork(sources):
         for _ in range(per_art):
             images.append(product_shot(art, rng))
             labels.append(label)
@@ -233,10 +248,17 @@ def main() -> None:
     p.add_argument("--sources", type=Path, required=True, help="folder with the scikit-learn wheel and emoji tarballs")
     p.add_argument("--out", type=Path, default=EXTERNAL_DIR)
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--only", nargs="*", help="make only these sets (default: all)")
     args = p.parse_args()
-    save("digits-writers", lambda: optdigits(args.sources), args.out)
-    save("digits-pens", lambda: pen_digits(100, args.seed), args.out)
-    save("clothing-products", lambda: products(args.sources, 15, args.seed), args.out)
+    makers = {
+        "digits-writers": lambda: optdigits(args.sources),
+        "digits-pens": lambda: pen_digits(100, args.seed),
+        "clothing-products": lambda: products(args.sources, 15, args.seed),
+        "clothing-renders": lambda: products(args.sources, 30, args.seed, rendered_art),
+    }
+    for name, make in makers.items():
+        if not args.only or name in args.only:
+            save(name, make, args.out)
 
 
 if __name__ == "__main__":
