@@ -201,7 +201,9 @@ def _analysis_thread(name: str) -> LowPriorityThread:
     ``benchmarks/load.py --students 30 --targets floor,app,api --against RESNET_VIEW_NICE=10 --repeat 2``, twice
     (2026-12-07; 0 is the code before, one analysis at a time under a lock on the calling thread), p95 nice 10
     against 0: the page's views 0.82, 0.93, 0.99, 0.88×; its labels 0.98, 0.93, 1.01, 0.91× (the floor's own 1.03,
-    0.93, 0.97, 0.89×); ``/classify`` 0.87, 0.87×; ``/explain`` 1.01, 0.90×. Nothing worse, the views a little faster.
+    0.93, 0.97, 0.89×); ``/classify`` 0.87, 0.87×; ``/explain`` 1.01, 0.90×. At 60 students, where the cores are
+    full (``--students 60 ... --against RESNET_VIEW_NICE=0 --repeat 2``): the page's labels 0.72, 0.96×, ``/classify``
+    0.75, 0.82×, views and ``/explain`` 0.93-1.06×. Nothing worse, the views a little faster, labels at 60 faster.
     """
     return LowPriorityThread(int(os.environ.get("RESNET_VIEW_NICE", 10)), name)
 
