@@ -137,7 +137,8 @@ LABEL: dict[str, Any] = {
 }
 # The page's views on ``$RESNET_VIEW_WORKERS`` workers (default 1), one analysis at a time (``Context.viewer``), as
 # /explain's. Two workers (benchmarks/load.py --students 30 --targets floor,app --against RESNET_VIEW_WORKERS=2
-# --repeat 2, 2026-12-07): views p95 0.59x, 0.80x (every stroke's view seen), but labels p95 1.55x, 1.69x: one stays.
+# --repeat 2, 2026-12-07): views p95 0.59x, 0.80x (every stroke's view seen), but labels p95 1.55x, 1.69x; again with
+# the analyses below the labels (``_analysis_thread``, same day): views 0.36x, 0.66x, labels 1.27x, 1.34x. One stays.
 VIEW: dict[str, Any] = {
     "concurrency_id": "view",
     "concurrency_limit": int(os.environ.get("RESNET_VIEW_WORKERS", 1)),

@@ -13,7 +13,7 @@
 For the server, the opposite: ``bound_heaps(2)`` and ``trim_every(seconds)`` keep a long-running app's resident
 memory from creeping up (``python benchmarks/load.py --soak 240`` measures it), and ``freeze_startup_heap()`` keeps
 Python's cyclic garbage collector from stopping every thread to walk the imported libraries and the models.
-``LowPriorityThread`` runs work that may wait (the page's views) below the labels' priority.
+``LowPriorityThread`` runs work that may wait (the views' analyses) below the priority of the rest (the labels).
 """
 
 from __future__ import annotations
