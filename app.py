@@ -536,15 +536,22 @@ def hint(ctx: Context, lang: str, model_key: str) -> str:
 
 # -- the light path: stroke to label -----------------------------------------------------------------------------
 def classify(
-    ctx: Context, image, model_key: str, lesions: list[str] | None, source: str = "upload", lang: str = "en"
+    ctx: Context,
+    image,
+    model_key: str,
+    lesions: list[str] | None,
+    source: str = "upload",
+    lang: str = "en",
+    name: tuple | None = None,
 ) -> Prediction:
-    """Label, status line, what the model sees, the model's input; labels and status in ``lang``.
+    """Label, status line, what the model sees, the model's input; labels and status in ``lang`` (``name``: the
+    input's ``analysis.identity``, where the caller has it).
 
     Nothing to classify gives a prompt, never a guess: for an empty canvas a friendly one, for an upload the reason.
     """
     try:
         with ctx.label_work():
-            c = analysis.classify(ctx.registry, image, model_key, lesions or (), ctx.analyser.prepared)
+            c = analysis.classify(ctx.registry, image, model_key, lesions or (), ctx.analyser.prepared, name)
     except EmptyDrawingError as exc:
         empty = source == "sketch" or image is None
         message = EMPTY_PROMPT[ctx.registry.card(model_key).dataset] if empty else sentence(exc)
@@ -577,9 +584,10 @@ def new_input(
     a picked sample or a scene sets it, a file of the student's own clears it with ``forget_sample``.)
     """
     image = current_input(source, sketch, upload)
+    name = analysis.identity(image)  # hashed once: the session's latest input and the kept preprocessing's key
     if request is not None and getattr(request, "session_hash", None):
-        ctx.latest[request.session_hash] = analysis.identity(image)
-    prediction = classify(ctx, image, model_key, lesions, source, lang)
+        ctx.latest[request.session_hash] = name
+    prediction = classify(ctx, image, model_key, lesions, source, lang, name)
     domain = ctx.registry.card(model_key).dataset if image is not None else ""
     return as_files(NewInput(source, *prediction, domain))  # the two previews as PNG files, as a view's pictures
 
