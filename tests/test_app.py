@@ -312,7 +312,7 @@ def test_a_views_analysis_runs_on_the_view_thread(shipped_ctx, monkeypatch):
     assert app.residual_views(shipped_ctx, seven, "digits", []).block_panel is not None
     assert len(ran_on) == 2 and ran_on[0] == ran_on[1] and ran_on[0].startswith("view-analysis")
     below = int(os.environ.get("RESNET_VIEW_NICE", 10))  # below the labels' priority, here the test's own thread
-    assert priorities == {os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) + below}
+    assert priorities == {min(19, os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) + below)}  # 19: lowest
     assert app.feature_views(shipped_ctx, None, "digits", [], "predicted", "b3").stage_grids is None  # no drawing
 
 
