@@ -144,6 +144,11 @@ VIEW: dict[str, Any] = {
     "concurrency_limit": int(os.environ.get("RESNET_VIEW_WORKERS", 1)),
     **AGAIN,
 }
+# The events that write the model's gallery, drawing hint and lesion chart (a model switch, a language switch) in one
+# queue, one at a time, in the order they came: each runs with the controls as they were when it was triggered, and
+# on separate workers a language switch's answer for the model before (the first load in Chinese, then a click on
+# clothing) could come last and put the digits back beside the clothing model (seen in a screenshot). ~25-30 ms each.
+SWITCH: dict[str, Any] = {"concurrency_id": "switch", "concurrency_limit": 1}
 # /explain on two workers of its own, one analysis at a time (``Context.explainer``): while the painter draws one
 # explanation's pictures, the next one's analysis runs (on the view worker the painter's ~46 ms a call were the
 # worker's idle time under 30 API clients). Three A/B runs at 30 API students (benchmarks/load.py --students 30
@@ -1544,6 +1549,7 @@ def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, defaul
         [inp.model, language, inp.domain],
         list(ModelSwitch(inp.gallery, inp.hint, lesion_chart, *picked)),
         **QUIET,
+        **SWITCH,
     )
     changed.append(switched.then(bind(predict_current, ctx), current, list(prediction), **QUIET, **LABEL))
     changed.append(lesions.change(bind(predict_current, ctx), current, list(prediction), **QUIET, **LABEL))
@@ -1756,7 +1762,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
             training.note,
             inp.hint,
         )
-        language.change(bind(switch_language, ctx), [language, inp.model], list(notes), **QUIET)
+        language.change(bind(switch_language, ctx), [language, inp.model], list(notes), **QUIET, **SWITCH)
         language.change(bind(model_labels, ctx), [language, training.trained], inp.model, **QUIET)
         language.change(bind(tour_caption), [tour_step, language], tour_text, **QUIET)
         redrawn = language.change(
@@ -1764,6 +1770,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
             [language, inp.model],
             list(LanguageViews(inp.gallery, pred.lesion_chart)),
             **QUIET,
+            **SWITCH,
         )
         labelled = translatable(demo)
         language.change(bind(relabel, labelled), language, [c for c, _ in labelled], **QUIET)

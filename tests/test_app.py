@@ -864,6 +864,19 @@ def test_every_label_and_view_follows_the_latest_trigger(shipped_ctx):
     assert view.trigger_after == stroke._id  # the stroke's view is a ``.then`` of its label
 
 
+def test_model_and_language_switches_write_the_model_views_in_the_order_they_came(shipped_ctx):
+    """Every event that writes the gallery (and with it the drawing hint and the lesion chart) runs in one queue, one
+    at a time (Gradio serves a concurrency group's queue first come, first served): a language switch's answer
+    computed for the model before can no longer land after a later model switch's."""
+    demo = app.build_demo(shipped_ctx)
+    (gallery,) = [c for c in demo.blocks.values() if getattr(c, "elem_id", None) == "gallery"]
+    (hint,) = [c for c in demo.blocks.values() if getattr(c, "elem_id", None) == "hint"]
+    writers = {fn.name: fn for fn in demo.fns.values() if {o._id for o in fn.outputs} & {gallery._id, hint._id}}
+    del writers["relabel"], writers["first_labels"]  # these two set every component's label, in the page's language
+    assert set(writers) == {"switch_model", "language_views", "switch_language"}
+    assert {(fn.concurrency_id, fn.concurrency_limit) for fn in writers.values()} == {("switch", 1)}
+
+
 def test_a_click_while_the_previous_one_is_pending_is_not_lost(shipped_ctx):
     """Under a class an event can stay pending for a second. Gradio's page drops a click on the same control while it
     is ("once", its default): a second gallery sample clicked then was shown chosen while the first stayed loaded, and

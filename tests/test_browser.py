@@ -292,6 +292,7 @@ def test_the_browser_language_on_first_load(browser, page):
     pg.wait_for_function("() => document.querySelector('#gallery').innerText.includes('裤子')")
     pg.wait_for_timeout(500)
     pg.screenshot(path=SHOTS / "11-chinese-from-the-browser.png", full_page=True)
+    assert "裤子" in pg.locator("#gallery").inner_text()  # the first load's language answer (digits) came before
     pg.get_by_text("English").click()  # the switch still works
     pg.wait_for_function("() => document.body.innerText.includes('Feature maps')")
     pg.context.close()
