@@ -169,26 +169,27 @@ CLOTHING_EMOJI: dict[int, tuple[str, ...]] = {
 EMOJI_PACKAGES = ("google", "twitter")
 
 
+def tarball_art(tgz: Path, member: str) -> Iterator[tuple[int, Image.Image]]:
+    """(label, RGBA artwork) for each emoji of ``CLOTHING_EMOJI``, read from an npm tarball where ``member`` (with
+    ``{code}``) names each emoji's picture."""
+    with tarfile.open(tgz) as t:
+        for label, codes in CLOTHING_EMOJI.items():
+            for code in codes:
+                data = t.extractfile(member.format(code=code)).read()
+                yield label, Image.open(io.BytesIO(data)).convert("RGBA")
+
+
 def emoji_art(sources: Path) -> Iterator[tuple[int, Image.Image]]:
     """(label, RGBA 64x64 artwork) for each style and emoji, read from the npm tarballs in ``sources``."""
     for style in EMOJI_PACKAGES:
         tgz = next(sources.glob(f"emoji-datasource-{style}-*.tgz"))
-        with tarfile.open(tgz) as t:
-            for label, codes in CLOTHING_EMOJI.items():
-                for code in codes:
-                    data = t.extractfile(f"package/img/{style}/64/{code}.png").read()
-                    yield label, Image.open(io.BytesIO(data)).convert("RGBA")
+        yield from tarball_art(tgz, f"package/img/{style}/64/{{code}}.png")
 
 
 def rendered_art(sources: Path) -> Iterator[tuple[int, Image.Image]]:
     """(label, RGBA 256x256 render) of each emoji in Microsoft's Fluent Emoji 3D (MIT), from its npm tarball: shaded
     3D renders of the same items, the nearest to photographs of the artwork reachable here."""
-    tgz = next(sources.glob("lobehub-fluent-emoji-3d-*.tgz"))
-    with tarfile.open(tgz) as t:
-        for label, codes in CLOTHING_EMOJI.items():
-            for code in codes:
-                data = t.extractfile(f"package/assets/{code}.webp").read()
-                yield label, Image.open(io.BytesIO(data)).convert("RGBA")
+    yield from tarball_art(next(sources.glob("lobehub-fluent-emoji-3d-*.tgz")), "package/assets/{code}.webp")
 
 
 def product_shot(art: Image.Image, rng: np.random.Generator) -> np.ndarray:
