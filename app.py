@@ -41,6 +41,7 @@ from resnet.data import DATASETS, find_data_dir
 from resnet.lecture import LANGUAGES, text
 from resnet.live import NICE, LiveRun
 from resnet.model import BLOCK_NAMES, STAGES
+from resnet.newest import Tickets
 from resnet.painter import Painter
 from resnet.preprocess import EmptyDrawingError, InvalidImageError
 from resnet.recent import Recent
@@ -58,6 +59,7 @@ MODEL_NAMES = {
     "clothing-plain": "Clothing, plain twin (no shortcuts)",
 }
 GALLERY_PER_CLASS = 2
+T = typing.TypeVar("T", bound=tuple)  # an event's answer: one value per output
 MAX_FILE_SIZE = "20mb"
 BLOCK_STATS_HEADERS = ("block", "shortcut", "lesioned", "‖F(x)‖/‖x‖", "cos(F(x), x)", "mean ‖F‖/‖x‖", "mean cos")
 EMPTY_PROMPT = {
@@ -229,6 +231,7 @@ class Context:
     budgets: Budgets = field(default_factory=Budgets.from_env)
     owned: dict[str, set[str]] = field(default_factory=dict)  # the runs (file stems) of each open browser tab
     painter: Painter = field(default_factory=Painter)  # draws the views' pictures in a process of its own
+    answers: Tickets = field(default_factory=Tickets)  # each session's labels in order: the newest one stays shown
     # The page's views' analyses and /explain's, each one at a time on a thread of its own below the labels'
     # priority (``_analysis_thread``); two threads, so that the page's views and /explain never wait on each other.
     viewer: LowPriorityThread = field(default_factory=lambda: _analysis_thread("view-analysis"), repr=False)
@@ -575,9 +578,25 @@ def classify(
     return Prediction(top, status, pictures.enlarge(c.seen, 6), pictures.enlarge(c.model_input, 3))
 
 
-def predict_current(ctx: Context, source: str, sketch, upload, model_key: str, lesions, lang: str = "en") -> Prediction:
+def newest_only(ctx: Context, request: gr.Request | None, label: Callable[[], T]) -> T:
+    """``label()`` (a label event's answer), or, where a later label of the same browser session has been shown
+    while it was computed, nothing changed on screen (``resnet.newest``: labels of one session can end out of order)."""
+    session = getattr(request, "session_hash", None)
+    if not session:
+        return label()
+    ticket = ctx.answers.take(session)
+    answer = label()
+    if ctx.answers.deliver(session, ticket):
+        return answer
+    return type(answer)(*[gr.skip()] * len(answer))
+
+
+def predict_current(
+    ctx: Context, source: str, sketch, upload, model_key: str, lesions, lang: str = "en", request: gr.Request = None
+) -> Prediction:
     """The current input's label, status and previews (nothing else waits on it; the previews as PNG files)."""
-    return as_files(classify(ctx, current_input(source, sketch, upload), model_key, lesions, source, lang))
+    image = current_input(source, sketch, upload)
+    return newest_only(ctx, request, lambda: as_files(classify(ctx, image, model_key, lesions, source, lang)))
 
 
 def new_input(
@@ -592,9 +611,12 @@ def new_input(
     name = analysis.identity(image)  # hashed once: the session's latest input and the kept preprocessing's key
     if request is not None and getattr(request, "session_hash", None):
         ctx.latest[request.session_hash] = name
-    prediction = classify(ctx, image, model_key, lesions, source, lang, name)
     domain = ctx.registry.card(model_key).dataset if image is not None else ""
-    return as_files(NewInput(source, *prediction, domain))  # the two previews as PNG files, as a view's pictures
+
+    def label() -> NewInput:  # the two previews as PNG files, as a view's pictures
+        return as_files(NewInput(source, *classify(ctx, image, model_key, lesions, source, lang, name), domain))
+
+    return newest_only(ctx, request, label)
 
 
 def forget_sample() -> Annotated[str, gr.State]:
@@ -1266,6 +1288,7 @@ def tab_closed(ctx: Context, request: gr.Request) -> None:
     session = getattr(request, "session_hash", None)
     ctx.owned.pop(session, None)
     ctx.latest.pop(session, None)
+    ctx.answers.forget(session)
     ctx.prune_runs()
 
 

@@ -8,6 +8,7 @@ import datetime
 import io
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -154,6 +155,51 @@ def test_a_stroke_hashes_its_canvas_once(shipped_ctx, seven, monkeypatch):
     assert sent.label is not None and len(names) == 1 and names[0][0] == "data"
     assert shipped_ctx.latest["once"] == names[0]
     assert any(key[2:] == names[0] for key in shipped_ctx.analyser.prepared._kept)  # kept under that digest
+
+
+def test_a_tab_s_older_label_that_ends_last_leaves_the_screen_as_the_newer_one_set_it(shipped_ctx, seven, monkeypatch):
+    """One tab's labels run side by side on the label workers: a lesion's label that started before a stroke's but
+    ends after it is skipped (``newest_only``), so the screen keeps the stroke's label, status and previews."""
+    started, release = threading.Event(), threading.Event()
+    classify = app.classify
+
+    def lesion_label_slow(ctx, image, model_key, lesions, *args, **kwargs):
+        if lesions:  # the older label waits for a core until the newer one is answered
+            started.set()
+            release.wait(10)
+        return classify(ctx, image, model_key, lesions, *args, **kwargs)
+
+    monkeypatch.setattr(app, "classify", lesion_label_slow)
+    request, answers = SimpleNamespace(session_hash="two-labels"), {}
+    canvas = sketch_value(seven)
+
+    def tick_a_lesion():
+        answers["lesion"] = app.predict_current(shipped_ctx, "sketch", canvas, None, "digits", ["b3.0"], "en", request)
+
+    older = threading.Thread(target=tick_a_lesion)
+    older.start()
+    assert started.wait(10)
+    stroke = app.new_input(shipped_ctx, "sketch", canvas, None, "digits", [], request=request)
+    release.set()
+    older.join(10)
+    assert next(iter(stroke.label)) == "7" and "without F(x)" not in stroke.status  # the newer label: shown
+    assert all(value == app.gr.skip() for value in answers["lesion"])  # the older one: nothing changes
+    assert isinstance(answers["lesion"], app.Prediction)
+    # ended in order, both are shown; a call without a session (a test, a script) is never skipped
+    assert app.predict_current(shipped_ctx, "sketch", canvas, None, "digits", ["b3.0"], request=request).label
+    assert app.predict_current(shipped_ctx, "sketch", canvas, None, "digits", [], request=request).label
+    assert "without F(x)" in app.predict_current(shipped_ctx, "sketch", canvas, None, "digits", ["b3.0"]).status
+    app.tab_closed(shipped_ctx, request)  # the tab's numbering goes with it
+
+
+@pytest.mark.parametrize(("fn", "first", "inputs"), [(app.predict_current, (), 6), (app.new_input, ("sketch",), 5)])
+def test_gradio_hands_every_label_event_its_tab(shipped_ctx, fn, first, inputs):
+    """The order of a tab's labels needs its session: Gradio fills ``request`` in by its annotation."""
+    from gradio import helpers
+
+    tab = SimpleNamespace(session_hash="tab")
+    args, *_ = helpers.special_args(app.bind(fn, shipped_ctx, *first), [None] * inputs, request=tab)
+    assert len(args) == inputs + 1 and args[-1] is tab
 
 
 @pytest.mark.parametrize("view", ["features", "residual", "plain", "architecture"])
