@@ -59,7 +59,7 @@ MODEL_NAMES = {
     "clothing-plain": "Clothing, plain twin (no shortcuts)",
 }
 GALLERY_PER_CLASS = 2
-T = typing.TypeVar("T", bound=tuple)  # an event's answer: one value per output
+T = typing.TypeVar("T", bound=tuple)  # an event's answer: a named tuple, one value per output
 MAX_FILE_SIZE = "20mb"
 BLOCK_STATS_HEADERS = ("block", "shortcut", "lesioned", "‖F(x)‖/‖x‖", "cos(F(x), x)", "mean ‖F‖/‖x‖", "mean cos")
 EMPTY_PROMPT = {
@@ -578,17 +578,23 @@ def classify(
     return Prediction(top, status, pictures.enlarge(c.seen, 6), pictures.enlarge(c.model_input, 3))
 
 
-def newest_only(ctx: Context, request: gr.Request | None, label: Callable[[], T]) -> T:
+def newest_only(ctx: Context, request: gr.Request | None, label: Callable[[], T], writes: Sequence[str] = ()) -> T:
     """``label()`` (a label event's answer), or, where a later label of the same browser session has been shown
-    while it was computed, nothing changed on screen (``resnet.newest``: labels of one session can end out of order)."""
+    while it was computed, nothing changed on screen (``resnet.newest``: labels of one session can end out of order).
+
+    ``writes``: the answer's fields that only some label events write (a new input's ``source`` and ``domain``), which
+    follow the order of those events alone: a lesion's label that started later may have read the source before
+    this answer wrote it (a lesion ticked during a first stroke's label), and does not replace it."""
     session = getattr(request, "session_hash", None)
     if not session:
         return label()
-    ticket = ctx.answers.take(session)
+    ticket, own = ctx.answers.take(session), ctx.answers.take(session, "writes") if writes else 0
     answer = label()
-    if ctx.answers.deliver(session, ticket):
+    shown = ctx.answers.deliver(session, ticket)
+    kept = bool(writes) and ctx.answers.deliver(session, own, "writes")
+    if shown:
         return answer
-    return type(answer)(*[gr.skip()] * len(answer))
+    return type(answer)(*[v if kept and f in writes else gr.skip() for f, v in answer._asdict().items()])
 
 
 def predict_current(
@@ -616,7 +622,7 @@ def new_input(
     def label() -> NewInput:  # the two previews as PNG files, as a view's pictures
         return as_files(NewInput(source, *classify(ctx, image, model_key, lesions, source, lang, name), domain))
 
-    return newest_only(ctx, request, label)
+    return newest_only(ctx, request, label, writes=("source", "domain"))
 
 
 def forget_sample() -> Annotated[str, gr.State]:

@@ -8,6 +8,9 @@ longer than the other: the one that started first can end last and put an older 
 back on screen. ``Tickets`` numbers each session's labels as they start; an answer is shown only where no later one of
 its session has been shown already (the others are skipped, which leaves the screen as it is).
 
+A session can keep several such orders (``stream``): what only some of the events write follows the order of those
+events alone (``app.newest_only``: the input's source, which only a new input writes).
+
     >>> order = Tickets()
     >>> first, second = order.take("tab"), order.take("tab")
     >>> order.deliver("tab", second), order.deliver("tab", first)
@@ -28,25 +31,30 @@ class Tickets:
 
     def __init__(self, max_age_s: float = 3600.0, most: int = 10_000):
         self._lock = threading.Lock()  # the label workers are threads
-        self._sessions: Recent = Recent(max_age_s, most)  # session -> (last ticket taken, newest ticket shown)
+        # session -> {stream: (last ticket taken, newest ticket shown)}, set again on each use (``Recent``'s age)
+        self._sessions: Recent = Recent(max_age_s, most)
 
-    def take(self, session: str) -> int:
-        """A new label of ``session`` starts: its ticket, larger than every earlier one of that session."""
+    def take(self, session: str, stream: str = "") -> int:
+        """A new answer of ``session`` starts: its ticket, larger than every earlier one of that session's stream."""
         with self._lock:
-            taken, shown = self._sessions.get(session, (0, 0))
-            self._sessions[session] = (taken + 1, shown)
+            streams = self._sessions.get(session, {})
+            taken, shown = streams.get(stream, (0, 0))
+            streams[stream] = (taken + 1, shown)
+            self._sessions[session] = streams
             return taken + 1
 
-    def deliver(self, session: str, ticket: int) -> bool:
+    def deliver(self, session: str, ticket: int, stream: str = "") -> bool:
         """The answer of ``ticket`` is ready: True (and it counts as shown) unless a later ticket's was shown."""
         with self._lock:
-            taken, shown = self._sessions.get(session, (ticket, 0))
+            streams = self._sessions.get(session, {})
+            taken, shown = streams.get(stream, (ticket, 0))
             if ticket < shown:
                 return False
-            self._sessions[session] = (max(taken, ticket), ticket)
+            streams[stream] = (max(taken, ticket), ticket)
+            self._sessions[session] = streams
             return True
 
     def forget(self, session: str) -> None:
-        """The session's tab closed."""
+        """The session's tab closed: all its streams go."""
         with self._lock:
             self._sessions.pop(session, None)

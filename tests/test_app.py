@@ -157,39 +157,68 @@ def test_a_stroke_hashes_its_canvas_once(shipped_ctx, seven, monkeypatch):
     assert any(key[2:] == names[0] for key in shipped_ctx.analyser.prepared._kept)  # kept under that digest
 
 
+def ends_last(monkeypatch, older, newer) -> tuple:
+    """Two label events of one tab, side by side: ``older()`` starts first but its label waits for a core until
+    ``newer()`` has been answered. Both answers."""
+    started, release, answers = threading.Event(), threading.Event(), {}
+    classify = app.classify
+
+    def first_waits(*args, **kwargs):
+        if not started.is_set():
+            started.set()
+            release.wait(10)
+        return classify(*args, **kwargs)
+
+    monkeypatch.setattr(app, "classify", first_waits)
+    thread = threading.Thread(target=lambda: answers.update(older=older()))
+    thread.start()
+    assert started.wait(10)
+    answers["newer"] = newer()
+    release.set()
+    thread.join(10)
+    return answers["older"], answers["newer"]
+
+
 def test_a_tab_s_older_label_that_ends_last_leaves_the_screen_as_the_newer_one_set_it(shipped_ctx, seven, monkeypatch):
     """One tab's labels run side by side on the label workers: a lesion's label that started before a stroke's but
     ends after it is skipped (``newest_only``), so the screen keeps the stroke's label, status and previews."""
-    started, release = threading.Event(), threading.Event()
-    classify = app.classify
-
-    def lesion_label_slow(ctx, image, model_key, lesions, *args, **kwargs):
-        if lesions:  # the older label waits for a core until the newer one is answered
-            started.set()
-            release.wait(10)
-        return classify(ctx, image, model_key, lesions, *args, **kwargs)
-
-    monkeypatch.setattr(app, "classify", lesion_label_slow)
-    request, answers = SimpleNamespace(session_hash="two-labels"), {}
-    canvas = sketch_value(seven)
-
-    def tick_a_lesion():
-        answers["lesion"] = app.predict_current(shipped_ctx, "sketch", canvas, None, "digits", ["b3.0"], "en", request)
-
-    older = threading.Thread(target=tick_a_lesion)
-    older.start()
-    assert started.wait(10)
-    stroke = app.new_input(shipped_ctx, "sketch", canvas, None, "digits", [], request=request)
-    release.set()
-    older.join(10)
+    request, canvas = SimpleNamespace(session_hash="two-labels"), sketch_value(seven)
+    lesion, stroke = ends_last(
+        monkeypatch,
+        lambda: app.predict_current(shipped_ctx, "sketch", canvas, None, "digits", ["b3.0"], "en", request),
+        lambda: app.new_input(shipped_ctx, "sketch", canvas, None, "digits", [], request=request),
+    )
     assert next(iter(stroke.label)) == "7" and "without F(x)" not in stroke.status  # the newer label: shown
-    assert all(value == app.gr.skip() for value in answers["lesion"])  # the older one: nothing changes
-    assert isinstance(answers["lesion"], app.Prediction)
+    assert isinstance(lesion, app.Prediction) and all(value == app.gr.skip() for value in lesion)  # nothing changes
     # ended in order, both are shown; a call without a session (a test, a script) is never skipped
     assert app.predict_current(shipped_ctx, "sketch", canvas, None, "digits", ["b3.0"], request=request).label
     assert app.predict_current(shipped_ctx, "sketch", canvas, None, "digits", [], request=request).label
     assert "without F(x)" in app.predict_current(shipped_ctx, "sketch", canvas, None, "digits", ["b3.0"]).status
     app.tab_closed(shipped_ctx, request)  # the tab's numbering goes with it
+
+
+def test_a_first_stroke_ending_last_still_makes_the_canvas_the_input(shipped_ctx, seven, tmp_path, monkeypatch):
+    """The first stroke after an upload, ending after a lesion's label that read the source before the stroke set it:
+    the lesion's label stays, but the canvas becomes the input (the source), as only new inputs write it; a later
+    new input (the upload tab chosen) replaces the stroke's source too."""
+    upload = tmp_path / "upload.png"
+    Image.fromarray(255 - load_samples("digits").images[0]).save(upload)
+    request, canvas = SimpleNamespace(session_hash="first-stroke"), sketch_value(seven)
+    stroke, lesion = ends_last(
+        monkeypatch,
+        lambda: app.new_input(shipped_ctx, "sketch", canvas, str(upload), "digits", [], request=request),
+        lambda: app.predict_current(shipped_ctx, "upload", canvas, str(upload), "digits", ["b3.0"], "en", request),
+    )
+    assert lesion.label and "without F(x)" in lesion.status
+    assert stroke.source == "sketch" and stroke.domain == "digits"  # kept
+    assert all(value == app.gr.skip() for value in stroke[1:5])  # label, status, previews: the lesion's stay
+    stroke, chosen = ends_last(
+        monkeypatch,
+        lambda: app.new_input(shipped_ctx, "sketch", canvas, str(upload), "digits", [], request=request),
+        lambda: app.new_input(shipped_ctx, "upload", canvas, str(upload), "digits", [], request=request),
+    )
+    assert chosen.source == "upload" and all(value == app.gr.skip() for value in stroke)
+    app.tab_closed(shipped_ctx, request)
 
 
 @pytest.mark.parametrize(("fn", "first", "inputs"), [(app.predict_current, (), 6), (app.new_input, ("sketch",), 5)])

@@ -47,3 +47,13 @@ def test_tickets_from_many_threads_are_all_distinct():
     for t in threads:
         t.join()
     assert sorted(taken) == list(range(1, 8001))
+
+
+def test_a_stream_keeps_its_own_order_and_a_closed_tab_drops_them_all():
+    order = Tickets()
+    stroke, stroke_writes = order.take("tab"), order.take("tab", "writes")
+    lesion = order.take("tab")  # a later label that writes no source
+    assert order.deliver("tab", lesion)
+    assert not order.deliver("tab", stroke) and order.deliver("tab", stroke_writes, "writes")
+    order.forget("tab")
+    assert order.take("tab") == 1 and order.take("tab", "writes") == 1
