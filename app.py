@@ -61,6 +61,7 @@ MODEL_NAMES = {
 GALLERY_PER_CLASS = 2
 T = typing.TypeVar("T", bound=tuple)  # an event's answer: a named tuple, one value per output
 MAX_FILE_SIZE = "20mb"
+ARCH_HEADERS = ("layer", "what", "output shape", "parameters")  # the layer table's columns
 BLOCK_STATS_HEADERS = ("block", "shortcut", "lesioned", "‖F(x)‖/‖x‖", "cos(F(x), x)", "mean ‖F‖/‖x‖", "mean cos")
 EMPTY_PROMPT = {
     "digits": "✏️ The canvas is empty: draw a digit, upload an image, or click a sample.",
@@ -396,7 +397,7 @@ class ModelViews(NamedTuple):
     """The views that do not depend on the input: the model, its lesions, the language."""
 
     path_chart: Annotated[Figure | Skip | None, gr.Plot]
-    arch_table: Annotated[list[list[str]] | Skip, gr.Dataframe]
+    arch_table: Annotated[dict[str, list] | Skip, gr.Dataframe]
 
 
 def joined(name: str, doc: str, *parts: type) -> Any:
@@ -1016,12 +1017,15 @@ def static_charts(runs: list[depth.DepthRun], lang: str) -> StaticCharts:
     )
 
 
-def architecture_view(ctx: Context, model_key: str) -> list[list[str]]:
+def architecture_view(ctx: Context, model_key: str, lang: str = "en") -> dict[str, list]:
+    """The layer table in ``lang``: its headers, and its rows (module path indented by depth, what it is, output
+    shape, parameters). The headers go with the rows: rows alone would bring the component's English ones back."""
     model, card = ctx.registry.get(model_key)
-    return [
-        ["    " * r.depth + r.name, r.kind, " × ".join(map(str, r.shape)), f"{r.params:,}"]
+    rows = [
+        ["    " * r.depth + r.name, tr(r.kind, lang), " × ".join(map(str, r.shape)), f"{r.params:,}"]
         for r in layer_table(model, card.image_size)
     ]
+    return {"headers": [tr(header, lang) for header in ARCH_HEADERS], "data": rows}
 
 
 def views(ctx: Context, image, model_key: str, lesions, target: str, stage: str, view: str, lang: str = "en") -> Views:
@@ -1037,7 +1041,7 @@ def views(ctx: Context, image, model_key: str, lesions, target: str, stage: str,
     elif view == "plain":
         paths = path_view(ctx, model_key, lesions, lang)
     elif view == "architecture":
-        arch = architecture_view(ctx, model_key)
+        arch = architecture_view(ctx, model_key, lang)
     return Views(*features, *residual, paths, arch)
 
 
@@ -1078,7 +1082,7 @@ def model_views(ctx: Context, model_key: str, lesions, lang: str, view: str) -> 
     if view == "plain":
         return ModelViews(path_view(ctx, model_key, lesions, lang), skip)
     if view == "architecture":
-        return ModelViews(skip, architecture_view(ctx, model_key))
+        return ModelViews(skip, architecture_view(ctx, model_key, lang))
     return ModelViews(skip, skip)
 
 
@@ -1298,6 +1302,7 @@ def tab_closed(ctx: Context, request: gr.Request) -> None:
     ctx.prune_runs()
 
 
+TRAIN_PROMPT = "Press **Train** to start."
 DRAWN_OVER = ": your curve is drawn over the shipped depth experiment below."
 MEASURING = "Measuring each block's lesion on the 1,000 samples…"
 PICK_YOURS = "Pick “Yours” in the model switch (or press the button) to see it in every view."
@@ -1334,6 +1339,14 @@ def run_ended(ctx: Context, run: LiveRun, trained: list[str], lang: str = "en") 
         gr.update(choices=model_choices(ctx, trained, lang)),
         trained,
     )
+
+
+def train_prompt(lang: str, status: str) -> Annotated[str, gr.Markdown]:
+    """The training status in ``lang`` while it is the prompt to start; a run's own lines stay as they came (in
+    the language the run was started in)."""
+    if status in {tr(TRAIN_PROMPT, code) for code in LANGUAGES.values()}:
+        return tr(TRAIN_PROMPT, lang)
+    return gr.skip()
 
 
 def network_defaults(network: str) -> NetworkDefaults:
@@ -1642,7 +1655,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
         with gr.Column():
             arch_note = gr.Markdown(text("en", "architecture"), elem_classes=["note", "view-note"])
             arch_table = gr.Dataframe(
-                headers=["layer", "what", "output shape", "parameters"], interactive=False, max_height=520
+                headers=list(ARCH_HEADERS), interactive=False, max_height=520, elem_id="arch-table"
             )
 
     current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions, language]
@@ -1670,6 +1683,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
 
 class TrainingTab(NamedTuple):
     note: gr.Markdown
+    status: gr.Markdown  # the prompt to start, then the run's progress
     trained: gr.State  # the model keys this session trained
 
 
@@ -1699,7 +1713,7 @@ def training_tab(ctx: Context, inp: InputColumn, language: gr.Radio, default: st
             stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
             download = gr.DownloadButton("Download your model (.safetensors)", visible=False, elem_id="download-model")
             explore = gr.Button("See your model in every view", visible=False, elem_id="explore-model")
-        status = gr.Markdown("Press **Train** to start.", elem_id="train-status")
+        status = gr.Markdown(TRAIN_PROMPT, elem_id="train-status")
         with gr.Row(elem_id="train-curves"):
             curves = Curves(*(curve_chart(elem_id) for elem_id in ("train-loss", "train-accuracy")))
         comparison = gr.Plot(
@@ -1720,7 +1734,7 @@ def training_tab(ctx: Context, inp: InputColumn, language: gr.Radio, default: st
     )
     stop_button.click(bind(stop_training, ctx), language, status, concurrency_limit=None, **QUIET)
     explore.click(bind(explore_trained, ctx), [trained, language], inp.model, **QUIET)
-    return TrainingTab(note, trained)
+    return TrainingTab(note, status, trained)
 
 
 def api_endpoints(ctx: Context, inp: InputColumn, pred: PredictionColumn) -> None:
@@ -1794,6 +1808,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
         language.change(bind(switch_language, ctx), [language, inp.model], list(notes), **QUIET, **SWITCH)
         language.change(bind(model_labels, ctx), [language, training.trained], inp.model, **QUIET)
         language.change(bind(tour_caption), [tour_step, language], tour_text, **QUIET)
+        language.change(train_prompt, [language, training.status], training.status, **QUIET)
         redrawn = language.change(
             bind(language_views, ctx),
             [language, inp.model],

@@ -93,7 +93,26 @@ ZH: dict[str, str] = {
     "what": "类型",
     "output shape": "输出形状",
     "parameters": "参数量",
+    # the layer table's "what" column (resnet.architecture); the kinds with numbers are in KINDS below
+    "batch norm": "批量归一化",
+    "global average pool": "全局平均池化",
+    "Flatten": "展平",
+    "stem: conv + BN + ReLU + max pool": "第一模块：卷积 + BN + ReLU + 最大池化",
+    "residual block, shortcut = identity": "残差块，捷径 = 恒等映射",
+    "residual block, shortcut = 1×1 conv (projection)": "残差块，捷径 = 1×1 卷积（投影）",
 }
+# Whole strings of a fixed form with numbers in them (the layer table's kinds), by regular expression.
+KINDS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(pattern), zh)
+    for pattern, zh in (
+        (r"conv (\d+×\d+), (\d+) ch", r"卷积 \1，\2 通道"),
+        (r"conv (\d+×\d+), (\d+) ch, stride (\d+)", r"卷积 \1，\2 通道，步幅 \3"),
+        (r"conv (\d+×\d+), (\d+) ch, stride (\d+) \(shortcut\)", r"卷积 \1，\2 通道，步幅 \3（捷径）"),
+        (r"max pool (\d+×\d+), stride (\d+)", r"最大池化 \1，步幅 \2"),
+        (r"fully connected (\d+) → (\d+)", r"全连接 \1 → \2"),
+        (r"stage of (\d+) residual blocks", r"由 \1 个残差块组成的模块"),
+    )
+]
 
 # Phrases inside longer strings (status lines, captions, chart texts); numbers and names around them stay.
 PHRASES: dict[str, str] = {
@@ -238,11 +257,15 @@ _PHRASE = re.compile("|".join(re.escape(p) for p in sorted(PHRASES, key=len, rev
 
 
 def tr(text: str, lang: str) -> str:
-    """``text`` in ``lang``: English is returned as it is; Chinese by whole string, else phrase by phrase."""
+    """``text`` in ``lang``: English is returned as it is; Chinese by whole string (or its form, ``KINDS``), else
+    phrase by phrase."""
     if lang != "zh" or not text:
         return text
     if text in ZH:
         return ZH[text]
+    for pattern, zh in KINDS:
+        if pattern.fullmatch(text):
+            return pattern.sub(zh, text)
     return _PHRASE.sub(lambda m: PHRASES[m.group(0)], text)
 
 

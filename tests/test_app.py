@@ -290,7 +290,10 @@ def test_lesion_and_architecture_views(shipped_ctx, registry):
         [100 * registry.sample_stats(k).lesion_accuracy[n] for k in keys for n in BLOCK_NAMES]
     )
     assert chart.axes[0].get_title().startswith("clothing:")
-    rows = app.architecture_view(shipped_ctx, "digits")
+    table = app.architecture_view(shipped_ctx, "digits")
+    rows = table["data"]
+    assert table["headers"] == ["layer", "what", "output shape", "parameters"]
+    assert app.architecture_view(shipped_ctx, "digits", "zh")["headers"] == ["层", "类型", "输出形状", "参数量"]
     assert rows[0][0].strip() == "b1" and any("1×1" in r[1] for r in rows)
     assert rows[-1][1].startswith("fully connected 512 → 10")
 

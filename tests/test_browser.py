@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 import app
 from resnet.samples import load_samples
+from resnet.strings import english_left
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -122,10 +124,12 @@ def test_language_and_architecture(page):
     page.get_by_text("中文").click()
     page.wait_for_function("() => document.body.innerText.includes('看懂 ResNet-18')")
     page.get_by_role("tab", name="Architecture & formulas").click()
-    page.wait_for_function("() => document.body.innerText.includes('conv 7×7, 64 ch, stride 2')")
+    page.wait_for_function("() => document.body.innerText.includes('卷积 7×7，64 通道，步幅 2')")  # the layer table
+    page.wait_for_function("() => document.querySelector('#arch-table').innerText.includes('输出形状')")  # its header
     page.screenshot(path=SHOTS / "4-architecture-zh.png", full_page=True)
     page.get_by_text("English").click()
     page.wait_for_function("() => document.body.innerText.includes('seen from inside')")
+    page.wait_for_function("() => document.body.innerText.includes('conv 7×7, 64 ch, stride 2')")
 
 
 def test_plain_vs_residual(page):
@@ -280,6 +284,58 @@ def test_the_projector_view(browser, page):
     pg.locator("#projector input").uncheck()  # the toggle
     pg.wait_for_function("() => !document.body.classList.contains('projector')")
     assert pg.locator("#gallery").is_visible()
+    pg.context.close()
+
+
+# English on purpose on the Chinese page: the switch names English in English; the lecture's title and its notation
+# shortcut(x) in running text; the glosses of "plain twin" and "shortcut"; the tour's links; names in Gradio's footer
+# and its progress timer. (Formulas are left out whole; the layer table's module paths too, below.)
+KEPT_IN_ENGLISH = (
+    r"Language / 语言",
+    r"\bEnglish\b",
+    r"Part 7 ResNet",
+    r"shortcut\(",
+    r"（plain twin）",
+    r"（shortcut）",
+    r"\?tour=\d",
+    r"\b(Gradio|API)\b",
+    r"^processing \| [\d.]+s$",
+)
+
+
+def english_on_screen(pg) -> dict[str, list[str]]:
+    """Each line of the page's text (outside pictures and formulas) with the English words left in it."""
+    pg.add_style_tag(content=".katex { display: none !important; }")  # innerText leaves out what is not shown
+    left = {}
+    for line in pg.locator(".gradio-container").inner_text().splitlines():
+        rest = re.sub(r"\bb\d\.\d\.\w+", "", line)  # a module path of the layer table (b3.0.conv3)
+        for kept in KEPT_IN_ENGLISH:
+            rest = re.sub(kept, "", rest)
+        if english_left(rest):
+            left[line] = english_left(rest)
+    return left
+
+
+def test_a_chinese_page_leaves_no_english_on_any_tab(browser, page):
+    """Every text on every tab and in the tour, in Chinese (Gradio's own, such as "Drop Image Here", follows the
+    browser's language, hence a Chinese browser)."""
+    pg = open_page(browser, page, "?sample=digits:0", locale="zh-CN")
+    pg.wait_for_function("() => document.querySelector('#label').innerText.includes('%')")
+    first_answers = ["看懂 ResNet-18", "损毁实验", "特征图。", "在画布上", "衣物，普通孪生网络"]  # title, notes, models
+    pg.wait_for_function("ts => ts.every(t => document.body.innerText.includes(t))", arg=first_answers)
+    left = {"画": english_on_screen(pg)}
+    for tab in ("残差与恒等", "普通与残差", "结构与公式", "自己训练"):
+        pg.get_by_role("tab", name=tab).click()
+        if tab == "结构与公式":
+            pg.wait_for_function("() => document.body.innerText.includes('b3.0.conv3')")  # the layer table's rows
+        pg.wait_for_timeout(500)
+        left[tab] = english_on_screen(pg)
+    assert "按 训练 开始。" in pg.locator("#train-status").inner_text()
+    pg.get_by_text("导览").click()
+    pg.get_by_role("button", name="下一步 ▶").click()
+    pg.wait_for_function("() => document.body.innerText.includes('导览 1/7')")
+    left["导览"] = english_on_screen(pg)
+    assert {tab: lines for tab, lines in left.items() if lines} == {}
     pg.context.close()
 
 

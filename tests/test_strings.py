@@ -124,3 +124,22 @@ def test_texts_drawn_into_the_pictures(shipped_ctx, drawn):
     assert captions == {f"{stage} · “运动鞋”" for stage in ("b1", "b2", "b3", "b4", "b5")}, captions
     if pictures._cjk_font_file():
         assert all("CJK" in f.getname()[0] for _, f in drawn)
+
+
+@pytest.mark.parametrize("model_key", ["digits", "clothing-plain"])
+def test_the_layer_table(shipped_ctx, model_key):
+    """Its "what" column in Chinese, numbers kept; module paths, shapes and counts as in English."""
+    english = app.architecture_view(shipped_ctx, model_key)["data"]
+    chinese = app.architecture_view(shipped_ctx, model_key, "zh")["data"]
+    assert [row[:1] + row[2:] for row in chinese] == [row[:1] + row[2:] for row in english]
+    assert {row[1]: english_left(row[1]) for row in chinese if english_left(row[1])} == {}
+    kinds = dict(zip((row[1] for row in english), (row[1] for row in chinese), strict=True))
+    assert kinds["conv 3×3, 64 ch"] == "卷积 3×3，64 通道" and kinds["fully connected 512 → 10"] == "全连接 512 → 10"
+    if model_key == "digits":  # the plain twin has no projection shortcut
+        assert kinds["conv 1×1, 128 ch, stride 2 (shortcut)"] == "卷积 1×1，128 通道，步幅 2（捷径）"
+
+
+def test_the_training_prompt_follows_the_language_a_run_s_lines_stay():
+    assert app.train_prompt("zh", app.TRAIN_PROMPT) == "按 **训练** 开始。"
+    assert app.train_prompt("en", "按 **训练** 开始。") == app.TRAIN_PROMPT
+    assert app.train_prompt("en", "✅ Finished after 2 epochs in 95 s: test accuracy 97.1%.") == app.gr.skip()
