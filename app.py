@@ -690,6 +690,16 @@ LINK_JS = """(query) => {
   if (navigator.clipboard) navigator.clipboard.writeText(link).catch(() => {});
   return link;
 }"""
+# Gradio's own texts (the upload box's "Drop Image Here", the footer, the canvas's tools) follow the browser's
+# language, not the page's switch: a link with language=zh on an English browser left them in English. Its Settings
+# panel changes them with ``changeLocale``, exported by its core module; the page calls it too. Where a Gradio version
+# has no such module or export, nothing happens (its texts then follow the browser, as before); the browser test
+# checks the footer's language after a switch.
+GRADIO_LOCALE_JS = """(lang) => {
+  const core = performance.getEntriesByType("resource").map((e) => e.name)
+    .find((name) => /\\/assets\\/core-[\\w-]+\\.js$/.test(name));
+  if (core) import(core).then((m) => m.changeLocale && m.changeLocale(lang === "zh" ? "zh-CN" : "en")).catch(() => {});
+}"""
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
 # Gradio's page reads every input of an event again at each status message of any event (queued, started, its place
 # in the queue, done: ``update_state`` in its core), and the canvas answers every read by uploading its background,
@@ -1809,6 +1819,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
         language.change(bind(model_labels, ctx), [language, training.trained], inp.model, **QUIET)
         language.change(bind(tour_caption), [tour_step, language], tour_text, **QUIET)
         language.change(train_prompt, [language, training.status], training.status, **QUIET)
+        language.change(None, language, None, js=GRADIO_LOCALE_JS)
         redrawn = language.change(
             bind(language_views, ctx),
             [language, inp.model],

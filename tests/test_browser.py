@@ -123,6 +123,7 @@ def test_draw_a_seven_then_clothing_and_a_lesion(page):
 def test_language_and_architecture(page):
     page.get_by_text("中文").click()
     page.wait_for_function("() => document.body.innerText.includes('看懂 ResNet-18')")
+    page.wait_for_function("() => document.body.innerText.includes('使用 Gradio 构建')")  # Gradio's own texts follow
     page.get_by_role("tab", name="Architecture & formulas").click()
     page.wait_for_function("() => document.body.innerText.includes('卷积 7×7，64 通道，步幅 2')")  # the layer table
     page.wait_for_function("() => document.querySelector('#arch-table').innerText.includes('输出形状')")  # its header
@@ -130,6 +131,7 @@ def test_language_and_architecture(page):
     page.get_by_text("English").click()
     page.wait_for_function("() => document.body.innerText.includes('seen from inside')")
     page.wait_for_function("() => document.body.innerText.includes('conv 7×7, 64 ch, stride 2')")
+    page.wait_for_function("() => document.body.innerText.includes('Built with Gradio')")
 
 
 def test_plain_vs_residual(page):
@@ -289,7 +291,7 @@ def test_the_projector_view(browser, page):
 
 # English on purpose on the Chinese page: the switch names English in English; the lecture's title and its notation
 # shortcut(x) in running text; the glosses of "plain twin" and "shortcut"; the tour's links; names in Gradio's footer
-# and its progress timer. (Formulas are left out whole; the layer table's module paths too, below.)
+# and its progress and queue timers. (Formulas are left out whole; the layer table's module paths too, below.)
 KEPT_IN_ENGLISH = (
     r"Language / 语言",
     r"\bEnglish\b",
@@ -299,7 +301,7 @@ KEPT_IN_ENGLISH = (
     r"（shortcut）",
     r"\?tour=\d",
     r"\b(Gradio|API)\b",
-    r"^processing \| [\d.]+s$",
+    r"^(processing|queue: \d+/\d+) \| [\d.]+s$",
 )
 
 
