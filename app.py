@@ -111,6 +111,9 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
   #main-row { flex-direction: column !important; flex-wrap: nowrap !important; }
   #input-col, #prediction-col { display: contents !important; }
   #gallery { order: 1; }
+  /* The samples in four columns that fit (two classes a row), not Gradio's five of at least 100 px, which a phone
+     showed three at a time and swiped sideways: the rows read 0 0 1 / 2 3 3 / 5 5 6, the 4s out of sight. */
+  #gallery .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }
   /* The wide pictures at a readable size, swiped sideways, not shrunk to the column: the two five-stage pictures
      (about 150 px a stage, not ~65 px) and the block statistics chart (its own 640 px, not ~390) */
   .swiped .image-container { overflow-x: auto; }

@@ -395,6 +395,12 @@ def test_a_phone_draws_with_a_finger(browser, page):
     gallery_top = pg.evaluate("id => document.getElementById(id).getBoundingClientRect().top", "gallery")
     assert canvas_bottom <= top < gallery_top  # the label straight after the canvas, the samples below it
     assert pg.locator("#gallery .icon-button-wrapper button").count() == 0  # nothing over the samples' label
+    grid = "document.querySelector('#gallery .grid-wrap')"
+    assert pg.evaluate(f"() => {grid}.scrollWidth <= {grid}.clientWidth")  # every sample in view, none sideways
+    rows = pg.eval_on_selector_all(
+        "#gallery .thumbnail-item", "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
+    )
+    assert len(set(rows[:4])) == 1 and rows[4] > rows[3]  # four a row: two classes (0 0 1 1)
     pg.locator("#cams").scroll_into_view_if_needed()  # the view's pictures load lazily, once near the screen
     pg.wait_for_function("() => document.querySelector('#cams img').complete")
     for montage in ("stage-grids", "cams"):  # five stages at a readable size, swiped sideways inside their box
