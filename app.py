@@ -100,6 +100,10 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
    band above them, not over a title (in a column as narrow as the picture, on a phone say, they covered
    'b2 · 64 × 16 × 16 (top 16)' and 'all 128 channels, strongest first'). */
 .swiped .image-container { padding-top: 34px; }
+/* The samples' columns fit their box: Gradio's are at least 100 px, so a column narrower than ~530 px (a phone, a
+   tablet, a 1024 px laptop) showed three or four at a time and swiped sideways, the rows reading 0 0 1 / 2 3 3 /
+   5 5 6 with the 4s out of sight. */
+#gallery .grid-container { grid-template-columns: repeat(5, minmax(0, 1fr)) !important; }
 /* Every channel of a stage (b5: 512 tiles, ~770 px square) stays within one screen on a wider one, a projector's
    720 px included (its full-screen button shows it whole). */
 @media (min-width: 701px) {
@@ -111,9 +115,7 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
   #main-row { flex-direction: column !important; flex-wrap: nowrap !important; }
   #input-col, #prediction-col { display: contents !important; }
   #gallery { order: 1; }
-  /* The samples in four columns that fit (two classes a row), not Gradio's five of at least 100 px, which a phone
-     showed three at a time and swiped sideways: the rows read 0 0 1 / 2 3 3 / 5 5 6, the 4s out of sight. */
-  #gallery .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }
+  #gallery .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }  /* two classes a row */
   /* The wide pictures at a readable size, swiped sideways, not shrunk to the column: the two five-stage pictures
      (about 150 px a stage, not ~65 px) and the block statistics chart (its own 640 px, not ~390) */
   .swiped .image-container { overflow-x: auto; }

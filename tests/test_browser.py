@@ -395,12 +395,7 @@ def test_a_phone_draws_with_a_finger(browser, page):
     gallery_top = pg.evaluate("id => document.getElementById(id).getBoundingClientRect().top", "gallery")
     assert canvas_bottom <= top < gallery_top  # the label straight after the canvas, the samples below it
     assert pg.locator("#gallery .icon-button-wrapper button").count() == 0  # nothing over the samples' label
-    grid = "document.querySelector('#gallery .grid-wrap')"
-    assert pg.evaluate(f"() => {grid}.scrollWidth <= {grid}.clientWidth")  # every sample in view, none sideways
-    rows = pg.eval_on_selector_all(
-        "#gallery .thumbnail-item", "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
-    )
-    assert len(set(rows[:4])) == 1 and rows[4] > rows[3]  # four a row: two classes (0 0 1 1)
+    assert sample_rows(pg)[:2] == [4, 4]  # every sample in view, four a row (two classes: 0 0 1 1)
     pg.locator("#cams").scroll_into_view_if_needed()  # the view's pictures load lazily, once near the screen
     pg.wait_for_function("() => document.querySelector('#cams img').complete")
     for montage in ("stage-grids", "cams"):  # five stages at a readable size, swiped sideways inside their box
@@ -411,6 +406,23 @@ def test_a_phone_draws_with_a_finger(browser, page):
     pg.locator("#block-chart").scroll_into_view_if_needed()
     pg.wait_for_function("() => document.querySelector('#block-chart img')?.complete")
     assert_swiped(pg, "block-chart")
+    pg.context.close()
+
+
+def sample_rows(pg) -> list[int]:
+    """How many samples each row of the gallery holds, after checking that none lies out of its box sideways."""
+    grid = "document.querySelector('#gallery .grid-wrap')"
+    assert pg.evaluate(f"() => {grid}.scrollWidth <= {grid}.clientWidth")
+    tops = pg.eval_on_selector_all("#gallery .thumbnail-item", "els => els.map(e => e.getBoundingClientRect().top)")
+    return [len(list(row)) for _, row in itertools.groupby(round(top) for top in tops)]
+
+
+@pytest.mark.parametrize("width", [768, 1024, 1400])
+def test_the_samples_fit_their_box(browser, page, width):
+    """A tablet, a small laptop, a desktop: five a row, none swiped sideways out of view (Gradio's 100 px columns
+    showed three or four a row at 768 and 1024 px)."""
+    pg = open_page(browser, page, viewport={"width": width, "height": 900})
+    assert sample_rows(pg) == [5, 5, 5, 5]
     pg.context.close()
 
 
