@@ -100,6 +100,17 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
    band above them, not over a title (in a column as narrow as the picture, on a phone say, they covered
    'b2 · 64 × 16 × 16 (top 16)' and 'all 128 channels, strongest first'). */
 .swiped .image-container { padding-top: 34px; }
+/* Every view tab in sight: Gradio keeps the tabs that fit in one row and hides the others behind a "•••" menu (on a
+   phone all but the first and the selected one, at 768 px two); that menu's list is shown open, as a row that wraps. */
+#view-tabs .tab-wrapper { flex-wrap: wrap; height: auto !important; padding-bottom: 0; }
+#view-tabs .overflow-menu { flex-basis: 100%; width: 100%; }
+#view-tabs .overflow-menu > button { display: none !important; }
+#view-tabs .overflow-dropdown {
+  display: flex !important; flex-wrap: wrap; gap: 0 4px; position: static !important; width: 100% !important;
+  max-width: 100% !important; min-width: 0 !important; padding: 0 !important; border: none !important;
+  box-shadow: none !important; background: none !important;
+}
+#view-tabs .overflow-dropdown button { width: auto !important; }
 /* The samples' columns fit their box: Gradio's are at least 100 px, so a column narrower than ~530 px (a phone, a
    tablet, a 1024 px laptop) showed three or four at a time and swiped sideways, the rows reading 0 0 1 / 2 3 3 /
    5 5 6 with the 4s out of sight. */

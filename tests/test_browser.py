@@ -396,6 +396,7 @@ def test_a_phone_draws_with_a_finger(browser, page):
     assert canvas_bottom <= top < gallery_top  # the label straight after the canvas, the samples below it
     assert pg.locator("#gallery .icon-button-wrapper button").count() == 0  # nothing over the samples' label
     assert sample_rows(pg)[:2] == [4, 4]  # every sample in view, four a row (two classes: 0 0 1 1)
+    assert view_tabs_in_sight(pg) <= 390  # every view tab in sight and tappable, none behind Gradio's "•••" menu
     pg.locator("#cams").scroll_into_view_if_needed()  # the view's pictures load lazily, once near the screen
     pg.wait_for_function("() => document.querySelector('#cams img').complete")
     for montage in ("stage-grids", "cams"):  # five stages at a readable size, swiped sideways inside their box
@@ -409,6 +410,21 @@ def test_a_phone_draws_with_a_finger(browser, page):
     pg.context.close()
 
 
+TAB_NAMES = ["Feature maps", "Residual vs identity", "Plain vs residual", "Architecture & formulas"]
+TAB_NAMES += ["Train it yourself"]  # the view tabs, in order
+
+
+def view_tabs_in_sight(pg) -> float:
+    """Where the rightmost view tab ends, after checking that every one is shown (none behind Gradio's "•••")."""
+    tabs = pg.eval_on_selector_all(
+        "#view-tabs [role=tablist] button, #view-tabs .overflow-dropdown button",
+        "els => els.filter(e => e.offsetWidth > 0 && e.innerText.trim()).map(e => [e.innerText.trim(),"
+        " e.getBoundingClientRect().right])",
+    )
+    assert sorted(name for name, _ in tabs) == sorted(TAB_NAMES)
+    return max(right for _, right in tabs)
+
+
 def sample_rows(pg) -> list[int]:
     """How many samples each row of the gallery holds, after checking that none lies out of its box sideways."""
     grid = "document.querySelector('#gallery .grid-wrap')"
@@ -418,11 +434,12 @@ def sample_rows(pg) -> list[int]:
 
 
 @pytest.mark.parametrize("width", [768, 1024, 1400])
-def test_the_samples_fit_their_box(browser, page, width):
-    """A tablet, a small laptop, a desktop: five a row, none swiped sideways out of view (Gradio's 100 px columns
-    showed three or four a row at 768 and 1024 px)."""
+def test_the_samples_and_the_view_tabs_fit(browser, page, width):
+    """A tablet, a small laptop, a desktop: the samples five a row, none swiped sideways out of view (Gradio's 100 px
+    columns showed three or four a row at 768 and 1024 px); every view tab in sight (two hid behind "•••" at 768)."""
     pg = open_page(browser, page, viewport={"width": width, "height": 900})
     assert sample_rows(pg) == [5, 5, 5, 5]
+    assert view_tabs_in_sight(pg) <= width
     pg.context.close()
 
 
