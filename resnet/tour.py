@@ -51,7 +51,7 @@ TOUR: tuple[Step, ...] = (
             "F(x). Their shortcut is a **1×1 convolution with stride 2** (the rows marked *1×1 projection*): "
             "f(x) = F(x) + W·x. Every other block adds x itself.",
             "zh": "`b3.0`、`b4.0` 和 `b5.0` 把高宽减半、通道加倍，x 的形状就和 F(x) 对不上了。它们的捷径是"
-            "**步幅为 2 的 1×1 卷积**（标为 *1×1 projection* 的行）：f(x) = F(x) + W·x。其余的块直接加上 x。",
+            "**步幅为 2 的 1×1 卷积**（标为 *1×1 投影* 的行）：f(x) = F(x) + W·x。其余的块直接加上 x。",
         },
     ),
     Step(
@@ -98,7 +98,7 @@ TOUR: tuple[Step, ...] = (
             "without shortcuts, and watch your curve drawn over the shipped experiment. Press **Train**: 6,000 "
             "digits for 2 epochs take about two minutes on a 2-core CPU.",
             "zh": "从随机权重训练讲义中的网络，或训练 He 等人带/不带捷径的 20 层、56 层网络，看你的曲线画在我们的实验曲线上。"
-            "按 **Train**：在双核 CPU 上，6000 张数字训练 2 轮约需两分钟。",
+            "按 **训练**：在双核 CPU 上，6000 张数字训练 2 轮约需两分钟。",
         },
     ),
 )

@@ -13,6 +13,7 @@ from resnet import depth, pictures, viz
 from resnet.live import CurvePoint
 from resnet.samples import load_samples
 from resnet.strings import english_left, tr, tr_format, translate_figure, untranslated
+from resnet.tour import TOUR
 from resnet.train import TrainConfig
 
 BILINGUAL = {"Language / 语言", "English", "中文"}  # the language switch names each language in itself
@@ -143,3 +144,11 @@ def test_the_training_prompt_follows_the_language_a_run_s_lines_stay():
     assert app.train_prompt("zh", app.TRAIN_PROMPT) == "按 **训练** 开始。"
     assert app.train_prompt("en", "按 **训练** 开始。") == app.TRAIN_PROMPT
     assert app.train_prompt("en", "✅ Finished after 2 epochs in 95 s: test accuracy 97.1%.") == app.gr.skip()
+
+
+def test_the_tour_s_texts():
+    """Each scene's title and text in Chinese, naming what the Chinese page shows (its block panel says 1×1 投影, its
+    button 训练); ResNet is a name."""
+    for step in TOUR:
+        assert english_left(step.title["zh"]) == []
+        assert [word for word in english_left(step.text["zh"]) if word != "ResNet"] == [], step.title["en"]
