@@ -225,6 +225,10 @@ def test_a_link_restores_the_scene(browser, page):
     assert pg.locator("#stage input").input_value() == "b5"
     # The stages and their Grad-CAMs for that class: one picture each (captions drawn in, tests/test_strings.py).
     pg.wait_for_function("() => document.querySelector('#stage-grids img') && document.querySelector('#cams img')")
+    # the notes in Chinese too (they may come ~1 s after the label: the first load's language answers queue behind
+    # the scene's; the nineteenth session's screenshot happened to come after them, the twentieth's first before)
+    notes = ["看懂 ResNet-18", "损毁实验", "特征图。"]
+    pg.wait_for_function("ts => ts.every(t => document.body.innerText.includes(t))", arg=notes)
     pg.wait_for_timeout(500)
     pg.screenshot(path=SHOTS / "9-link-restored-zh.png", full_page=True)
 
