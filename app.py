@@ -249,6 +249,7 @@ class Context:
     owned: dict[str, set[str]] = field(default_factory=dict)  # the runs (file stems) of each open browser tab
     painter: Painter = field(default_factory=Painter)  # draws the views' pictures in a process of its own
     answers: Tickets = field(default_factory=Tickets)  # each session's labels in order: the newest one stays shown
+    new_inputs: Tickets = field(default_factory=Tickets)  # its new inputs, for what only they write (newest_only)
     # The page's views' analyses and /explain's, each one at a time on a thread of its own below the labels'
     # priority (``_analysis_thread``); two threads, so that the page's views and /explain never wait on each other.
     viewer: LowPriorityThread = field(default_factory=lambda: _analysis_thread("view-analysis"), repr=False)
@@ -605,10 +606,10 @@ def newest_only(ctx: Context, request: gr.Request | None, label: Callable[[], T]
     session = getattr(request, "session_hash", None)
     if not session:
         return label()
-    ticket, own = ctx.answers.take(session), ctx.answers.take(session, "writes") if writes else 0
+    ticket, own = ctx.answers.take(session), ctx.new_inputs.take(session) if writes else 0
     answer = label()
     shown = ctx.answers.deliver(session, ticket)
-    kept = bool(writes) and ctx.answers.deliver(session, own, "writes")
+    kept = bool(writes) and ctx.new_inputs.deliver(session, own)
     if shown:
         return answer
     return type(answer)(*[v if kept and f in writes else gr.skip() for f, v in answer._asdict().items()])
@@ -1325,6 +1326,7 @@ def tab_closed(ctx: Context, request: gr.Request) -> None:
     ctx.owned.pop(session, None)
     ctx.latest.pop(session, None)
     ctx.answers.forget(session)
+    ctx.new_inputs.forget(session)
     ctx.prune_runs()
 
 

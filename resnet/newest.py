@@ -8,8 +8,8 @@ longer than the other: the one that started first can end last and put an older 
 back on screen. ``Tickets`` numbers each session's labels as they start; an answer is shown only where no later one of
 its session has been shown already (the others are skipped, which leaves the screen as it is).
 
-A session can keep several such orders (``stream``): what only some of the events write follows the order of those
-events alone (``app.newest_only``: the input's source, which only a new input writes).
+What only some of the events write follows the order of those events alone, in a ``Tickets`` of its own
+(``app.newest_only``: the input's source, which only a new input writes).
 
     >>> order = Tickets()
     >>> first, second = order.take("tab"), order.take("tab")
@@ -31,30 +31,25 @@ class Tickets:
 
     def __init__(self, max_age_s: float = 3600.0, most: int = 10_000):
         self._lock = threading.Lock()  # the label workers are threads
-        # session -> {stream: (last ticket taken, newest ticket shown)}, set again on each use (``Recent``'s age)
-        self._sessions: Recent = Recent(max_age_s, most)
+        self._sessions: Recent = Recent(max_age_s, most)  # session -> (last ticket taken, newest ticket shown)
 
-    def take(self, session: str, stream: str = "") -> int:
-        """A new answer of ``session`` starts: its ticket, larger than every earlier one of that session's stream."""
+    def take(self, session: str) -> int:
+        """A new answer of ``session`` starts: its ticket, larger than every earlier one of that session."""
         with self._lock:
-            streams = self._sessions.get(session, {})
-            taken, shown = streams.get(stream, (0, 0))
-            streams[stream] = (taken + 1, shown)
-            self._sessions[session] = streams
+            taken, shown = self._sessions.get(session, (0, 0))
+            self._sessions[session] = (taken + 1, shown)
             return taken + 1
 
-    def deliver(self, session: str, ticket: int, stream: str = "") -> bool:
+    def deliver(self, session: str, ticket: int) -> bool:
         """The answer of ``ticket`` is ready: True (and it counts as shown) unless a later ticket's was shown."""
         with self._lock:
-            streams = self._sessions.get(session, {})
-            taken, shown = streams.get(stream, (ticket, 0))
+            taken, shown = self._sessions.get(session, (ticket, 0))
             if ticket < shown:
                 return False
-            streams[stream] = (max(taken, ticket), ticket)
-            self._sessions[session] = streams
+            self._sessions[session] = (max(taken, ticket), ticket)
             return True
 
     def forget(self, session: str) -> None:
-        """The session's tab closed: all its streams go."""
+        """The session's tab closed."""
         with self._lock:
             self._sessions.pop(session, None)

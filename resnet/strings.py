@@ -98,8 +98,6 @@ ZH: dict[str, str] = {
     "global average pool": "全局平均池化",
     "Flatten": "展平",
     "stem: conv + BN + ReLU + max pool": "第一模块：卷积 + BN + ReLU + 最大池化",
-    "residual block, shortcut = identity": "残差块，捷径 = 恒等映射",
-    "residual block, shortcut = 1×1 conv (projection)": "残差块，捷径 = 1×1 卷积（投影）",
 }
 # Whole strings of a fixed form with numbers in them (the layer table's kinds), by regular expression.
 KINDS: list[tuple[re.Pattern[str], str]] = [
@@ -110,7 +108,6 @@ KINDS: list[tuple[re.Pattern[str], str]] = [
         (r"conv (\d+×\d+), (\d+) ch, stride (\d+) \(shortcut\)", r"卷积 \1，\2 通道，步幅 \3（捷径）"),
         (r"max pool (\d+×\d+), stride (\d+)", r"最大池化 \1，步幅 \2"),
         (r"fully connected (\d+) → (\d+)", r"全连接 \1 → \2"),
-        (r"stage of (\d+) residual blocks", r"由 \1 个残差块组成的模块"),
     )
 ]
 

@@ -49,11 +49,12 @@ def test_tickets_from_many_threads_are_all_distinct():
     assert sorted(taken) == list(range(1, 8001))
 
 
-def test_a_stream_keeps_its_own_order_and_a_closed_tab_drops_them_all():
-    order = Tickets()
-    stroke, stroke_writes = order.take("tab"), order.take("tab", "writes")
-    lesion = order.take("tab")  # a later label that writes no source
-    assert order.deliver("tab", lesion)
-    assert not order.deliver("tab", stroke) and order.deliver("tab", stroke_writes, "writes")
-    order.forget("tab")
-    assert order.take("tab") == 1 and order.take("tab", "writes") == 1
+def test_new_inputs_keep_an_order_of_their_own():
+    """What only new inputs write follows their order alone (``app.newest_only`` keeps a second ``Tickets``)."""
+    answers, new_inputs = Tickets(), Tickets()
+    stroke, stroke_writes = answers.take("tab"), new_inputs.take("tab")
+    lesion = answers.take("tab")  # a later label that writes no source
+    assert answers.deliver("tab", lesion)
+    assert not answers.deliver("tab", stroke) and new_inputs.deliver("tab", stroke_writes)
+    answers.forget("tab")
+    assert answers.take("tab") == 1 and new_inputs.take("tab") == 2
