@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 from gradio.components.image_editor import EditorData
+from gradio.i18n import I18nData
 from matplotlib.figure import Figure
 
 from resnet import analysis, depth, pictures, plain_vs_residual, realpaths, viz, why
@@ -38,7 +39,7 @@ from resnet.architecture import layer_table
 from resnet.checkpoint import CheckpointError
 from resnet.cpu import LowPriorityThread, bound_heaps, freeze_startup_heap, trim_every
 from resnet.data import DATASETS, find_data_dir
-from resnet.lecture import LANGUAGES, text
+from resnet.lecture import LANGUAGES, TEXTS, text
 from resnet.live import NICE, LiveRun
 from resnet.model import BLOCK_NAMES, STAGES
 from resnet.newest import Tickets
@@ -717,6 +718,16 @@ GRADIO_LOCALE_JS = """(lang) => {
     .find((name) => /\\/assets\\/core-[\\w-]+\\.js$/.test(name));
   if (core) import(core).then((m) => m.changeLocale && m.changeLocale(lang === "zh" ? "zh-CN" : "en")).catch(() => {});
 }"""
+# The page's own texts (``first_paint``) and Gradio's are drawn in the browser's language where Gradio has it
+# ("zh-CN", "zh-TW"; English for a "zh" alone). This sets them at once to the page's language as the server decides
+# it (``page_language``: the link's language=, else the first of English and Chinese the browser lists), before the
+# first load's answers: a Chinese link in an English browser, "fr,zh" or "zh". The language switch shows it too.
+PAGE_LOCALE_JS = (
+    "() => { const named = new URLSearchParams(window.location.search).get('language');"
+    " const listed = (navigator.languages || [navigator.language]).map((l) => l.toLowerCase().split('-')[0]);"
+    " const lang = ['en', 'zh'].includes(named) ? named : listed.find((c) => c === 'en' || c === 'zh') || 'en';"
+    " (" + GRADIO_LOCALE_JS + ")(lang); return lang; }"
+)
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
 # Gradio's page reads every input of an event again at each status message of any event (queued, started, its place
 # in the queue, done: ``update_state`` in its core), and the canvas answers every read by uploading its background,
@@ -909,15 +920,21 @@ CHOICES_BY_CALLBACK = ("dataset", "target")  # elem_ids whose choices a callback
 EACH = "one output per component given"  # the return annotation of relabel: it fills every component it is wired to
 
 
+def shown(block: Any) -> bool:
+    """Not inside a hidden row (the API's components); a hidden component itself may be shown later."""
+    parent = getattr(block, "parent", None)
+    while parent is not None:
+        if getattr(parent, "visible", True) is False:
+            return False
+        parent = getattr(parent, "parent", None)
+    return True
+
+
 def translatable(blocks: gr.Blocks) -> list[tuple[Any, dict[str, Any]]]:
     """Every visible component with its English texts: label, info, a button's text, choices shown as words."""
     found = []
     for block in blocks.blocks.values():
-        hidden, parent = False, getattr(block, "parent", None)
-        while parent is not None:  # inside a hidden row (the API's components); a hidden component may be shown later
-            hidden = hidden or getattr(parent, "visible", True) is False
-            parent = getattr(parent, "parent", None)
-        if hidden:
+        if not shown(block):
             continue
         props: dict[str, Any] = {}
         for prop in ("label", "info"):
@@ -946,6 +963,59 @@ def relabel(labelled: list[tuple[Any, dict[str, Any]]], lang: str) -> Annotated[
         return [say(v) for v in value]
 
     return [gr.update(**{prop: say(value) for prop, value in props.items()}) for _, props in labelled]
+
+
+def first_paint(demo: gr.Blocks, notes: dict[str, str]) -> gr.I18n:
+    """The page drawn in the browser's language from the start: in the page's config (not in the components, which
+    keep their English for the server), each visible label, info, button text, choice and note that has a Chinese
+    version (``notes``: English note -> Chinese) becomes a key of Gradio's ``I18n``, which the browser fills in as it
+    draws the page (in Chinese for a Chinese browser, or a link's ``language=`` through ``PAGE_LOCALE_JS``).
+
+    Before, a Chinese page was drawn in English and turned Chinese with the first load's answers: its tabs ~0.7 s,
+    its notes and model names ~2.5 s after the page was drawn (headless Chromium here). The server's language
+    switch (``relabel``, ``switch_language``) sends plain texts, as before. A table's headers are left to it.
+    """
+    en: dict[str, str] = {}
+    zh: dict[str, str] = {}
+    names: dict[str, str] = {}  # English -> key, the same at every build of the config
+
+    def say(english: Any, chinese: Callable[[str], str | None] = lambda text: tr(text, "zh")) -> Any:
+        if not isinstance(english, str) or (said := chinese(english)) is None or said == english:
+            return english
+        if english not in names:  # plain keys: the page takes a key to end at its first "}", which a formula holds
+            names[english] = name = f"t{len(names)}"
+            en[name], zh[name] = english, said
+        return str(I18nData(names[english]))
+
+    visible = {block._id for block in demo.blocks.values() if shown(block)}
+    config_file = demo.get_config_file
+
+    def get_config_file() -> dict[str, Any]:
+        config = config_file()
+        for component in config["components"]:
+            kind, props = component.get("type"), component.get("props") or {}
+            if component.get("id") not in visible:
+                continue
+            for prop in ("label", "info") + (("value",) if kind in ("button", "downloadbutton") else ()):
+                if prop in props:
+                    props[prop] = say(props[prop])
+            if kind == "markdown" and "value" in props:
+                props["value"] = say(props["value"], notes.get)
+            if kind in ("radio", "checkboxgroup", "dropdown") and props.get("choices"):
+                props["choices"] = [[say(str(shown_as)), value] for shown_as, value in props["choices"]]
+        return config
+
+    demo.get_config_file = get_config_file
+    return gr.I18n(en=en, zh=zh)
+
+
+def note_translations(ctx: Context) -> dict[str, str]:
+    """Every note the page opens with, English -> Chinese: the lecture's texts (the drawing hints among them), the
+    tour's start, the prompts to draw and to train."""
+    both = [(text("en", k), text("zh", k)) for k in TEXTS["en"]]
+    both += [(TOUR_START["en"], TOUR_START["zh"])]
+    both += [(prompt, tr(prompt, "zh")) for prompt in (TRAIN_PROMPT, *EMPTY_PROMPT.values())]
+    return {inspect.cleandoc(en): inspect.cleandoc(zh) for en, zh in both}  # as gr.Markdown keeps its value
 
 
 class LanguageViews(NamedTuple):
@@ -1848,6 +1918,8 @@ def build_demo(ctx: Context) -> gr.Blocks:
         labelled = translatable(demo)
         language.change(bind(relabel, labelled), language, [c for c, _ in labelled], **QUIET)
         demo.load(bind(first_labels, labelled), None, [c for c, _ in labelled], **QUIET)
+        demo.first_paint = first_paint(demo, note_translations(ctx))
+        demo.load(None, None, language, js=PAGE_LOCALE_JS)  # the switch too: its change makes the server's texts
         projector.change(None, projector, None, js=PROJECTOR_JS)
 
         # A scene (a link, a tour step) sets the controls, then the label and the view on screen follow it.
@@ -1962,7 +2034,8 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     head = (kept_uploads_js(cache_s) if keep else "") + kwargs.pop("head", "")
     if os.environ.get("RESNET_GC_FREEZE", "1") != "0":
         freeze_startup_heap()
-    return demo.launch(max_file_size=MAX_FILE_SIZE, theme=gr.themes.Soft(), css=CSS, head=head, **kwargs)
+    i18n = getattr(demo, "first_paint", None)
+    return demo.launch(max_file_size=MAX_FILE_SIZE, theme=gr.themes.Soft(), css=CSS, head=head, i18n=i18n, **kwargs)
 
 
 def skip_at_once(demo: gr.Blocks) -> None:

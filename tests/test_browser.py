@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -346,6 +347,49 @@ def test_a_chinese_page_leaves_no_english_on_any_tab(browser, page):
         left[f"导览 {step}/7"] = english_on_screen(pg)
     assert {tab: lines for tab, lines in left.items() if lines} == {}
     pg.context.close()
+
+
+def hold_events(context) -> tuple[list, Callable[[], None]]:
+    """Every event's request of the pages of ``context`` held back (the list) until the function is called."""
+    held, released = [], []
+
+    def route(request) -> None:
+        request.continue_() if released else held.append(request)
+
+    def release() -> None:
+        released.append(True)
+        for request in held:
+            request.continue_()
+
+    context.route("**/queue/join*", route)
+    return held, release
+
+
+def test_a_chinese_page_is_drawn_in_chinese(browser, page):
+    """A Chinese browser's page, and a Chinese link's in an English browser, are Chinese as they are drawn, before
+    any answer of the server (held back here: the page used to stay English until its first load's answers)."""
+    for query, locale in (("?sample=digits:0", "zh-CN"), ("?language=zh&sample=digits:0", "en-US")):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
+        held, release = hold_events(context)
+        pg = context.new_page()
+        pg.set_default_timeout(30_000)
+        pg.goto(page.url.split("?")[0] + query)
+        pg.wait_for_selector("#dataset input")
+        pg.wait_for_function("() => document.querySelector('#intro').innerText.includes('看懂')", timeout=5000)
+        pg.wait_for_timeout(300)
+        left = english_on_screen(pg)
+        if locale == "en-US":  # Gradio's tabs keep the names they were drawn with when the page's locale changes
+            left = {line: words for line, words in left.items() if line not in pg.get_by_role("tab").all_inner_texts()}
+        assert held and left == {}  # labels, buttons, choices, notes (and tabs in a Chinese browser): all in Chinese
+        assert checked(pg, "language") == ["zh"]
+        assert checked(pg, "dataset") == ["digits"] and "数字（MNIST）" in pg.locator("#dataset").inner_text()
+        if locale == "en-US":
+            pg.screenshot(path=SHOTS / "13-chinese-link-as-drawn.png")
+        release()
+        wait_for_label(pg, "7")
+        pg.wait_for_function("() => document.querySelector('#status').innerText.includes('数字模型')")
+        assert english_on_screen(pg) == {}  # and still once the server's answers came
+        context.close()
 
 
 def test_the_browser_language_on_first_load(browser, page):
