@@ -116,6 +116,12 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
    tablet, a 1024 px laptop) showed three or four at a time and swiped sideways, the rows reading 0 0 1 / 2 3 3 /
    5 5 6 with the 4s out of sight. */
 #gallery .grid-container { grid-template-columns: repeat(5, minmax(0, 1fr)) !important; }
+/* The block panel at its own size where it fits (~540 px wide), in a box of its height (it sat in an 820 px box,
+   and at 768 px shrank to a third of the width, ~270 px): at 768 px it wraps above the chart; on a phone it keeps
+   its size and is swiped sideways, as the other wide pictures. */
+#block-panel .image-container, #block-panel .image-frame { height: auto !important; }
+#block-panel img { width: auto !important; height: auto !important; }
+@media (min-width: 701px) { #block-panel img { max-width: 100% !important; } }
 /* Every channel of a stage (b5: 512 tiles, ~770 px square) stays within one screen on a wider one, a projector's
    720 px included (its full-screen button shows it whole). */
 @media (min-width: 701px) {
@@ -1734,9 +1740,15 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
         residual_note = gr.Markdown(text("en", "residual"), elem_classes=["note", "view-note"])
         with gr.Row(equal_height=False):
             block_panel = gr.Image(
-                label="Blocks b2.0 … b5.1", interactive=False, height=820, scale=2, elem_id="block-panel", format="png"
+                label="Blocks b2.0 … b5.1",
+                interactive=False,
+                scale=1,
+                min_width=480,
+                elem_id="block-panel",
+                elem_classes=["swiped"],
+                format="png",
             )
-            block_chart = wide_picture("Block statistics", "block-chart", scale=3)
+            block_chart = wide_picture("Block statistics", "block-chart", scale=1, min_width=400)
     with gr.Tab("Plain vs residual", id="plain", elem_id="plain-tab") as plain_tab:
         plain_note = gr.Markdown(text("en", "plain"), elem_classes=["note", "view-note"])
         runs = depth.load_runs()

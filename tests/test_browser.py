@@ -458,6 +458,9 @@ def test_a_phone_draws_with_a_finger(browser, page):
     pg.locator("#block-chart").scroll_into_view_if_needed()
     pg.wait_for_function("() => document.querySelector('#block-chart img')?.complete")
     assert_swiped(pg, "block-chart")
+    pg.locator("#block-panel").scroll_into_view_if_needed()
+    pg.wait_for_function("() => document.querySelector('#block-panel img')?.complete")
+    assert_swiped(pg, "block-panel", wide=540)  # its own width (~540 px), not shrunk to ~330
     pg.context.close()
 
 
@@ -485,18 +488,28 @@ def sample_rows(pg) -> list[int]:
 
 
 @pytest.mark.parametrize("width", [768, 1024, 1400])
-def test_the_samples_and_the_view_tabs_fit(browser, page, width):
+def test_the_samples_the_view_tabs_and_the_block_panel_fit(browser, page, width):
     """A tablet, a small laptop, a desktop: the samples five a row, none swiped sideways out of view (Gradio's 100 px
-    columns showed three or four a row at 768 and 1024 px); every view tab in sight (two hid behind "•••" at 768)."""
-    pg = open_page(browser, page, viewport={"width": width, "height": 900})
+    columns showed three or four a row at 768 and 1024 px); every view tab in sight (two hid behind "•••" at 768);
+    the block panel at its own size or at least 480 px wide (~270 at 768 px), in a box of its height (820 px)."""
+    pg = open_page(browser, page, "?sample=digits:0&tab=residual", viewport={"width": width, "height": 900})
     assert sample_rows(pg) == [5, 5, 5, 5]
     assert view_tabs_in_sight(pg) <= width
+    pg.locator("#block-panel").scroll_into_view_if_needed()  # its picture loads lazily, once near the screen
+    pg.wait_for_function("() => document.querySelector('#block-panel img')?.complete")
+    img, natural, box, buttons = pg.evaluate(
+        "() => { const c = document.querySelector('#block-panel .image-container'), i = c.querySelector('img');"
+        " return [i.getBoundingClientRect().toJSON(), i.naturalWidth, c.getBoundingClientRect().toJSON(),"
+        " c.querySelector('.icon-button-wrapper').getBoundingClientRect().toJSON()]; }"
+    )
+    assert img["width"] >= min(natural, 480) - 1 and box["bottom"] - img["bottom"] <= 2
+    assert box["height"] - img["height"] <= 40 and buttons["bottom"] <= img["top"]  # its label and buttons above it
     pg.context.close()
 
 
-def assert_swiped(pg, elem_id: str) -> None:
-    """A picture on a phone kept at a readable width (≥ 600 px), swiped sideways inside a box no wider than 390 px,
-    its buttons above it, not over the titles drawn along its top edge."""
+def assert_swiped(pg, elem_id: str, wide: int = 600) -> None:
+    """A picture on a phone kept at a readable width (≥ ``wide`` px), swiped sideways inside a box no wider than
+    390 px, its buttons above it, not over the titles drawn along its top edge."""
     width, box, scrollable, buttons_bottom, top = pg.evaluate(
         "id => { const c = document.querySelector('#' + id + ' .image-container');"
         " const img = c.querySelector('img').getBoundingClientRect();"
@@ -504,5 +517,5 @@ def assert_swiped(pg, elem_id: str) -> None:
         " return [img.width, c.clientWidth, c.scrollWidth, buttons.bottom, img.top]; }",
         elem_id,
     )
-    assert width >= 600 and box <= 390 < scrollable
+    assert width >= wide and box <= 390 < scrollable
     assert buttons_bottom <= top
