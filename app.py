@@ -116,6 +116,10 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
    tablet, a 1024 px laptop) showed three or four at a time and swiped sideways, the rows reading 0 0 1 / 2 3 3 /
    5 5 6 with the 4s out of sight. */
 #gallery .grid-container { grid-template-columns: repeat(5, minmax(0, 1fr)) !important; }
+/* Gradio's container clips its overflow rather than hiding it: the same on screen, but a hidden overflow holds a
+   sticky element still (the tour on a phone, below). Outside the media rule: Gradio writes the rules inside one
+   under its container's classes only, which the container itself does not match. */
+.gradio-container { overflow: clip !important; }
 /* The block panel at its own size where it fits (~540 px wide), in a box of its height (it sat in an 820 px box,
    and at 768 px shrank to a third of the width, ~270 px): at 768 px it wraps above the chart; on a phone it keeps
    its size and is swiped sideways, as the other wide pictures. */
@@ -142,6 +146,14 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
   #stage-grids img { width: 760px !important; }
   #cams img { width: 620px !important; }
   #block-chart img { width: 640px !important; }
+  /* The tour, while open, stays at the top of the screen (at most 40% of it, its text scrolled inside), and each
+     move scrolls to the scene's view below it (``TOUR_VIEW_JS``): the views start ~3,400 px down a phone's page, so
+     a scene's text and what it speaks of were never in sight together (``.gradio-container`` above). */
+  #tour:has(> .label-wrap.open) {
+    position: sticky !important; top: 0; z-index: 30; max-height: 40vh; overflow-y: auto !important;
+    box-shadow: 0 6px 16px rgba(0, 0, 0, 0.18);
+  }
+  :has(> #tour > .label-wrap.open) > #view-tabs { min-height: 100vh; }  /* room to scroll to, before a view loads */
 }
 """
 
@@ -734,6 +746,13 @@ PAGE_LOCALE_JS = (
     " const lang = ['en', 'zh'].includes(named) ? named : listed.find((c) => c === 'en' || c === 'zh') || 'en';"
     " (" + GRADIO_LOCALE_JS + ")(lang); return lang; }"
 )
+# On a phone (the layout's breakpoint, 700 px) a tour move scrolls the page to the view tabs, just below the open tour
+# that stays at the top of the screen (``CSS``); wider screens keep their place.
+TOUR_VIEW_JS = """() => {
+  if (!window.matchMedia("(max-width: 700px)").matches) return;
+  const tour = document.getElementById("tour"), tabs = document.getElementById("view-tabs");
+  if (tour && tabs) window.scrollTo({ top: tabs.getBoundingClientRect().top + window.scrollY - tour.offsetHeight - 8 });
+}"""
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
 # Gradio's page reads every input of an event again at each status message of any event (queued, started, its place
 # in the queue, done: ``update_state`` in its core), and the canvas answers every read by uploading its background,
@@ -1890,8 +1909,8 @@ def build_demo(ctx: Context) -> gr.Blocks:
         with gr.Accordion("Guided tour", open=False, elem_id="tour") as tour:
             tour_text = gr.Markdown(TOUR_START["en"], elem_id="tour-text")
             with gr.Row():
-                back = gr.Button("◀ Back", size="sm", elem_id="tour-back")
-                forward = gr.Button("Next ▶", size="sm", variant="primary", elem_id="tour-next")
+                back = gr.Button("◀ Back", size="sm", min_width=100, elem_id="tour-back")
+                forward = gr.Button("Next ▶", size="sm", variant="primary", min_width=100, elem_id="tour-next")
             tour_step = gr.State(-1)
         with gr.Row(equal_height=False, elem_id="main-row"):
             with gr.Column(scale=5, elem_id="input-col"):
@@ -1955,13 +1974,18 @@ def build_demo(ctx: Context) -> gr.Blocks:
             link_note,
         )
         current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions, language]
+        # "always_last": a click while the previous move is pending moves once more when it ends, from the step then
+        # reached (the browser reads the state again); Gradio's default ("once") dropped it
+        moves = [
+            button.click(bind(tour_go, ctx, move), [tour_step, language, projector], list(scene), **QUIET, **AGAIN)
+            for button, move in ((back, -1), (forward, 1))
+        ]
+        for move in moves:
+            move.then(None, js=TOUR_VIEW_JS)
         for event in (
             redrawn,
             demo.load(bind(restore_scene, ctx), None, list(scene), **QUIET),
-            # "always_last": a click while the previous move is pending moves once more when it ends, from the step
-            # then reached (the browser reads the state again); Gradio's default ("once") dropped it
-            back.click(bind(tour_go, ctx, -1), [tour_step, language, projector], list(scene), **QUIET, **AGAIN),
-            forward.click(bind(tour_go, ctx, 1), [tour_step, language, projector], list(scene), **QUIET, **AGAIN),
+            *moves,
         ):
             labelled = event.then(bind(predict_current, ctx), current, list(pred.prediction), **QUIET, **LABEL)
             follow_views(ctx, labelled, current, tabs.views, tabs.target, tabs.stage, tabs.view, model_too=True)

@@ -464,6 +464,24 @@ def test_a_phone_draws_with_a_finger(browser, page):
     pg.context.close()
 
 
+def test_a_phone_shows_a_tour_scene_with_its_text(browser, page):
+    """On a phone the views start thousands of pixels below the tour: a move keeps the tour's text at the top of the
+    screen (at most 40% of it) and brings the scene's view in under it."""
+    phone = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+    pg = open_page(browser, page, "?tour=1", **phone)
+    pg.wait_for_function("() => document.querySelector('#tour-text')?.innerText.includes('1/7')")
+    pg.locator("#tour-next").tap()
+    pg.wait_for_function("() => document.querySelector('#tour-text')?.innerText.includes('2/7')")
+    pg.wait_for_function("() => window.scrollY > 1000")
+    pg.wait_for_timeout(500)
+    tour, tabs = (pg.locator(f"#{elem_id}").bounding_box() for elem_id in ("tour", "view-tabs"))
+    assert abs(tour["y"]) <= 1 and tour["height"] <= 0.4 * 844  # the text in sight, at the top
+    assert tour["y"] + tour["height"] <= tabs["y"] <= tour["y"] + tour["height"] + 20  # the view right under it
+    assert pg.locator("#view-tabs").get_by_role("tab", selected=True).inner_text() == "Residual vs identity"
+    pg.screenshot(path=SHOTS / "14-phone-tour.png")
+    pg.context.close()
+
+
 TAB_NAMES = ["Feature maps", "Residual vs identity", "Plain vs residual", "Architecture & formulas"]
 TAB_NAMES += ["Train it yourself"]  # the view tabs, in order
 
