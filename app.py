@@ -739,12 +739,14 @@ GRADIO_LOCALE_JS = """(lang) => {
 # The page's own texts (``first_paint``) and Gradio's are drawn in the browser's language where Gradio has it
 # ("zh-CN", "zh-TW"; English for a "zh" alone). This sets them at once to the page's language as the server decides
 # it (``page_language``: the link's language=, else the first of English and Chinese the browser lists), before the
-# first load's answers: a Chinese link in an English browser, "fr,zh" or "zh". The language switch shows it too.
+# first load's answers: a Chinese link in an English browser, "fr,zh" or "zh". The language switch itself follows with
+# the scene's answer (``restore_scene``): set here, its change raced the scene's (a stale Grad-CAM class list for the
+# digits model answered after the link's clothing model, its class blank), and cost the first label 0.2-0.3 s.
 PAGE_LOCALE_JS = (
     "() => { const named = new URLSearchParams(window.location.search).get('language');"
     " const listed = (navigator.languages || [navigator.language]).map((l) => l.toLowerCase().split('-')[0]);"
     " const lang = ['en', 'zh'].includes(named) ? named : listed.find((c) => c === 'en' || c === 'zh') || 'en';"
-    " (" + GRADIO_LOCALE_JS + ")(lang); return lang; }"
+    " (" + GRADIO_LOCALE_JS + ")(lang); }"
 )
 # On a phone (the layout's breakpoint, 700 px) a tour move scrolls the page to the view tabs, just below the open tour
 # that stays at the top of the screen (``CSS``); wider screens keep their place.
@@ -996,9 +998,9 @@ def first_paint(demo: gr.Blocks, notes: dict[str, str]) -> gr.I18n:
     version (``notes``: English note -> Chinese) becomes a key of Gradio's ``I18n``, which the browser fills in as it
     draws the page (in Chinese for a Chinese browser, or a link's ``language=`` through ``PAGE_LOCALE_JS``).
 
-    Before, a Chinese page was drawn in English and turned Chinese with the first load's answers: its tabs ~0.7 s,
-    its notes and model names ~2.5 s after the page was drawn (headless Chromium here). The server's language
-    switch (``relabel``, ``switch_language``) sends plain texts, as before. A table's headers are left to it.
+    Before, a Chinese page was drawn in English and turned Chinese with the first load's answers: its tabs over a
+    second, its notes and model names ~3 s after the page was drawn (``benchmarks/first_paint.py``). The server's
+    language switch (``relabel``, ``switch_language``) sends plain texts, as before. A table's headers are left to it.
     """
     en: dict[str, str] = {}
     zh: dict[str, str] = {}
@@ -1950,7 +1952,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
         language.change(bind(relabel, labelled), language, [c for c, _ in labelled], **QUIET)
         demo.load(bind(first_labels, labelled), None, [c for c, _ in labelled], **QUIET)
         demo.first_paint = first_paint(demo, note_translations(ctx))
-        demo.load(None, None, language, js=PAGE_LOCALE_JS)  # the switch too: its change makes the server's texts
+        demo.load(None, js=PAGE_LOCALE_JS)
         projector.change(None, projector, None, js=PROJECTOR_JS)
 
         # A scene (a link, a tour step) sets the controls, then the label and the view on screen follow it.

@@ -3,11 +3,12 @@
     python benchmarks/first_paint.py                      # ~1 min: this checkout, 3 loads of each
     python benchmarks/first_paint.py --tree /tmp/before   # also another checkout (a git worktree), side by side
 
-The app runs in a process of its own (each checkout in turn); headless Chromium opens the page ``--loads`` times in
-each case, and the page itself notes (``performance.now()``, from the start of the navigation, checked at every
-frame) when it was first drawn (the model switch is on screen) and when each of these first read Chinese: every view
-tab's name, the page's notes (its title), the model names (the switch's choices), and when the label came. Printed:
-the medians and ranges, the other checkout's and their ratios (other ÷ this). One browser, nothing else running.
+The app runs in a process of its own (with ``--tree``, the two checkouts' apps side by side, taking turns load by
+load, in either order); headless Chromium opens the page ``--loads`` times in each case, and the page itself notes
+(``performance.now()``, from the start of the navigation, checked at every frame) when it was first drawn (the model
+switch is on screen) and when each of these first read Chinese: every view tab's name, the page's notes (its
+title), the model names (the switch's choices), and when the label came. Printed: the medians and ranges, the other
+checkout's and their ratios (other ÷ this). One browser, nothing else running.
 """
 
 from __future__ import annotations
@@ -49,31 +50,35 @@ NOTE_MARKS = (
 )
 
 
-def measure(root: Path, loads: int, port: int) -> dict[str, dict[str, list[float]]]:
-    """Seconds from the navigation's start to each mark, per case, over ``loads`` loads of the app at ``root``."""
+def measure(roots: list[Path], loads: int, port: int) -> list[dict[str, dict[str, list[float]]]]:
+    """Seconds from the navigation's start to each mark, per checkout and case, over ``loads`` loads of each: the
+    checkouts' apps run side by side and take turns, load by load (the machine's speed drifts within a minute)."""
     from playwright.sync_api import sync_playwright
 
-    server = Server.start(port, root=root)
-    found: dict[str, dict[str, list[float]]] = {case: {mark: [] for mark in MARKS} for case in CASES}
+    servers = [Server.start(port + n, root=root) for n, root in enumerate(roots)]
+    found = [{case: {mark: [] for mark in MARKS} for case in CASES} for _ in roots]
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for load in range(loads + 1):  # the first load of each case warms the server up: not counted
+            for load in range(loads + 1):  # the first load of each case warms the servers up: not counted
                 for case, (query, locale) in CASES.items():
-                    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
-                    context.add_init_script(NOTE_MARKS)
-                    page = context.new_page()
-                    page.goto(server.url + "/" + query)
-                    page.wait_for_function(f"() => Object.keys(window.__marks || {{}}).length === {len(MARKS)}")
-                    marks = page.evaluate("() => window.__marks")
-                    if load:
-                        for mark in MARKS:
-                            found[case][mark].append(marks[mark] / 1000)
-                    context.close()
+                    turn = 1 - 2 * (load % 2)  # this checkout first, then the other first, ...
+                    for server, times in zip(servers[::turn], found[::turn], strict=True):
+                        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
+                        context.add_init_script(NOTE_MARKS)
+                        page = context.new_page()
+                        page.goto(server.url + "/" + query)
+                        page.wait_for_function(f"() => Object.keys(window.__marks || {{}}).length === {len(MARKS)}")
+                        marks = page.evaluate("() => window.__marks")
+                        if load:
+                            for mark in MARKS:
+                                times[case][mark].append(marks[mark] / 1000)
+                        context.close()
             browser.close()
     finally:
-        server.process.kill()
-        server.process.wait()
+        for server in servers:
+            server.process.kill()
+            server.process.wait()
     return found
 
 
@@ -84,11 +89,11 @@ def say(seconds: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--loads", type=int, default=3)
-    parser.add_argument("--tree", type=Path, help="another checkout of the app, measured after this one")
+    parser.add_argument("--tree", type=Path, help="another checkout of the app, measured in turn with this one")
     parser.add_argument("--port", type=int, default=7890)
     args = parser.parse_args()
-    this = measure(ROOT, args.loads, args.port)
-    other = measure(args.tree.resolve(), args.loads, args.port + 1) if args.tree else None
+    this, *others = measure([ROOT] + ([args.tree.resolve()] if args.tree else []), args.loads, args.port)
+    other = others[0] if others else None
     head = f"{'case':31s} {'mark':14s} {'this checkout':22s}"
     print(head + (f" {'--tree ' + str(args.tree):22s} ratio" if other else ""))
     for case in CASES:

@@ -37,10 +37,10 @@ TOUR: tuple[Step, ...] = (
         {"en": "One residual block: x, F(x), their sum", "zh": "一个残差块：x、F(x) 与二者之和"},
         {
             "en": "Each row is one block. Left to right: the **shortcut x**, the **residual F(x)** the block learned, "
-            "their **sum** and the ReLU. In most blocks F(x) is small beside x (see ‖F(x)‖/‖x‖ on the right): the "
+            "their **sum** and the ReLU. In most blocks F(x) is small beside x (see the chart of ‖F(x)‖/‖x‖): the "
             "block only corrects its input, f(x) = F(x) + x.",
             "zh": "每一行是一个残差块。从左到右：**捷径 x**、块学到的**残差 F(x)**、二者之**和**以及 ReLU。"
-            "大多数块里 F(x) 比 x 小得多（见右侧的 ‖F(x)‖/‖x‖）：块只是修正它的输入，f(x) = F(x) + x。",
+            "大多数块里 F(x) 比 x 小得多（见 ‖F(x)‖/‖x‖ 图）：块只是修正它的输入，f(x) = F(x) + x。",
         },
     ),
     Step(
