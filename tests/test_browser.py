@@ -354,15 +354,15 @@ def hold_events(context) -> tuple[list, Callable[[], None]]:
     """Every event's request of the pages of ``context`` held back (the list) until the function is called."""
     held, released = [], []
 
-    def route(request) -> None:
-        request.continue_() if released else held.append(request)
+    def hold(route) -> None:
+        route.continue_() if released else held.append(route)
 
     def release() -> None:
         released.append(True)
-        for request in held:
-            request.continue_()
+        for route in held:
+            route.continue_()
 
-    context.route("**/queue/join*", route)
+    context.route("**/queue/join*", hold)
     return held, release
 
 
