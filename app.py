@@ -20,6 +20,7 @@ import threading
 import time
 import types
 import typing
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -1004,15 +1005,15 @@ def first_paint(demo: gr.Blocks, notes: dict[str, str]) -> gr.I18n:
     """
     en: dict[str, str] = {}
     zh: dict[str, str] = {}
-    names: dict[str, str] = {}  # English -> key, the same at every build of the config
 
     def say(english: Any, chinese: Callable[[str], str | None] = lambda text: tr(text, "zh")) -> Any:
         if not isinstance(english, str) or (said := chinese(english)) is None or said == english:
             return english
-        if english not in names:  # plain keys: the page takes a key to end at its first "}", which a formula holds
-            names[english] = name = f"t{len(names)}"
-            en[name], zh[name] = english, said
-        return str(I18nData(names[english]))
+        # a plain key from the text, the same at every build of the config (the page takes a key to end at its first
+        # "}", which a formula holds)
+        name = f"t{zlib.crc32(english.encode()):08x}"
+        en[name], zh[name] = english, said
+        return str(I18nData(name))
 
     visible = {block._id for block in demo.blocks.values() if shown(block)}
     config_file = demo.get_config_file
@@ -1036,7 +1037,7 @@ def first_paint(demo: gr.Blocks, notes: dict[str, str]) -> gr.I18n:
     return gr.I18n(en=en, zh=zh)
 
 
-def note_translations(ctx: Context) -> dict[str, str]:
+def note_translations() -> dict[str, str]:
     """Every note the page opens with, English -> Chinese: the lecture's texts (the drawing hints among them), the
     tour's start, the prompts to draw and to train."""
     both = [(text("en", k), text("zh", k)) for k in TEXTS["en"]]
@@ -1951,7 +1952,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
         labelled = translatable(demo)
         language.change(bind(relabel, labelled), language, [c for c, _ in labelled], **QUIET)
         demo.load(bind(first_labels, labelled), None, [c for c, _ in labelled], **QUIET)
-        demo.first_paint = first_paint(demo, note_translations(ctx))
+        demo.first_paint = first_paint(demo, note_translations())
         demo.load(None, js=PAGE_LOCALE_JS)
         projector.change(None, projector, None, js=PROJECTOR_JS)
 
@@ -2072,8 +2073,9 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     head = (kept_uploads_js(cache_s) if keep else "") + kwargs.pop("head", "")
     if os.environ.get("RESNET_GC_FREEZE", "1") != "0":
         freeze_startup_heap()
-    i18n = getattr(demo, "first_paint", None)
-    return demo.launch(max_file_size=MAX_FILE_SIZE, theme=gr.themes.Soft(), css=CSS, head=head, i18n=i18n, **kwargs)
+    return demo.launch(
+        max_file_size=MAX_FILE_SIZE, theme=gr.themes.Soft(), css=CSS, head=head, i18n=demo.first_paint, **kwargs
+    )
 
 
 def skip_at_once(demo: gr.Blocks) -> None:

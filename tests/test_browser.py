@@ -444,11 +444,13 @@ def touch_stroke(pg, points: list[tuple[float, float]]) -> None:
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+
+
 def test_a_phone_draws_with_a_finger(browser, page):
     from playwright.sync_api import sync_playwright  # noqa: F401 (the page fixture skipped when it is missing)
 
-    phone = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
-    pg = open_page(browser, page, **phone)
+    pg = open_page(browser, page, **PHONE)
     pg.locator("#sketch canvas").first.scroll_into_view_if_needed()
     touch_stroke(pg, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])
     wait_for_label(pg, "7")
@@ -467,7 +469,7 @@ def test_a_phone_draws_with_a_finger(browser, page):
         assert_swiped(pg, montage)
     pg.screenshot(path=SHOTS / "12-phone.png", full_page=True)
     pg.context.close()
-    pg = open_page(browser, page, "?sample=digits:14&tab=residual", **phone)  # the block chart: the same
+    pg = open_page(browser, page, "?sample=digits:14&tab=residual", **PHONE)  # the block chart: the same
     pg.locator("#block-chart").scroll_into_view_if_needed()
     pg.wait_for_function("() => document.querySelector('#block-chart img')?.complete")
     assert_swiped(pg, "block-chart")
@@ -480,8 +482,7 @@ def test_a_phone_draws_with_a_finger(browser, page):
 def test_a_phone_shows_a_tour_scene_with_its_text(browser, page):
     """On a phone the views start thousands of pixels below the tour: a move keeps the tour's text at the top of the
     screen (at most 40% of it) and brings the scene's view in under it."""
-    phone = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-    pg = open_page(browser, page, "?tour=1", **phone)
+    pg = open_page(browser, page, "?tour=1", **PHONE)
     pg.wait_for_function("() => document.querySelector('#tour-text')?.innerText.includes('1/7')")
     pg.locator("#tour-next").tap()
     pg.wait_for_function("() => document.querySelector('#tour-text')?.innerText.includes('2/7')")
