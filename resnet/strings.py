@@ -156,7 +156,8 @@ PHRASES: dict[str, str] = {
     " s: test accuracy ": " 秒：测试准确率 ",
     "Not used from the link": "链接中未使用的部分",
     # the depth experiment's sentence (resnet.depth.sentence)
-    "**What you see:** from ": "**你看到的：**从 ",
+    # the bold ends before the full-width colon: CommonMark does not close "**" between a punctuation mark and a letter
+    "**What you see:** from ": "**你看到的**：从 ",
     " layers, the plain network's training error goes from ": " 层，普通网络的训练误差从 ",
     " and the residual network's from ": "，残差网络的从 ",
     "% to ": "% 变为 ",

@@ -6,10 +6,11 @@ import io
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 from matplotlib.text import Text
 
 import app
-from resnet import depth, pictures, viz
+from resnet import depth, pictures, strings, viz
 from resnet.live import CurvePoint
 from resnet.samples import load_samples
 from resnet.strings import english_left, tr, tr_format, translate_figure, untranslated
@@ -152,3 +153,18 @@ def test_the_tour_s_texts():
     for step in TOUR:
         assert english_left(step.title["zh"]) == []
         assert [word for word in english_left(step.text["zh"]) if word != "ResNet"] == [], step.title["en"]
+
+
+def test_every_chinese_note_renders_its_bold_and_italics(shipped_ctx):
+    """CommonMark (the page's Markdown) leaves "**" as it is where it sits between a punctuation mark and a letter,
+    as a full-width colon and the next character often do: "**你看到的：**从" showed its asterisks on the page."""
+    from resnet.lecture import TEXTS
+
+    notes = [*TEXTS["zh"].values(), *(step.text["zh"] for step in TOUR), tr(app.TRAIN_PROMPT, "zh")]
+    notes += [app.static_charts(depth.load_runs(), "zh").verdict, app.note_translations()[app.TOUR_START["en"]]]
+    notes += [tr(prompt, "zh") for prompt in app.EMPTY_PROMPT.values()]
+    notes += [v for table in (strings.ZH, strings.PHRASES, strings.TEMPLATES) for v in table.values() if "*" in v]
+    markdown = MarkdownIt("commonmark")
+    for note in notes:
+        html = markdown.render(note)
+        assert "**" not in html and "*" not in html.replace("<em>", "").replace("</em>", ""), note
