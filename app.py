@@ -98,6 +98,16 @@ body.projector #controls { min-width: 640px !important; align-items: center; }
 body.projector #language .wrap { flex-wrap: nowrap !important; }
 body.projector #intro p, body.projector #link-row, body.projector #hint, body.projector #gallery,
 body.projector #model-input, body.projector #lesion-costs, body.projector .view-note { display: none !important; }
+/* The charts carry their text in the picture (7–9 px as drawn): on a projector each is shown as wide as the screen
+   (its text ~1.4–2.1× larger) and within one screen's height, one above the other; the block statistics above the
+   block panel, which keeps its own size (its full-screen button shows it larger). */
+body.projector #residual-row, body.projector #why-row { flex-direction: column !important; }
+body.projector #block-chart { order: -1; }
+body.projector #block-chart .image-frame { width: 100% !important; }
+body.projector :is(#block-chart, #depth-chart, #path-chart, #why-row, #train-vs) img {
+  width: 100% !important; max-width: 100% !important; height: auto !important; max-height: calc(100vh - 48px);
+  object-fit: contain;
+}
 /* The view pictures carry their titles along their top edge: their buttons (full screen, download, share) sit in a
    band above them, not over a title (in a column as narrow as the picture, on a phone say, they covered
    'b2 · 64 × 16 × 16 (top 16)' and 'all 128 channels, strongest first'). */
@@ -1760,7 +1770,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
         all_channels = wide_picture("All channels", "all-channels")
     with gr.Tab("Residual vs identity", id="residual") as residual_tab:
         residual_note = gr.Markdown(text("en", "residual"), elem_classes=["note", "view-note"])
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, elem_id="residual-row"):
             block_panel = gr.Image(
                 label="Blocks b2.0 … b5.1",
                 interactive=False,
@@ -1778,7 +1788,7 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
         depth_chart = gr.Plot(charts.depth, show_label=False, elem_id="depth-chart")
         verdict = gr.Markdown(charts.verdict, elem_id="depth-verdict")
         path_chart = gr.Plot(show_label=False, elem_id="path-chart")
-        with gr.Row():
+        with gr.Row(elem_id="why-row"):
             responses = gr.Plot(charts.responses, show_label=False, scale=2)
             gradients = gr.Plot(charts.gradients, show_label=False, scale=3)
     with gr.Tab("Architecture & formulas", id="architecture") as arch_tab, gr.Row():

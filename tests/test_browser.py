@@ -287,7 +287,12 @@ def test_the_projector_view(browser, page):
         box = pg.locator(first_screen).bounding_box()
         assert box is not None and box["y"] + box["height"] <= 720, (first_screen, box)
     pg.screenshot(path=SHOTS / "10-projector-1280x720.png")
-    pg.locator("#block-panel").scroll_into_view_if_needed()  # the step's view, one scroll down
+    pg.wait_for_selector("#block-chart img")
+    # the block statistics above the panel, as wide as the view: the text drawn in the chart ~1.9x its drawn size
+    chart = pg.eval_on_selector("#block-chart img", "e => [e.getBoundingClientRect().width, e.naturalWidth]")
+    assert chart[0] >= 1.8 * chart[1] and chart[0] >= 0.9 * pg.locator("#view-tabs").bounding_box()["width"], chart
+    assert pg.locator("#block-chart").bounding_box()["y"] < pg.locator("#block-panel").bounding_box()["y"]
+    pg.locator("#block-chart").scroll_into_view_if_needed()  # the step's view, one scroll down
     pg.screenshot(path=SHOTS / "10b-projector-view-1280x720.png")
     pg.locator("#projector input").uncheck()  # the toggle
     pg.wait_for_function("() => !document.body.classList.contains('projector')")
