@@ -292,6 +292,8 @@ def test_the_projector_view(browser, page):
     chart = pg.eval_on_selector("#block-chart img", "e => [e.getBoundingClientRect().width, e.naturalWidth]")
     assert chart[0] >= 1.8 * chart[1] and chart[0] >= 0.9 * pg.locator("#view-tabs").bounding_box()["width"], chart
     assert pg.locator("#block-chart").bounding_box()["y"] < pg.locator("#block-panel").bounding_box()["y"]
+    panel = pg.eval_on_selector("#block-panel img", "e => [e.getBoundingClientRect().width, e.naturalWidth]")
+    assert panel[0] >= 1.35 * panel[1], panel  # the panel enlarged
     pg.locator("#block-chart").scroll_into_view_if_needed()  # the step's view, one scroll down
     pg.screenshot(path=SHOTS / "10b-projector-view-1280x720.png")
     pg.locator("#projector input").uncheck()  # the toggle
