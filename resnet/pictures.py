@@ -101,6 +101,12 @@ def _cjk_font_file() -> tuple[str, int] | None:
     return None
 
 
+def has_chinese(words: str) -> bool:
+    """Whether ``words`` hold a CJK character or full-width sign: a line without one is drawn in DejaVu Sans even
+    in Chinese (Noto Sans CJK's ‖ is a full-width sign: "‖F(x)‖/‖x‖" read "‖ F(x) ‖ / ‖ x ‖")."""
+    return any("\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in words)
+
+
 STAMP_PAD = 4  # px around a stamp's text: room for glyphs that reach left of or above the pen
 
 
@@ -318,7 +324,8 @@ def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -
         ]
         for k, line in enumerate(lines):
             colour = "#b00" if b.lesioned and k == 2 else "black"
-            texts.append(((6, y0 + 4 + 15 * k), tr(line, lang), colour, f12))
+            line = tr(line, lang)
+            texts.append(((6, y0 + 4 + 15 * k), line, colour, f12 if has_chinese(line) else font(12)))
     bar = _panel_scale(len(BLOCK_COLUMNS) * (tile + gap) - gap, lang)
     canvas[-28:, label_w : label_w + bar.shape[1]] = bar
     return with_texts(canvas, texts)

@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torchvision.utils import make_grid
 
+from resnet import pictures
 from resnet.pictures import tile_grid
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,3 +201,17 @@ def test_every_stage_s_caption_fits_its_picture(lang):
         assert (band[:, shown.shape[1] :] == 255).all(), f"{name}: the caption runs past the picture"
         assert np.array_equal(shown[:20], band[:, : shown.shape[1]]), name
         assert shown.shape[0] == 20 + grid.shape[0] and (shown[20:] != 255).any()
+
+
+def test_a_chinese_block_panel_draws_its_formulas_as_the_english_one():
+    """The lines without Chinese (‖F(x)‖/‖x‖ and cos(F(x), x)) in DejaVu Sans in both languages, pixel for pixel:
+    Noto Sans CJK's full-width ‖ spread "‖F(x)‖/‖x‖" into "‖ F(x) ‖ / ‖ x ‖"."""
+    rng = np.random.default_rng(0)
+    block = pictures.BlockMaps(
+        "b2.0", False, False, False, 0.96, -0.32, *(rng.normal(size=(4, 16, 16)) for _ in "xrpo")
+    )
+    en, zh = (pictures.block_panel([block], lang=lang) for lang in ("en", "zh"))
+    formulas = slice(22 + 4 + 15 * 2, 22 + 4 + 15 * 4)  # the block's third and fourth lines, left of the tiles
+    assert pictures.has_chinese("捷径：恒等") and not pictures.has_chinese("‖F(x)‖/‖x‖ = 0.96")
+    assert np.array_equal(en[formulas, :190], zh[formulas, :190])
+    assert not np.array_equal(en[22 : 22 + 4 + 30, :190], zh[22 : 22 + 4 + 30, :190])  # its name and shortcut differ
