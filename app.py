@@ -98,14 +98,15 @@ body.projector #controls { min-width: 640px !important; align-items: center; }
 body.projector #language .wrap { flex-wrap: nowrap !important; }
 body.projector #intro p, body.projector #link-row, body.projector #hint, body.projector #gallery,
 body.projector #model-input, body.projector #lesion-costs, body.projector .view-note { display: none !important; }
-/* The charts and the block panel carry their text in the picture (7–12 px as drawn): on a projector each chart is
-   shown as wide as the screen (its text ~1.4–2.1× larger) and within one screen's height, one above the other; the
-   block statistics above the block panel, which is shown 1.4× its size (~17 px text; ~1.5 screens high). */
+/* The charts and pictures carry their text in the picture (7–12 px as drawn): on a projector each chart, the stage
+   outputs and Grad-CAM are shown as wide as the screen (their text ~1.2–2.1× larger) and within one screen's
+   height, one above the other; the block statistics above the block panel, which is shown 1.4× its size (~17 px
+   text; ~1.5 screens high). */
 body.projector #residual-row, body.projector #why-row { flex-direction: column !important; }
 body.projector #block-chart { order: -1; }
-body.projector #block-chart .image-frame { width: 100% !important; }
+body.projector :is(#block-chart, #stage-grids, #cams) .image-frame { width: 100% !important; }
 body.projector #block-panel img { zoom: 1.4; }
-body.projector :is(#block-chart, #depth-chart, #path-chart, #why-row, #train-vs) img {
+body.projector :is(#block-chart, #stage-grids, #cams, #depth-chart, #path-chart, #why-row, #train-vs) img {
   width: 100% !important; max-width: 100% !important; height: auto !important; max-height: calc(100vh - 48px);
   object-fit: contain;
 }
