@@ -768,6 +768,19 @@ TOUR_VIEW_JS = """() => {
   const tour = document.getElementById("tour"), tabs = document.getElementById("view-tabs");
   if (tour && tabs) window.scrollTo({ top: tabs.getBoundingClientRect().top + window.scrollY - tour.offsetHeight - 8 });
 }"""
+# A presenter's clicker sends Page Down / Page Up (some send the arrow keys): while the tour is open they press its
+# Next and Back, unless a control that reads keys has the focus (a text box, a slider, a radio, the canvas, a tab).
+TOUR_KEYS_HEAD = """<script>
+document.addEventListener("keydown", (e) => {
+  const button = {PageDown: "tour-next", ArrowRight: "tour-next", PageUp: "tour-back", ArrowLeft: "tour-back"}[e.key];
+  if (!button || e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+  if (!document.querySelector("#tour > .label-wrap.open")) return;
+  const t = e.target, reads = "input, textarea, select, canvas, [role=tab], #sketch";
+  if (t instanceof Element && (t.isContentEditable || t.closest(reads))) return;
+  const target = document.getElementById(button);
+  if (target) { e.preventDefault(); target.click(); }
+});
+</script>"""
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
 # Gradio's page reads every input of an event again at each status message of any event (queued, started, its place
 # in the queue, done: ``update_state`` in its core), and the canvas answers every read by uploading its background,
@@ -945,8 +958,9 @@ OWN_INPUT_NOTE = (
 
 TOUR_START = {
     "en": "Seven scenes in the lecture's order, each with its own link for slides (`?tour=1` … `?tour=7`). "
-    "Press **Next ▶** to start.",
-    "zh": "按讲义顺序的七个场景，每个都有自己的链接，可放进幻灯片（`?tour=1` … `?tour=7`）。按 **下一步 ▶** 开始。",
+    "Press **Next ▶** to start; a presenter's clicker (Page Down / Page Up) or the arrow keys step through them too.",
+    "zh": "按讲义顺序的七个场景，每个都有自己的链接，可放进幻灯片（`?tour=1` … `?tour=7`）。按 **下一步 ▶** 开始；"
+    "也可以用演示翻页器，或键盘的翻页键和方向键前后切换。",
 }
 
 
@@ -2082,7 +2096,7 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     if os.environ.get("RESNET_REMEMBER_FOLDERS", "1") != "0":
         remember_folders()
     keep = os.environ.get("RESNET_KEEP_UPLOADS", "1") != "0"
-    head = (kept_uploads_js(cache_s) if keep else "") + kwargs.pop("head", "")
+    head = (kept_uploads_js(cache_s) if keep else "") + TOUR_KEYS_HEAD + kwargs.pop("head", "")
     if os.environ.get("RESNET_GC_FREEZE", "1") != "0":
         freeze_startup_heap()
     return demo.launch(

@@ -272,6 +272,16 @@ def test_the_tour_goes_through_every_scene(browser, page, ctx):
         pg.screenshot(path=SHOTS / f"tour-{i + 1}.png")
     pg.locator("#tour-back").click()
     pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=TOUR[-2].title["en"])
+    # a presenter's clicker: Page Up and Page Down press Back and Next (not while a control with the focus reads keys)
+    pg.locator("#tour-text").click()
+    pg.keyboard.press("PageUp")
+    pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=TOUR[-3].title["en"])
+    pg.keyboard.press("PageDown")
+    pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=TOUR[-2].title["en"])
+    pg.locator("#dataset input").first.focus()
+    pg.keyboard.press("ArrowRight")  # the model switch's own key: the tour stays
+    pg.wait_for_timeout(500)
+    assert TOUR[-2].title["en"] in pg.locator("#tour-text").inner_text()
     pg.context.close()
 
 
