@@ -110,6 +110,26 @@ body.projector :is(#block-chart, #stage-grids, #cams, #depth-chart, #path-chart,
   width: 100% !important; max-width: 100% !important; height: auto !important; max-height: calc(100vh - 48px);
   object-fit: contain;
 }
+/* The language switch shows the page's language from its first paint: Gradio draws it at its first value, English,
+   beside a page drawn in Chinese (``first_paint``), until the scene's answer sets it ~2 s later (set from the page
+   at once, its change raced the scene's: ``PAGE_LOCALE_JS``). Until then, or a click on it (``SWITCH_CLICKED_HEAD``),
+   the page (``body.page-zh``, set by ``PAGE_LOCALE_JS``) draws it as if 中文 were chosen. */
+body.page-zh #language label.selected:has(input[value="en"]) {
+  background: var(--checkbox-label-background-fill); color: var(--checkbox-label-text-color);
+  border-color: var(--checkbox-label-border-color);
+}
+body.page-zh #language label.selected input[value="en"] {
+  border-color: var(--checkbox-border-color); background-image: none;
+  background-color: var(--checkbox-background-color);
+}
+body.page-zh #language .wrap:has(label.selected input[value="en"]) label:has(input[value="zh"]) {
+  background: var(--checkbox-label-background-fill-selected); color: var(--checkbox-label-text-color-selected);
+  border-color: var(--checkbox-label-border-color-selected);
+}
+body.page-zh #language .wrap:has(label.selected input[value="en"]) input[value="zh"] {
+  border-color: var(--checkbox-border-color-selected); background-image: var(--radio-circle);
+  background-color: var(--checkbox-background-color-selected);
+}
 /* The view pictures carry their titles along their top edge: their buttons (full screen, download, share) sit in a
    band above them, not over a title (in a column as narrow as the picture, on a phone say, they covered
    'b2 · 64 × 16 × 16 (top 16)' and 'all 128 channels, strongest first'). */
@@ -743,8 +763,10 @@ LINK_JS = """(query) => {
 # language, not the page's switch: a link with language=zh on an English browser left them in English. Its Settings
 # panel changes them with ``changeLocale``, exported by its core module; the page calls it too. Where a Gradio version
 # has no such module or export, nothing happens (its texts then follow the browser, as before); the browser test
-# checks the footer's language after a switch.
+# checks the footer's language after a switch. The page's <html lang> follows too (Gradio sets it only from the
+# browser's language): screen readers read the page in it.
 GRADIO_LOCALE_JS = """(lang) => {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   const core = performance.getEntriesByType("resource").map((e) => e.name)
     .find((name) => /\\/assets\\/core-[\\w-]+\\.js$/.test(name));
   if (core) import(core).then((m) => m.changeLocale && m.changeLocale(lang === "zh" ? "zh-CN" : "en")).catch(() => {});
@@ -759,8 +781,14 @@ PAGE_LOCALE_JS = (
     "() => { const named = new URLSearchParams(window.location.search).get('language');"
     " const listed = (navigator.languages || [navigator.language]).map((l) => l.toLowerCase().split('-')[0]);"
     " const lang = ['en', 'zh'].includes(named) ? named : listed.find((c) => c === 'en' || c === 'zh') || 'en';"
-    " (" + GRADIO_LOCALE_JS + ")(lang); }"
+    " document.body.classList.toggle('page-zh', lang === 'zh'); (" + GRADIO_LOCALE_JS + ")(lang); }"
 )
+# A click on the language switch ends the page's drawing of it (``body.page-zh`` in ``CSS``) at once, in the click.
+SWITCH_CLICKED_HEAD = """<script>
+document.addEventListener("change", (e) => {
+  if (e.target instanceof Element && e.target.closest("#language")) document.body.classList.remove("page-zh");
+}, true);
+</script>"""
 # On a phone (the layout's breakpoint, 700 px) a tour move scrolls the page to the view tabs, just below the open tour
 # that stays at the top of the screen (``CSS``); wider screens keep their place.
 TOUR_VIEW_JS = """() => {
@@ -2096,7 +2124,7 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     if os.environ.get("RESNET_REMEMBER_FOLDERS", "1") != "0":
         remember_folders()
     keep = os.environ.get("RESNET_KEEP_UPLOADS", "1") != "0"
-    head = (kept_uploads_js(cache_s) if keep else "") + TOUR_KEYS_HEAD + kwargs.pop("head", "")
+    head = (kept_uploads_js(cache_s) if keep else "") + TOUR_KEYS_HEAD + SWITCH_CLICKED_HEAD + kwargs.pop("head", "")
     if os.environ.get("RESNET_GC_FREEZE", "1") != "0":
         freeze_startup_heap()
     return demo.launch(

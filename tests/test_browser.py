@@ -400,6 +400,7 @@ def test_a_chinese_page_is_drawn_in_chinese(browser, page):
             left = {line: words for line, words in left.items() if line not in pg.get_by_role("tab").all_inner_texts()}
         assert held and left == {}  # labels, buttons, choices, notes (and tabs in a Chinese browser): all in Chinese
         assert checked(pg, "dataset") == ["digits"] and "数字（MNIST）" in pg.locator("#dataset").inner_text()
+        assert checked(pg, "language") == ["en"] and shown_chosen(pg, "language") == ["中文"]  # drawn as the page
         if locale == "en-US":
             pg.screenshot(path=SHOTS / "13-chinese-link-as-drawn.png")
         release()
@@ -408,6 +409,18 @@ def test_a_chinese_page_is_drawn_in_chinese(browser, page):
         assert checked(pg, "language") == ["zh"]  # the switch: set by the scene's answer
         assert english_on_screen(pg) == {}  # and still once the server's answers came
         context.close()
+
+
+def shown_chosen(pg, elem_id: str) -> list[str]:
+    """The choices of a radio that look chosen: drawn with the background of the model switch's chosen one."""
+    return pg.evaluate(
+        """id => {
+          const chosen = getComputedStyle(document.querySelector('#dataset label.selected')).backgroundColor;
+          return [...document.querySelectorAll(`#${id} label`)]
+            .filter((l) => getComputedStyle(l).backgroundColor === chosen).map((l) => l.innerText.trim());
+        }""",
+        elem_id,
+    )
 
 
 def test_the_browser_language_on_first_load(browser, page):
@@ -421,6 +434,8 @@ def test_the_browser_language_on_first_load(browser, page):
     assert "裤子" in pg.locator("#gallery").inner_text()  # the first load's language answer (digits) came before
     pg.get_by_text("English").click()  # the switch still works, on every text: none is left in Chinese
     pg.wait_for_function("() => document.body.innerText.includes('Feature maps')")
+    assert shown_chosen(pg, "language") == ["English"]
+    pg.wait_for_function("() => document.documentElement.lang === 'en'")  # the page's language, for screen readers
     for tab in TAB_NAMES:
         pg.locator("#view-tabs").get_by_role("tab", name=tab).click()
         pg.wait_for_timeout(300)
