@@ -766,10 +766,11 @@ LINK_JS = """(query) => {
 # checks the footer's language after a switch. The page's <html lang> follows too (Gradio sets it only from the
 # browser's language): screen readers read the page in it.
 GRADIO_LOCALE_JS = """(lang) => {
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  const locale = lang === "zh" ? "zh-CN" : "en";
+  document.documentElement.lang = locale;
   const core = performance.getEntriesByType("resource").map((e) => e.name)
     .find((name) => /\\/assets\\/core-[\\w-]+\\.js$/.test(name));
-  if (core) import(core).then((m) => m.changeLocale && m.changeLocale(lang === "zh" ? "zh-CN" : "en")).catch(() => {});
+  if (core) import(core).then((m) => m.changeLocale && m.changeLocale(locale)).catch(() => {});
 }"""
 # The page's own texts (``first_paint``) and Gradio's are drawn in the browser's language where Gradio has it
 # ("zh-CN", "zh-TW"; English for a "zh" alone). This sets them at once to the page's language as the server decides

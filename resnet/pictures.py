@@ -325,7 +325,7 @@ def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -
         for k, line in enumerate(lines):
             colour = "#b00" if b.lesioned and k == 2 else "black"
             line = tr(line, lang)
-            texts.append(((6, y0 + 4 + 15 * k), line, colour, f12 if has_chinese(line) else font(12)))
+            texts.append(((6, y0 + 4 + 15 * k), line, colour, font(12, lang if has_chinese(line) else "en")))
     bar = _panel_scale(len(BLOCK_COLUMNS) * (tile + gap) - gap, lang)
     canvas[-28:, label_w : label_w + bar.shape[1]] = bar
     return with_texts(canvas, texts)

@@ -11,6 +11,7 @@ from matplotlib.text import Text
 
 import app
 from resnet import depth, pictures, strings, viz
+from resnet.lecture import TEXTS
 from resnet.live import CurvePoint
 from resnet.samples import load_samples
 from resnet.strings import english_left, tr, tr_format, translate_figure, untranslated
@@ -158,8 +159,6 @@ def test_the_tour_s_texts():
 def test_every_chinese_note_renders_its_bold_and_italics(shipped_ctx):
     """CommonMark (the page's Markdown) leaves "**" as it is where it sits between a punctuation mark and a letter,
     as a full-width colon and the next character often do: "**你看到的：**从" showed its asterisks on the page."""
-    from resnet.lecture import TEXTS
-
     notes = [*TEXTS["zh"].values(), *(step.text["zh"] for step in TOUR), tr(app.TRAIN_PROMPT, "zh")]
     notes += [app.static_charts(depth.load_runs(), "zh").verdict, app.note_translations()[app.TOUR_START["en"]]]
     notes += [tr(prompt, "zh") for prompt in app.EMPTY_PROMPT.values()]
