@@ -1187,13 +1187,14 @@ class StaticCharts(NamedTuple):
     gradients: Annotated[Figure, gr.Plot]
 
 
-def static_charts(runs: list[depth.DepthRun], lang: str) -> StaticCharts:
-    """The depth experiment and its sentence, the block responses and the gradients per block, in ``lang``."""
+def static_charts(runs: list[depth.DepthRun], lang: str, projector: bool = False) -> StaticCharts:
+    """The depth experiment and its sentence, the block responses and the gradients per block, in ``lang``; in the
+    projector view the two wide charts (depth, gradients) with larger text (``viz.wide_figure``)."""
     return StaticCharts(
-        translate_figure(plain_vs_residual.depth_figure(runs), lang),
+        translate_figure(plain_vs_residual.depth_figure(runs, projector=projector), lang),
         tr(depth.sentence(runs), lang),
         translate_figure(plain_vs_residual.responses_figure(why.load("responses")), lang),
-        translate_figure(plain_vs_residual.gradients_figure(why.load("gradients")), lang),
+        translate_figure(plain_vs_residual.gradients_figure(why.load("gradients"), projector), lang),
     )
 
 
@@ -1793,7 +1794,9 @@ def wide_picture(label: str, elem_id: str, **kwargs: Any) -> gr.Image:
     )
 
 
-def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: gr.Radio, default: str) -> ViewTabs:
+def view_tabs(
+    ctx: Context, inp: InputColumn, pred: PredictionColumn, language: gr.Radio, projector: gr.Checkbox, default: str
+) -> ViewTabs:
     """Feature maps with Grad-CAM, the residual branch against the shortcut, the architecture and formulas.
 
     Only the tab on screen is computed, after the label of every new input, lesion set or model.
@@ -1862,9 +1865,13 @@ def view_tabs(ctx: Context, inp: InputColumn, pred: PredictionColumn, language: 
     for tab, name in tabs:
         chosen = tab.select(bind(choose, name), None, view, **QUIET)
         follow_views(ctx, chosen, current, views, target, stage, view, model_too=True)
-    language.change(
-        bind(static_charts, runs), language, list(StaticCharts(depth_chart, verdict, responses, gradients)), **QUIET
-    )
+    for changed in (language, projector):
+        changed.change(
+            bind(static_charts, runs),
+            [language, projector],
+            list(StaticCharts(depth_chart, verdict, responses, gradients)),
+            **QUIET,
+        )
     return ViewTabs(views, view, target, stage, features_note, residual_note, plain_note, formulas, arch_note)
 
 
@@ -1976,7 +1983,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
             with gr.Column(scale=4, elem_id="prediction-col"):
                 pred = prediction_column(ctx, inp, language, default)
         with gr.Tabs(selected="features", elem_id="view-tabs") as tabs_row:
-            tabs = view_tabs(ctx, inp, pred, language, default)
+            tabs = view_tabs(ctx, inp, pred, language, projector, default)
             training = training_tab(ctx, inp, language, default)
         api_endpoints(ctx, inp, pred)
         floor_events(ctx, inp, pred, language, tabs)

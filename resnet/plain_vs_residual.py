@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from resnet.depth import DepthRun
-from resnet.viz import PLAIN_COLOUR, RESIDUAL_COLOUR
+from resnet.viz import PLAIN_COLOUR, RESIDUAL_COLOUR, wide_figure
 
 DEPTH_SHADES = {20: 0.55, 32: 0.7, 44: 0.85, 56: 1.0, 110: 1.0}  # deeper = stronger colour
 
@@ -50,13 +50,16 @@ def _style(plain: bool) -> dict:
 
 
 def depth_figure(
-    runs: Sequence[DepthRun], extra: Sequence[tuple[str, Sequence[float], Sequence[float]]] = ()
+    runs: Sequence[DepthRun],
+    extra: Sequence[tuple[str, Sequence[float], Sequence[float]]] = (),
+    projector: bool = False,
 ) -> Figure:
     """Training error (left) and test error (right) against epochs: plain dashed, residual solid, one line a depth.
 
-    ``extra`` = (label, epochs, training error) curves drawn on top in black, e.g. a run trained in the app.
+    ``extra`` = (label, epochs, training error) curves drawn on top in black, e.g. a run trained in the app;
+    ``projector``: drawn for the projector view (``viz.wide_figure``).
     """
-    fig = Figure(figsize=(10, 3.4), dpi=90, layout="constrained")
+    fig = wide_figure(10, 3.4, projector=projector)
     ax_train, ax_test = fig.subplots(1, 2, sharey=False)
     for r in runs:
         epochs = np.arange(1, len(r.train_error) + 1)
@@ -108,10 +111,12 @@ def responses_figure(responses: dict) -> Figure:
     return fig
 
 
-def gradients_figure(gradients: dict) -> Figure:
-    """Per block, ‖∂loss/∂ block output‖ per image (log scale), at initialisation (thin) and after training (thick)."""
+def gradients_figure(gradients: dict, projector: bool = False) -> Figure:
+    """Per block, ‖∂loss/∂ block output‖ per image (log scale), at initialisation (thin) and after training (thick);
+    ``projector``: drawn for the projector view (``viz.wide_figure``)."""
     pairs = [k for k in ("18", "56") if k in gradients]
-    fig = Figure(figsize=(10, 3.2), dpi=90, layout="constrained")
+    fig = wide_figure(10, 3.2, projector=projector)
+    wrap = "\n" if projector else " "  # each half's title on two lines where its text is larger
     axes = np.atleast_1d(fig.subplots(1, max(len(pairs), 1)))
     for ax, depth in zip(axes, pairs, strict=False):
         entry = gradients[depth]
@@ -132,7 +137,8 @@ def gradients_figure(gradients: dict) -> Figure:
         step = max(1, len(names) // 9)
         ax.set_xticks(range(0, len(names), step), names[::step], fontsize=6, rotation=45)
         ax.set_yscale("log")
-        _finish(ax, f"{depth} layers ({entry['dataset']}): ‖∂loss/∂ output‖ of each block, per image", "block")
+        title = f"{depth} layers ({entry['dataset']}):{wrap}‖∂loss/∂ output‖ of each block, per image"
+        _finish(ax, title, "block")
         ax.legend(fontsize=6)
     if not pairs:
         _legend(axes[0], False, "python -m resnet.why")

@@ -20,6 +20,20 @@ from resnet.sampleset import SampleSetStats
 RESIDUAL_COLOUR, PLAIN_COLOUR = "#3b6fb6", "#c0392b"
 
 
+# The wide charts in the projector view (1280×720): a 10-inch chart at 90 dpi is drawn 900 px wide and shown ~1,216 px
+# wide, its 6–9 pt text ~10–15 px on the screen (the 6.4-inch ones, shown 2.1× their drawn width, ~18–24 px).
+PROJECTOR_TEXT = 1.5  # the text of a wide chart in the projector view, against its size as drawn for a desk
+PROJECTOR_TALLER = 1.4  # and its height: the projector shows one chart a screen, as wide as the screen
+
+
+def wide_figure(width: float, height: float, dpi: int = 90, projector: bool = False) -> Figure:
+    """A chart's figure, ``width`` × ``height`` inches at ``dpi`` (constrained layout); for the projector view as
+    many pixels wide, its text ``PROJECTOR_TEXT`` times larger against them (the inches divided by it, the dots per
+    inch multiplied) and ``PROJECTOR_TALLER`` times as high."""
+    text, taller = (PROJECTOR_TEXT, PROJECTOR_TALLER) if projector else (1.0, 1.0)
+    return Figure(figsize=(width / text, height * taller / text), dpi=dpi * text, layout="constrained")
+
+
 @dataclass
 class LesionSeries:
     """One model's bars in the lesion chart."""

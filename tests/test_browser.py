@@ -306,9 +306,18 @@ def test_the_projector_view(browser, page):
     assert panel[0] >= 1.35 * panel[1], panel  # the panel enlarged
     pg.locator("#block-chart").scroll_into_view_if_needed()  # the step's view, one scroll down
     pg.screenshot(path=SHOTS / "10b-projector-view-1280x720.png")
+    # the depth experiment, a wide chart: drawn for the projector (as wide, 1.4x as high, its text 1.5x), and for a
+    # desk again when the toggle is off
+    pg.get_by_role("tab", name="Plain vs residual").click()
+    shape = "([sel, low, high]) => { const e = document.querySelector(sel); const a = e && e.complete && "
+    shape += "e.naturalWidth > 0 && e.naturalHeight / e.naturalWidth; return a && a > low && a < high; }"
+    pg.wait_for_function(shape, arg=["#depth-chart img", 0.45, 0.5])  # 900 x 428 px
+    pg.locator("#depth-chart").scroll_into_view_if_needed()
+    pg.screenshot(path=SHOTS / "10c-projector-depth-1280x720.png")
     pg.locator("#projector input").uncheck()  # the toggle
     pg.wait_for_function("() => !document.body.classList.contains('projector')")
     assert pg.locator("#gallery").is_visible()
+    pg.wait_for_function(shape, arg=["#depth-chart img", 0.3, 0.36])  # 900 x 306 px, as drawn for a desk
     pg.context.close()
 
 

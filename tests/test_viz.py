@@ -215,3 +215,35 @@ def test_a_chinese_block_panel_draws_its_formulas_as_the_english_one():
     assert pictures.has_chinese("捷径：恒等") and not pictures.has_chinese("‖F(x)‖/‖x‖ = 0.96")
     assert np.array_equal(en[formulas, :190], zh[formulas, :190])
     assert not np.array_equal(en[22 : 22 + 4 + 30, :190], zh[22 : 22 + 4 + 30, :190])  # its name and shortcut differ
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_wide_charts_for_the_projector_have_larger_text_inside_the_picture(lang):
+    """In the projector view the depth experiment and the gradients (10-inch charts, shown ~1.35× their drawn width at
+    1280×720) are drawn as many pixels wide, their text 1.5× larger, and every text still inside the picture."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from resnet import depth, plain_vs_residual, why
+    from resnet.strings import translate_figure
+
+    makers = {
+        "depth": lambda projector: plain_vs_residual.depth_figure(depth.load_runs(), projector=projector),
+        "gradients": lambda projector: plain_vs_residual.gradients_figure(why.load("gradients"), projector),
+    }
+    for name, make in makers.items():
+        sizes, title_heights = [], []
+        for projector in (False, True):
+            fig = translate_figure(make(projector), lang)
+            canvas = FigureCanvasAgg(fig)  # what savefig draws with: laid out as the page gets it
+            canvas.draw()
+            renderer = canvas.get_renderer()
+            width, height = fig.bbox.width, fig.bbox.height
+            sizes.append((round(width), round(height)))
+            drawn = [ax.get_tightbbox(renderer) for ax in fig.axes]  # each chart with its drawn ticks, titles, legend
+            drawn += [t.get_window_extent(renderer) for t in fig.texts]  # the figure's title
+            for box in drawn:
+                assert box.x0 >= -1 and box.x1 <= width + 1 and box.y0 >= -1 and box.y1 <= height + 1, (name, box)
+            title_heights.append(fig.axes[0].title.get_window_extent(renderer).height)
+        (desk_w, desk_h), (projector_w, projector_h) = sizes
+        assert projector_w == desk_w and 1.3 <= projector_h / desk_h <= 1.5, (name, sizes)
+        assert title_heights[1] >= 1.4 * title_heights[0], (name, title_heights)
