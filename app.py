@@ -810,6 +810,34 @@ document.addEventListener("keydown", (e) => {
   if (target) { e.preventDefault(); target.click(); }
 });
 </script>"""
+# Gradio's progress timers ("processing | 0.4s", "queue: 2/5 |") are English in every locale: its status tracker
+# writes the words as they are (gradio 6's statustracker; its zh-CN strings have none for them). On a Chinese page
+# (``<html lang>``, which ``GRADIO_LOCALE_JS`` sets) each is rewritten as it appears, before it is painted (an
+# observer's callback runs before the next frame); Gradio writes a timer's text again only when its value changes.
+TIMERS_HEAD = """<script>
+(() => {
+  const words = [[/^processing \\|/, "处理中 |"], [/^queue: /, "排队："]];
+  const mend = (text) => {
+    if (!text.parentElement || !text.parentElement.closest(".progress-text")) return;
+    for (const [english, chinese] of words) {
+      if (english.test(text.nodeValue)) text.nodeValue = text.nodeValue.replace(english, chinese);
+    }
+  };
+  const texts = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) return [node];
+    if (node.nodeType !== Node.ELEMENT_NODE) return [];
+    const walk = document.createTreeWalker(node, NodeFilter.SHOW_TEXT), found = [];
+    while (walk.nextNode()) found.push(walk.currentNode);
+    return found;
+  };
+  new MutationObserver((changes) => {
+    if (!document.documentElement.lang.startsWith("zh")) return;
+    for (const c of changes) {
+      for (const node of c.type === "characterData" ? [c.target] : c.addedNodes) texts(node).forEach(mend);
+    }
+  }).observe(document.documentElement, { childList: true, characterData: true, subtree: true });
+})();
+</script>"""
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
 # Gradio's page reads every input of an event again at each status message of any event (queued, started, its place
 # in the queue, done: ``update_state`` in its core), and the canvas answers every read by uploading its background,
@@ -2132,7 +2160,13 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
     if os.environ.get("RESNET_REMEMBER_FOLDERS", "1") != "0":
         remember_folders()
     keep = os.environ.get("RESNET_KEEP_UPLOADS", "1") != "0"
-    head = (kept_uploads_js(cache_s) if keep else "") + TOUR_KEYS_HEAD + SWITCH_CLICKED_HEAD + kwargs.pop("head", "")
+    head = (
+        (kept_uploads_js(cache_s) if keep else "")
+        + TOUR_KEYS_HEAD
+        + SWITCH_CLICKED_HEAD
+        + TIMERS_HEAD
+        + kwargs.pop("head", "")
+    )
     if os.environ.get("RESNET_GC_FREEZE", "1") != "0":
         freeze_startup_heap()
     return demo.launch(

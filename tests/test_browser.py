@@ -376,6 +376,31 @@ def test_a_chinese_page_leaves_no_english_on_any_tab(browser, page):
     pg.context.close()
 
 
+RECORD_TIMERS = """() => {
+  window.timers = [];
+  const record = () => document.querySelectorAll(".progress-text").forEach((e) => window.timers.push(e.innerText));
+  new MutationObserver(record)
+    .observe(document.documentElement, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "never"), [("?language=zh", "处理中 |", "processing"), ("", "processing |", "处理中")]
+)
+def test_gradios_timers_follow_the_page_language(browser, page, query, shown, never):
+    """Gradio's "processing | 0.4s" timer (English in every locale as Gradio writes it) on a Chinese page reads
+    处理中 from its first paint: the timers' texts are recorded at every change of the page, after the page's own
+    rewriting (an observer made later is called later) and before they are painted."""
+    pg = open_page(browser, page, query + ("&" if query else "?") + "tab=residual&sample=digits:0")
+    pg.wait_for_selector("#block-panel img")  # the link's view drawn
+    pg.evaluate(RECORD_TIMERS)
+    pg.locator("#gallery button.thumbnail-item").nth(6).click()  # a new input: its label and residual view
+    pg.wait_for_function("t => window.timers.some((text) => text.startsWith(t))", arg=shown)
+    seen = pg.evaluate("() => window.timers")
+    assert not [t for t in seen if never in t], seen
+    pg.context.close()
+
+
 def hold_events(context) -> tuple[list, Callable[[], None]]:
     """Every event's request of the pages of ``context`` held back (the list) until the function is called."""
     held, released = [], []
