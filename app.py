@@ -1403,13 +1403,15 @@ def curves_view(run: LiveRun, lang: str = "en") -> Curves:
     )
 
 
-def comparison_view(run: LiveRun, lang: str = "en") -> Figure:
-    """The run's training error per epoch drawn over the shipped curves of the same experiment."""
+def comparison_view(run: LiveRun, lang: str = "en", projector: bool = False) -> Figure:
+    """The run's training error per epoch drawn over the shipped curves of the same experiment (for the projector
+    view where ``projector``, as ``static_charts``' depth experiment)."""
     cfg = run.cfg
     label = f"yours: {'plain' if cfg.plain else 'residual'}-{cfg.arch.removeprefix('resnet')} ({cfg.limit:,} images)"
     epochs = list(range(1, len(run.epochs) + 1))
     mine = (label, epochs, [1 - e.train_accuracy for e in run.epochs])
-    return translate_figure(plain_vs_residual.depth_figure(depth.reference_runs(cfg.arch, cfg.dataset), [mine]), lang)
+    reference = depth.reference_runs(cfg.arch, cfg.dataset)
+    return translate_figure(plain_vs_residual.depth_figure(reference, [mine], projector), lang)
 
 
 def curve_chart(elem_id: str) -> gr.LinePlot:
@@ -1436,12 +1438,14 @@ def train_live(
     lr: float | None,
     trained: list[str],
     lang: str,
+    projector: bool,
     request: gr.Request,
 ) -> Iterator[TrainingUpdate]:
     """Train a network from scratch, streaming its curves and, per epoch, its training error over the shipped curves.
 
     ``network`` is "resnet18" (the lecture's) or one of He et al.'s CIFAR family ("resnet20", "resnet56", ...);
-    ``shortcuts`` "residual" or "plain". A ResNet-18 joins the model switch at the end (this session only).
+    ``shortcuts`` "residual" or "plain". A ResNet-18 joins the model switch at the end (this session only). The
+    run's texts and charts stay in the language and view (``projector``) it was started in.
     """
     session = getattr(request, "session_hash", None) or "local"
 
@@ -1485,12 +1489,12 @@ def train_live(
             if r.event == "step" and time.monotonic() - shown < ctx.redraw_every_s:
                 continue
             shown = time.monotonic()
-            compared = comparison_view(r, lang) if r.event == "epoch" else gr.skip()
+            compared = comparison_view(r, lang, projector) if r.event == "epoch" else gr.skip()
             yield update(f"⏳ {r.status}", curves_view(r, lang), compared)
     finally:
         ctx.live.pop(session, None)
         ctx.prune_runs()
-    yield from run_ended(ctx, run, trained, lang)
+    yield from run_ended(ctx, run, trained, lang, projector)
 
 
 OVER_BUDGET = (
@@ -1518,7 +1522,9 @@ MEASURING = "Measuring each block's lesion on the 1,000 samples…"
 PICK_YOURS = "Pick “Yours” in the model switch (or press the button) to see it in every view."
 
 
-def run_ended(ctx: Context, run: LiveRun, trained: list[str], lang: str = "en") -> Iterator[TrainingUpdate]:
+def run_ended(
+    ctx: Context, run: LiveRun, trained: list[str], lang: str = "en", projector: bool = False
+) -> Iterator[TrainingUpdate]:
     """What a finished run leaves: its file to download; a ResNet-18 joins the model switch, lesions measured."""
     skip = gr.skip()
     status = tr(("⚠️ " if run.error else "✅ ") + run.status, lang)
@@ -1529,7 +1535,7 @@ def run_ended(ctx: Context, run: LiveRun, trained: list[str], lang: str = "en") 
     download = gr.update(value=str(run.out), visible=True)
     if run.cfg.arch != "resnet18":  # the views are the lecture's network's: a CIFAR-family run is compared and kept
         saved = status + tr(" Saved as ", lang) + f"`{run.out}`" + tr(DRAWN_OVER, lang)
-        yield TrainingUpdate(saved, *curves, comparison_view(run, lang), download, skip, skip, skip)
+        yield TrainingUpdate(saved, *curves, comparison_view(run, lang, projector), download, skip, skip, skip)
         return
     try:
         key = ctx.registry.add_trained(run.out)
@@ -1543,7 +1549,7 @@ def run_ended(ctx: Context, run: LiveRun, trained: list[str], lang: str = "en") 
     yield TrainingUpdate(
         status + tr(" Saved as ", lang) + f"`{run.out}`. " + tr(PICK_YOURS, lang),
         *curves,
-        comparison_view(run, lang),
+        comparison_view(run, lang, projector),
         download,
         gr.update(visible=True),
         gr.update(choices=model_choices(ctx, trained, lang)),
@@ -1909,7 +1915,9 @@ class TrainingTab(NamedTuple):
     trained: gr.State  # the model keys this session trained
 
 
-def training_tab(ctx: Context, inp: InputColumn, language: gr.Radio, default: str) -> TrainingTab:
+def training_tab(
+    ctx: Context, inp: InputColumn, language: gr.Radio, projector: gr.Checkbox, default: str
+) -> TrainingTab:
     """Train the network from scratch with live curves; the model joins the switch when it is done."""
     with gr.Tab("Train it yourself", id="train"):
         note = gr.Markdown(text("en", "training"), elem_classes="note")
@@ -1945,7 +1953,7 @@ def training_tab(ctx: Context, inp: InputColumn, language: gr.Radio, default: st
     network.change(network_defaults, network, list(NetworkDefaults(lr, images)), **QUIET)
     train_button.click(
         bind(train_live, ctx),
-        [dataset, network, shortcuts, images, epochs, lr, trained, language],
+        [dataset, network, shortcuts, images, epochs, lr, trained, language, projector],
         list(TrainingUpdate(status, *curves, comparison, download, explore, inp.model, trained)),
         concurrency_limit=ctx.budgets.runs,  # $RESNET_MAX_RUNS at once; whoever waits sees the queue position
         concurrency_id="train",
@@ -2012,7 +2020,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
                 pred = prediction_column(ctx, inp, language, default)
         with gr.Tabs(selected="features", elem_id="view-tabs") as tabs_row:
             tabs = view_tabs(ctx, inp, pred, language, projector, default)
-            training = training_tab(ctx, inp, language, default)
+            training = training_tab(ctx, inp, language, projector, default)
         api_endpoints(ctx, inp, pred)
         floor_events(ctx, inp, pred, language, tabs)
 

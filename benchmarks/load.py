@@ -895,7 +895,7 @@ def during_training(seconds: float, port: int, env: dict[str, str]) -> None:
             def trainer() -> None:  # a student pressing Train, and keeping the tab open
                 async def go() -> None:
                     async with httpx.AsyncClient(timeout=None) as http:
-                        data = ["digits", "resnet18", "residual", 60000, 1, 0.05, None, "en"]
+                        data = ["digits", "resnet18", "residual", 60000, 1, 0.05, None, "en", False]
                         await Session(http, server.url).call(train, data, within=3600)  # trains to the end
 
                 with contextlib.suppress(Exception):

@@ -20,7 +20,7 @@ from drawing import draw_like_a_person, pixels
 from PIL import Image
 
 import app
-from resnet import analysis
+from resnet import analysis, plain_vs_residual
 from resnet.live import CurvePoint
 from resnet.model import BLOCK_NAMES
 from resnet.samples import load_samples
@@ -529,7 +529,7 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
     ctx = fresh_ctx
     ctx.redraw_every_s = 0.0  # every step
-    outs = list(app.train_live(ctx, "digits", "resnet18", "residual", 1000, 1, 0.05, [], "en", None))
+    outs = list(app.train_live(ctx, "digits", "resnet18", "residual", 1000, 1, 0.05, [], "en", False, None))
     streamed = [o for o in outs if o.status.startswith("⏳")]
     assert streamed[0].loss == app.gr.skip()  # random weights: no curve before the first batch
     points = [len(o.loss["value"]) for o in streamed[1:]]
@@ -566,21 +566,25 @@ def test_training_in_the_app_streams_curves_then_every_view_shows_the_new_model(
 
 
 def test_training_refuses_bad_settings_and_a_second_run(fresh_ctx):
-    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, 7.0, [], "en", None))
+    (status, *_rest) = next(
+        app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, 7.0, [], "en", False, None)
+    )
     assert status.startswith("⚠️") and "learning rate" in status
     (status, *_rest) = next(
-        app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, None, [], "en", None)
+        app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, None, [], "en", False, None)
     )  # an emptied number box
     assert "Enter a learning rate" in status
     fresh_ctx.live["local"] = object()
-    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, 0.05, [], "en", None))
+    (status, *_rest) = next(
+        app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 1, 0.05, [], "en", False, None)
+    )
     assert "already training" in status
 
 
 def test_stop_button_ends_the_run_and_says_what_is_kept(tiny_data, fresh_ctx, tmp_path, monkeypatch):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
     assert "Nothing is training" in app.stop_training(fresh_ctx, "en", None)
-    run = app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 3, 0.05, [], "en", None)
+    run = app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 3, 0.05, [], "en", False, None)
     next(run)  # random weights evaluated: the run is live
     assert "Stopping" in app.stop_training(fresh_ctx, "en", None)
     outs = list(run)
@@ -591,8 +595,10 @@ def test_stop_button_ends_the_run_and_says_what_is_kept(tiny_data, fresh_ctx, tm
 def test_a_plain_cifar_network_trains_and_is_drawn_over_the_depth_experiment(tiny_data, fresh_ctx, monkeypatch):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
     assert app.network_defaults("resnet56") == (0.1, 24000) and app.network_defaults("resnet18") == (0.05, 6000)
-    outs = list(app.train_live(fresh_ctx, "clothing", "resnet20", "plain", 1000, 2, 0.1, [], "en", None))
+    outs = list(app.train_live(fresh_ctx, "clothing", "resnet20", "plain", 1000, 2, 0.1, [], "en", True, None))
     status, _loss, _accuracy, comparison, download, explore, switch, trained = outs[-1]
+    desk = plain_vs_residual.depth_figure([], projector=False)
+    assert comparison.get_dpi() == 1.5 * desk.get_dpi() and comparison.bbox.width == desk.bbox.width  # the projector's
     assert status.startswith("✅ Finished after 2 epochs") and "depth experiment" in status
     assert download["visible"] and "clothing-resnet20-plain-" in Path(download["value"]).name
     assert explore == switch == trained == app.gr.skip()  # the views are the lecture's network's: not switched to
@@ -628,7 +634,9 @@ def test_a_plain_twin_trained_here_joins_the_switch_and_its_blocks_show_f_alone(
     tiny_data, fresh_ctx, monkeypatch, seven
 ):
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
-    *_, trained = list(app.train_live(fresh_ctx, "digits", "resnet18", "plain", 512, 1, 0.05, [], "en", None))[-1]
+    *_, trained = list(app.train_live(fresh_ctx, "digits", "resnet18", "plain", 512, 1, 0.05, [], "en", False, None))[
+        -1
+    ]
     (key,) = trained
     assert fresh_ctx.registry.card(key).plain and "plain twin (trained here, 1 epoch)" in fresh_ctx.registry.label(key)
     a = fresh_ctx.analyser.analyse(seven, key)
@@ -661,9 +669,13 @@ def test_budgets_come_from_the_environment(monkeypatch):
 
 def test_a_run_over_the_budget_is_refused_with_a_message(fresh_ctx):
     fresh_ctx.budgets = app.Budgets(image_epochs=10_000)
-    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 6000, 2, 0.05, [], "en", None))
+    (status, *_rest) = next(
+        app.train_live(fresh_ctx, "digits", "resnet18", "residual", 6000, 2, 0.05, [], "en", False, None)
+    )
     assert "at most 10,000 images × epochs" in status and "12,000" in status and not fresh_ctx.live
-    (status, *_rest) = next(app.train_live(fresh_ctx, "digits", "resnet18", "residual", 6000, 2, 0.05, [], "zh", None))
+    (status, *_rest) = next(
+        app.train_live(fresh_ctx, "digits", "resnet18", "residual", 6000, 2, 0.05, [], "zh", False, None)
+    )
     assert "最多 10,000" in status
 
 
@@ -673,7 +685,7 @@ def test_closing_a_tab_stops_its_run_keeps_its_epochs_then_frees_its_files(tiny_
     monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
     fresh_ctx.redraw_every_s = 1e9  # an update per epoch only
     request = SimpleNamespace(session_hash="tab-1")
-    run = app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 3, 0.05, [], "en", request)
+    run = app.train_live(fresh_ctx, "digits", "resnet18", "residual", 1000, 3, 0.05, [], "en", False, request)
     next(run)  # random weights
     while "done" not in next(run).status:  # the first epoch ends
         pass
