@@ -179,6 +179,14 @@ body.page-zh #language .wrap:has(label.selected input[value="en"]) input[value="
   #stage-grids img { width: 760px !important; }
   #cams img { width: 620px !important; }
   #block-chart img { width: 640px !important; }
+  /* The charts (the depth experiment, paths, responses, gradients, the training comparison: 576–900 px as drawn) at
+     their drawn size, swiped sideways: shrunk to the column (~326 px) their text was 3–5 px */
+  :is(#depth-chart, #path-chart, #why-row, #train-vs) .matplotlib {
+    overflow-x: auto; justify-content: flex-start !important; align-items: flex-start !important;
+  }
+  :is(#depth-chart, #path-chart, #why-row, #train-vs) .matplotlib img {
+    width: auto !important; max-width: none !important; height: auto !important;
+  }
   /* The tour, while open, stays at the top of the screen (at most 40% of it, its text scrolled inside), and each
      move scrolls to the scene's view below it (``TOUR_VIEW_JS``): the views start ~3,400 px down a phone's page, so
      a scene's text and what it speaks of were never in sight together (``.gradio-container`` above). */

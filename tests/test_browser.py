@@ -543,6 +543,23 @@ def test_a_phone_draws_with_a_finger(browser, page):
     pg.wait_for_function("() => document.querySelector('#block-panel img')?.complete")
     assert_swiped(pg, "block-panel", wide=540)  # its own width (~540 px), not shrunk to ~330
     pg.context.close()
+    pg = open_page(browser, page, "?tab=plain", **PHONE)  # the charts: at their drawn size (576-900 px), swiped
+    pg.locator("#why-row").scroll_into_view_if_needed()
+    charts = "#depth-chart, #path-chart, #why-row"
+    pg.wait_for_function(
+        "s => [...document.querySelectorAll(s)].every((c) => c.querySelector('img')?.complete)", arg=charts
+    )
+    shown = pg.evaluate(
+        "s => [...document.querySelectorAll(`:is(${s}) .matplotlib`)].map((box) => {"
+        " const img = box.querySelector('img');"
+        " return [img.getBoundingClientRect().width, img.naturalWidth, box.clientWidth, box.scrollWidth]; })",
+        charts,
+    )
+    assert len(shown) == 4, shown  # the depth experiment, the paths, the responses, the gradients
+    for width, natural, box, scrollable in shown:
+        assert width == natural >= 576 and box <= 390 and scrollable >= natural, shown  # all of it in reach
+    assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # the page itself no wider
+    pg.context.close()
 
 
 def test_a_phone_shows_a_tour_scene_with_its_text(browser, page):
