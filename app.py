@@ -15,6 +15,7 @@ import copy
 import datetime
 import functools
 import inspect
+import json
 import os
 import threading
 import time
@@ -776,6 +777,7 @@ LINK_JS = """(query) => {
 GRADIO_LOCALE_JS = """(lang) => {
   const locale = lang === "zh" ? "zh-CN" : "en";
   document.documentElement.lang = locale;
+  document.documentElement.dataset.pageLocale = locale;  // GRADIO_WORDS_JS keeps Gradio's own words in it
   const core = performance.getEntriesByType("resource").map((e) => e.name)
     .find((name) => /\\/assets\\/core-[\\w-]+\\.js$/.test(name));
   if (core) import(core).then((m) => m.changeLocale && m.changeLocale(locale)).catch(() => {});
@@ -818,34 +820,67 @@ document.addEventListener("keydown", (e) => {
   if (target) { e.preventDefault(); target.click(); }
 });
 </script>"""
-# Gradio's progress timers ("processing | 0.4s", "queue: 2/5 |") are English in every locale: its status tracker
-# writes the words as they are (gradio 6's statustracker; its zh-CN strings have none for them). On a Chinese page
-# (``<html lang>``, which ``GRADIO_LOCALE_JS`` sets) each is rewritten as it appears, before it is painted (an
-# observer's callback runs before the next frame); Gradio writes a timer's text again only when its value changes.
-TIMERS_HEAD = """<script>
+# What Gradio draws in words of its own, kept in the page's language (as ``GRADIO_LOCALE_JS`` sets it, on ``<html>``;
+# before it is set, Gradio's drawing stands), each rewritten as it appears, before it is painted (an observer's
+# callback runs before the next frame); Gradio writes such a text again only when its value changes.
+# - Its progress timers ("processing | 0.4s", "queue: 2/5 |"), English in every locale (gradio 6's status tracker
+#   writes them as they are; its zh-CN strings have none for them): on a Chinese page in Chinese.
+# - The tabs' names: Gradio draws them in the browser's language and keeps them, all but the chosen one, when the
+#   page's locale changes, until the server's answers relabel them (a Chinese link in an English browser showed
+#   "Residual vs identity" beside 特征图 for ~1.4 s; its hidden copies, which it measures and a screen reader reads,
+#   too). Each is put in the page's language when that is set, and when Gradio draws the tabs again.
+GRADIO_WORDS_JS = """
 (() => {
-  const words = [[/^processing \\|/, "处理中 |"], [/^queue: /, "排队："]];
-  const mend = (text) => {
-    if (!text.parentElement || !text.parentElement.closest(".progress-text")) return;
-    for (const [english, chinese] of words) {
-      if (english.test(text.nodeValue)) text.nodeValue = text.nodeValue.replace(english, chinese);
+  const timers = [[/^processing \\|/, "处理中 |"], [/^queue: /, "排队："]];
+  const tabs = { zh: TAB_NAMES, en: {} };
+  for (const [english, chinese] of Object.entries(tabs.zh)) tabs.en[chinese] = english;
+  const TABS = "[role=tab], .tab-container button";  // the tabs, and the hidden copies Gradio measures them by
+  const WORDS = TABS + ", .progress-text";
+  const mend = (text, zh) => {
+    const parent = text.parentElement;
+    if (!parent || !text.nodeValue) return;
+    if (parent.closest(TABS)) {
+      const name = tabs[zh ? "zh" : "en"][text.nodeValue.trim()];
+      if (name) text.nodeValue = name;
+    } else if (zh && parent.closest(".progress-text")) {
+      for (const [english, chinese] of timers) {
+        if (english.test(text.nodeValue)) text.nodeValue = text.nodeValue.replace(english, chinese);
+      }
     }
   };
-  const texts = (node) => {
-    if (node.nodeType === Node.TEXT_NODE) return [node];
-    if (node.nodeType !== Node.ELEMENT_NODE) return [];
-    const walk = document.createTreeWalker(node, NodeFilter.SHOW_TEXT), found = [];
-    while (walk.nextNode()) found.push(walk.currentNode);
-    return found;
+  const mendWithin = (root, zh) => {  // the few elements that hold such words, found by the browser, not walked
+    const found = root.matches && root.matches(WORDS) ? [root] : [];
+    for (const e of [...found, ...root.querySelectorAll(WORDS)]) {
+      const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+      while (walk.nextNode()) mend(walk.currentNode, zh);
+    }
   };
   new MutationObserver((changes) => {
-    if (!document.documentElement.lang.startsWith("zh")) return;
+    const locale = document.documentElement.dataset.pageLocale;
+    if (!locale) return;  // the page's language not set yet: Gradio's drawing stands (and costs nothing here)
+    const zh = locale.startsWith("zh");
     for (const c of changes) {
-      for (const node of c.type === "characterData" ? [c.target] : c.addedNodes) texts(node).forEach(mend);
+      if (c.type === "attributes") mendWithin(document, zh);
+      else if (c.type === "characterData") mend(c.target, zh);
+      else {
+        for (const node of c.addedNodes) {
+          if (node.nodeType === Node.TEXT_NODE) mend(node, zh);
+          else if (node.nodeType === Node.ELEMENT_NODE) mendWithin(node, zh);
+        }
+      }
     }
-  }).observe(document.documentElement, { childList: true, characterData: true, subtree: true });
+  }).observe(document.documentElement, {
+    childList: true, characterData: true, subtree: true, attributes: true, attributeFilter: ["data-page-locale"],
+  });
 })();
-</script>"""
+"""
+
+
+def gradio_words_head(tab_names: dict[str, str]) -> str:
+    """``GRADIO_WORDS_JS`` as the page's head script, with the tabs' names (English -> Chinese)."""
+    return "<script>" + GRADIO_WORDS_JS.replace("TAB_NAMES", json.dumps(tab_names, ensure_ascii=False)) + "</script>"
+
+
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
 # Gradio's page reads every input of an event again at each status message of any event (queued, started, its place
 # in the queue, done: ``update_state`` in its core), and the canvas answers every read by uploading its background,
@@ -2180,7 +2215,7 @@ def launch(ctx: Context | None = None, **kwargs: Any) -> tuple[Any, str, str]:
         (kept_uploads_js(cache_s) if keep else "")
         + TOUR_KEYS_HEAD
         + SWITCH_CLICKED_HEAD
-        + TIMERS_HEAD
+        + gradio_words_head({b.label: tr(b.label, "zh") for b in demo.blocks.values() if isinstance(b, gr.Tab)})
         + kwargs.pop("head", "")
     )
     if os.environ.get("RESNET_GC_FREEZE", "1") != "0":

@@ -126,12 +126,24 @@ def test_language_and_architecture(page):
     page.get_by_text("中文").click()
     page.wait_for_function("() => document.body.innerText.includes('看懂 ResNet-18')")
     page.wait_for_function("() => document.body.innerText.includes('使用 Gradio 构建')")  # Gradio's own texts follow
-    page.get_by_role("tab", name="Architecture & formulas").click()
+    page.get_by_role("tab", name="结构与公式").click()  # every tab's name follows at once (app.GRADIO_WORDS_JS)
     page.wait_for_function("() => document.body.innerText.includes('卷积 7×7，64 通道，步幅 2')")  # the layer table
     page.wait_for_function("() => document.querySelector('#arch-table').innerText.includes('输出形状')")  # its header
     page.screenshot(path=SHOTS / "4-architecture-zh.png", full_page=True)
     page.get_by_text("English").click()
     page.wait_for_function("() => document.body.innerText.includes('seen from inside')")
+    english = [
+        "Feature maps",
+        "Residual vs identity",
+        "Plain vs residual",
+        "Architecture & formulas",
+        "Train it yourself",
+    ]
+    page.wait_for_function(  # the view tabs, every one back in English
+        "names => JSON.stringify([...document.querySelectorAll('#view-tabs [role=tab]')].map((t) => t.innerText))"
+        " === JSON.stringify(names)",
+        arg=english,
+    )
     page.wait_for_function("() => document.body.innerText.includes('conv 7×7, 64 ch, stride 2')")
     page.wait_for_function("() => document.body.innerText.includes('Built with Gradio')")
 
@@ -430,9 +442,7 @@ def test_a_chinese_page_is_drawn_in_chinese(browser, page):
         pg.wait_for_function("() => document.querySelector('#intro').innerText.includes('看懂')", timeout=5000)
         pg.wait_for_timeout(300)
         left = english_on_screen(pg)
-        if locale == "en-US":  # Gradio's tabs keep the names they were drawn with when the page's locale changes
-            left = {line: words for line, words in left.items() if line not in pg.get_by_role("tab").all_inner_texts()}
-        assert held and left == {}  # labels, buttons, choices, notes (and tabs in a Chinese browser): all in Chinese
+        assert held and left == {}  # labels, buttons, choices, notes, every tab's name: all in Chinese
         assert checked(pg, "dataset") == ["digits"] and "数字（MNIST）" in pg.locator("#dataset").inner_text()
         assert checked(pg, "language") == ["en"] and shown_chosen(pg, "language") == ["中文"]  # drawn as the page
         if locale == "en-US":
