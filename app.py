@@ -103,7 +103,7 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
    outputs and Grad-CAM are shown as wide as the screen (their text ~1.2–2.1× larger) and within one screen's
    height, one above the other; the block statistics above the block panel, which is shown 1.4× its size (~17 px
    text; ~1.5 screens high). */
-body.projector #residual-row, body.projector #why-row { flex-direction: column !important; }
+body.projector :is(#residual-row, #why-row, #arch-row) { flex-direction: column !important; }
 body.projector #block-chart { order: -1; }
 body.projector :is(#block-chart, #stage-grids, #cams) .image-frame { width: 100% !important; }
 body.projector #block-panel img { zoom: 1.4; }
@@ -1917,7 +1917,7 @@ def view_tabs(
         with gr.Row(elem_id="why-row"):
             responses = gr.Plot(charts.responses, show_label=False, scale=2)
             gradients = gr.Plot(charts.gradients, show_label=False, scale=3)
-    with gr.Tab("Architecture & formulas", id="architecture") as arch_tab, gr.Row():
+    with gr.Tab("Architecture & formulas", id="architecture") as arch_tab, gr.Row(elem_id="arch-row"):
         with gr.Column():
             formulas = gr.Markdown(text("en", "formulas"))
         with gr.Column():

@@ -326,6 +326,19 @@ def test_the_projector_view(browser, page):
     pg.wait_for_function(shape, arg=["#depth-chart img", 0.45, 0.5])  # 900 x 428 px
     pg.locator("#depth-chart").scroll_into_view_if_needed()
     pg.screenshot(path=SHOTS / "10c-projector-depth-1280x720.png")
+    # the formulas above the layer table, each whole at the projector's type (side by side both were cut off)
+    pg.get_by_role("tab", name="Architecture & formulas").click()
+    pg.wait_for_function("() => document.querySelector('#arch-table').innerText.includes('b2.0.conv1')")
+    cut = pg.evaluate(
+        "() => [...document.querySelectorAll('#arch-row .katex-display, #arch-row .katex-display > .katex')]"
+        ".filter((e) => e.scrollWidth > e.clientWidth + 1).length"
+    )
+    headers = pg.eval_on_selector_all("#arch-table th", "hs => hs.map((h) => h.getBoundingClientRect().right)")
+    assert cut == 0 and len(headers) >= 4 and max(headers) <= 1280, (cut, headers)
+    formulas_bottom = pg.evaluate(
+        "() => document.querySelector('#arch-row .katex-display').getBoundingClientRect().bottom"
+    )
+    assert pg.locator("#arch-table").bounding_box()["y"] > formulas_bottom
     pg.locator("#projector input").uncheck()  # the toggle
     pg.wait_for_function("() => !document.body.classList.contains('projector')")
     assert pg.locator("#gallery").is_visible()
