@@ -12,10 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from torchvision.utils import make_grid
 
-from resnet import pictures
+from resnet import depth, pictures, plain_vs_residual, why
 from resnet.pictures import tile_grid
+from resnet.strings import translate_figure
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -221,11 +223,6 @@ def test_a_chinese_block_panel_draws_its_formulas_as_the_english_one():
 def test_the_wide_charts_for_the_projector_have_larger_text_inside_the_picture(lang):
     """In the projector view the depth experiment and the gradients (10-inch charts, shown ~1.35× their drawn width at
     1280×720) are drawn as many pixels wide, their text 1.5× larger, and every text still inside the picture."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from resnet import depth, plain_vs_residual, why
-    from resnet.strings import translate_figure
-
     makers = {
         "depth": lambda projector: plain_vs_residual.depth_figure(depth.load_runs(), projector=projector),
         "gradients": lambda projector: plain_vs_residual.gradients_figure(why.load("gradients"), projector),
