@@ -1943,13 +1943,13 @@ def view_tabs(
     for tab, name in tabs:
         chosen = tab.select(bind(choose, name), None, view, **QUIET)
         follow_views(ctx, chosen, current, views, target, stage, view, model_too=True)
-    for changed in (language, projector):
-        changed.change(
-            bind(static_charts, runs),
-            [language, projector],
-            list(StaticCharts(depth_chart, verdict, responses, gradients)),
-            **QUIET,
-        )
+    gr.on(
+        [language.change, projector.change],
+        bind(static_charts, runs),
+        [language, projector],
+        list(StaticCharts(depth_chart, verdict, responses, gradients)),
+        **QUIET,
+    )
     return ViewTabs(views, view, target, stage, features_note, residual_note, plain_note, formulas, arch_note)
 
 
