@@ -132,17 +132,10 @@ def test_language_and_architecture(page):
     page.screenshot(path=SHOTS / "4-architecture-zh.png", full_page=True)
     page.get_by_text("English").click()
     page.wait_for_function("() => document.body.innerText.includes('seen from inside')")
-    english = [
-        "Feature maps",
-        "Residual vs identity",
-        "Plain vs residual",
-        "Architecture & formulas",
-        "Train it yourself",
-    ]
     page.wait_for_function(  # the view tabs, every one back in English
         "names => JSON.stringify([...document.querySelectorAll('#view-tabs [role=tab]')].map((t) => t.innerText))"
         " === JSON.stringify(names)",
-        arg=english,
+        arg=TAB_NAMES,
     )
     page.wait_for_function("() => document.body.innerText.includes('conv 7×7, 64 ch, stride 2')")
     page.wait_for_function("() => document.body.innerText.includes('Built with Gradio')")
