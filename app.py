@@ -308,6 +308,8 @@ class Context:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     budgets: Budgets = field(default_factory=Budgets.from_env)
     owned: dict[str, set[str]] = field(default_factory=dict)  # the runs (file stems) of each open browser tab
+    looks: dict[str, Look] = field(default_factory=dict)  # each tab's language and view, as its toggles last set them
+    training_shown: dict[str, Drawn] = field(default_factory=dict)  # what each tab's training tab shows, in any look
     painter: Painter = field(default_factory=Painter)  # draws the views' pictures in a process of its own
     answers: Tickets = field(default_factory=Tickets)  # each session's labels in order: the newest one stays shown
     new_inputs: Tickets = field(default_factory=Tickets)  # its new inputs, for what only they write (newest_only)
@@ -536,11 +538,26 @@ class TrainingUpdate(NamedTuple):
     model: Annotated[Any, gr.Radio]
     trained: Annotated[list[str] | Skip, gr.State]
 
-    @classmethod
-    def progress(cls, status: str, curves: Curves | None = None, comparison: Any = None) -> TrainingUpdate:
-        """A status (and curves): download, explore, the model switch and the trained keys change only at the end."""
-        skip = gr.skip()
-        return cls(status, *(curves or (skip, skip)), skip if comparison is None else comparison, *[skip] * 4)
+
+class Look(NamedTuple):
+    """How a browser tab shows the page: its language and whether the projector view is on."""
+
+    lang: str
+    projector: bool
+
+
+class TrainingLook(NamedTuple):
+    """What the training tab shows in a page's language and view: drawn again when either toggle changes."""
+
+    status: Annotated[str, gr.Markdown]
+    loss: Annotated[Any, gr.LinePlot]
+    accuracy: Annotated[Any, gr.LinePlot]
+    comparison: Annotated[Figure | Skip, gr.Plot]
+
+
+# How to draw what a training tab shows in any look; ``chart`` False leaves the comparison chart as it is (a
+# matplotlib figure, ~150 ms of the server's one interpreter: drawn at each epoch and toggle, not every few seconds).
+Drawn = Callable[[Look, bool], TrainingLook]
 
 
 class NetworkDefaults(NamedTuple):
@@ -1161,7 +1178,30 @@ def first_paint(demo: gr.Blocks, notes: dict[str, str]) -> gr.I18n:
         return config
 
     demo.get_config_file = get_config_file
+    for block in demo.blocks.values():
+        if isinstance(block, gr.Markdown):
+            hold_across_locales(block)
     return gr.I18n(en=en, zh=zh)
+
+
+def hold_across_locales(markdown: gr.Markdown) -> None:
+    """The values the server sends ``markdown`` stay when the page's locale changes.
+
+    Gradio's browser (6.31) keeps each prop it first drew from an ``I18n`` key (``first_paint``'s) and draws that key
+    again at every change of locale (``changeLocale``, which the language switch calls), over anything the server sent
+    since: after a switch the hint went back to the digits hint under the clothing model, a finished run's line to
+    "Press Train to start.". A value sent as a key of its own (one no dictionary holds, so the browser shows the key)
+    takes the first key's place. A text with a "}" is sent as it is: the browser ends a key at its first "}".
+    """
+    plain = markdown.postprocess
+
+    def postprocess(value: Any) -> Any:
+        value = plain(value)
+        if isinstance(value, str) and value and "}" not in value and "__i18n__" not in value:
+            return str(I18nData(value))
+        return value
+
+    markdown.postprocess = postprocess
 
 
 def note_translations() -> dict[str, str]:
@@ -1489,24 +1529,29 @@ def train_live(
 
     ``network`` is "resnet18" (the lecture's) or one of He et al.'s CIFAR family ("resnet20", "resnet56", ...);
     ``shortcuts`` "residual" or "plain". A ResNet-18 joins the model switch at the end (this session only). The
-    run's texts and charts stay in the language and view (``projector``) it was started in.
+    run's texts and charts follow the page's language and view (``projector``): those it was started in, then
+    those the toggles set (``training_look``), from the next update on.
     """
     session = getattr(request, "session_hash", None) or "local"
+    started = ctx.looks[session] = Look(lang, bool(projector))
 
-    def update(status: str, *figures: Any) -> TrainingUpdate:
-        return TrainingUpdate.progress(tr(status, lang), *figures)
+    def look() -> Look:
+        return ctx.looks.get(session, started)  # (gone once the tab closed)
+
+    def show(draw: Drawn, chart: bool = True, *rest: Any) -> TrainingUpdate:
+        """Keep how to draw the tab (for the toggles), and draw it in the tab's look now."""
+        ctx.training_shown[session] = draw
+        return TrainingUpdate(*draw(look(), chart), *(rest or [gr.skip()] * 4))
 
     if session in ctx.live:
-        yield update("⚠️ A run is already training in this tab: stop it first.")
+        yield show(said("⚠️ A run is already training in this tab: stop it first."))
         return
     if lr is None:
-        yield update("⚠️ Enter a learning rate (the lecture's is 0.05).")
+        yield show(said("⚠️ Enter a learning rate (the lecture's is 0.05)."))
         return
     if int(images) * int(epochs) > ctx.budgets.image_epochs:
-        most = f"{ctx.budgets.image_epochs:,}"
-        yield update(
-            tr_format(OVER_BUDGET, lang, most, f"{int(images):,}", int(epochs), f"{int(images) * int(epochs):,}")
-        )
+        asked = (f"{ctx.budgets.image_epochs:,}", f"{int(images):,}", int(epochs), f"{int(images) * int(epochs):,}")
+        yield show(lambda look, _chart: message(tr_format(OVER_BUDGET, look.lang, *asked)))
         return
     try:
         run = LiveRun.start(
@@ -1522,23 +1567,46 @@ def train_live(
             idle=ctx.budgets.idle,
         )
     except ValueError as exc:
-        yield update(sentence(exc))
+        yield show(said(sentence(exc)))
         return
     ctx.live[session] = run
     ctx.owned.setdefault(session, set()).add(run.out.name.removesuffix(".safetensors"))
-    shown = 0.0
+    live = run_drawn(run, lambda code: tr(f"⏳ {run.status}", code))
+    shown, charted = 0.0, None  # when the curves were last sent; the look the comparison chart was last drawn in
     try:
         for r in run:
             # The points of every step, sent every few seconds and at every epoch (each send is a server event).
             if r.event == "step" and time.monotonic() - shown < ctx.redraw_every_s:
                 continue
-            shown = time.monotonic()
-            compared = comparison_view(r, lang, projector) if r.event == "epoch" else gr.skip()
-            yield update(f"⏳ {r.status}", curves_view(r, lang), compared)
+            shown, now = time.monotonic(), look()
+            chart = r.event == "epoch" or (bool(run.epochs) and now != charted)  # an epoch more, or a toggle
+            charted = now if chart else charted
+            yield show(live, chart)
     finally:
         ctx.live.pop(session, None)
         ctx.prune_runs()
-    yield from run_ended(ctx, run, trained, lang, projector)
+    yield from run_ended(ctx, run, trained, show, look)
+
+
+def said(text_en: str) -> Drawn:
+    """The training tab showing a message alone (in each look's language)."""
+    return lambda look, _chart: message(tr(text_en, look.lang))
+
+
+def message(status: str) -> TrainingLook:
+    """A status line; the curves and the chart stay as they are."""
+    return TrainingLook(status, gr.skip(), gr.skip(), gr.skip())
+
+
+def run_drawn(run: LiveRun, status: Callable[[str], str]) -> Drawn:
+    """The training tab showing ``run``: ``status`` in the look's language, the curves, and (once an epoch is done,
+    where ``chart``) the training error over the shipped curves."""
+
+    def draw(look: Look, chart: bool = True) -> TrainingLook:
+        compared = comparison_view(run, look.lang, look.projector) if chart and run.epochs else gr.skip()
+        return TrainingLook(status(look.lang), *curves_view(run, look.lang), compared)
+
+    return draw
 
 
 OVER_BUDGET = (
@@ -1555,6 +1623,8 @@ def tab_closed(ctx: Context, request: gr.Request) -> None:
     session = getattr(request, "session_hash", None)
     ctx.owned.pop(session, None)
     ctx.latest.pop(session, None)
+    ctx.looks.pop(session, None)
+    ctx.training_shown.pop(session, None)
     ctx.answers.forget(session)
     ctx.new_inputs.forget(session)
     ctx.prune_runs()
@@ -1562,51 +1632,59 @@ def tab_closed(ctx: Context, request: gr.Request) -> None:
 
 TRAIN_PROMPT = "Press **Train** to start."
 DRAWN_OVER = ": your curve is drawn over the shipped depth experiment below."
+NOT_LOADED = "It could not be loaded for the views"
 MEASURING = "Measuring each block's lesion on the 1,000 samples…"
 PICK_YOURS = "Pick “Yours” in the model switch (or press the button) to see it in every view."
 
 
 def run_ended(
-    ctx: Context, run: LiveRun, trained: list[str], lang: str = "en", projector: bool = False
+    ctx: Context, run: LiveRun, trained: list[str], show: Callable[..., TrainingUpdate], look: Callable[[], Look]
 ) -> Iterator[TrainingUpdate]:
-    """What a finished run leaves: its file to download; a ResNet-18 joins the model switch, lesions measured."""
+    """What a finished run leaves: its file to download; a ResNet-18 joins the model switch, lesions measured.
+    (``show`` draws a ``Drawn`` in the tab's look, ``look()``, with the other outputs given after ``chart``.)"""
     skip = gr.skip()
-    status = tr(("⚠️ " if run.error else "✅ ") + run.status, lang)
-    curves = curves_view(run, lang)
+
+    def status(code: str) -> str:
+        return tr(("⚠️ " if run.error else "✅ ") + run.status, code)
+
     if not run.epochs_done:
-        yield TrainingUpdate.progress(status, curves)
+        yield show(run_drawn(run, status), False)
         return
     download = gr.update(value=str(run.out), visible=True)
+    saved = f"`{run.out}`"
     if run.cfg.arch != "resnet18":  # the views are the lecture's network's: a CIFAR-family run is compared and kept
-        saved = status + tr(" Saved as ", lang) + f"`{run.out}`" + tr(DRAWN_OVER, lang)
-        yield TrainingUpdate(saved, *curves, comparison_view(run, lang, projector), download, skip, skip, skip)
+        drawn_over = run_drawn(run, lambda code: status(code) + tr(" Saved as ", code) + saved + tr(DRAWN_OVER, code))
+        yield show(drawn_over, True, download, skip, skip, skip)
         return
     try:
         key = ctx.registry.add_trained(run.out)
     except CheckpointError as exc:
-        failed = f"{status} ⚠️ {tr('It could not be loaded for the views', lang)}: {exc}"
-        yield TrainingUpdate(failed, *curves, skip, download, skip, skip, skip)
+        problem = str(exc)  # (``exc`` itself is gone once the except clause ends)
+        failed = run_drawn(run, lambda code: f"{status(code)} ⚠️ {tr(NOT_LOADED, code)}: {problem}")
+        yield show(failed, False, download, skip, skip, skip)
         return
-    yield TrainingUpdate.progress(f"{status} ⏳ {tr(MEASURING, lang)}", curves)
+    yield show(run_drawn(run, lambda code: f"{status(code)} ⏳ {tr(MEASURING, code)}"), False)
     ctx.registry.sample_stats(key)  # the lesion chart and the block means, so that switching to it is instant
     trained = [k for k in trained if k != key] + [key]
-    yield TrainingUpdate(
-        status + tr(" Saved as ", lang) + f"`{run.out}`. " + tr(PICK_YOURS, lang),
-        *curves,
-        comparison_view(run, lang, projector),
-        download,
-        gr.update(visible=True),
-        gr.update(choices=model_choices(ctx, trained, lang)),
-        trained,
-    )
+    pick = run_drawn(run, lambda code: status(code) + tr(" Saved as ", code) + saved + ". " + tr(PICK_YOURS, code))
+    choices = model_choices(ctx, trained, look().lang)
+    yield show(pick, True, download, gr.update(visible=True), gr.update(choices=choices), trained)
 
 
 def train_prompt(lang: str, status: str) -> Annotated[str, gr.Markdown]:
-    """The training status in ``lang`` while it is the prompt to start; a run's own lines stay as they came (in
-    the language the run was started in)."""
+    """The training status in ``lang`` while it is the prompt to start (anything else is left as it is)."""
     if status in {tr(TRAIN_PROMPT, code) for code in LANGUAGES.values()}:
         return tr(TRAIN_PROMPT, lang)
     return gr.skip()
+
+
+def training_look(ctx: Context, lang: str, projector: bool, status: str, request: gr.Request) -> TrainingLook:
+    """The training tab drawn again in the language and view the toggles set: the prompt, a message, or a run, live
+    or ended, with its curves and comparison chart (a live run's next updates follow the new look too)."""
+    session = getattr(request, "session_hash", None) or "local"
+    look = ctx.looks[session] = Look(lang, bool(projector))
+    draw = ctx.training_shown.get(session)
+    return draw(look, True) if draw else message(train_prompt(lang, status))
 
 
 def network_defaults(network: str) -> NetworkDefaults:
@@ -1617,8 +1695,10 @@ def network_defaults(network: str) -> NetworkDefaults:
 
 
 def stop_training(ctx: Context, lang: str, request: gr.Request) -> Annotated[str, gr.Markdown]:
-    run = ctx.live.get(getattr(request, "session_hash", None) or "local")
+    session = getattr(request, "session_hash", None) or "local"
+    run = ctx.live.get(session)
     if run is None:
+        ctx.training_shown.setdefault(session, said("Nothing is training in this tab."))  # (a toggle keeps a run's)
         return tr("Nothing is training in this tab.", lang)
     run.stop.set()
     return tr("⏹️ Stopping after the current batch; finished epochs stay saved.", lang)
@@ -1957,6 +2037,7 @@ class TrainingTab(NamedTuple):
     note: gr.Markdown
     status: gr.Markdown  # the prompt to start, then the run's progress
     trained: gr.State  # the model keys this session trained
+    look: TrainingLook  # the components a run draws in the page's language and view
 
 
 def training_tab(
@@ -2008,7 +2089,7 @@ def training_tab(
     )
     stop_button.click(bind(stop_training, ctx), language, status, concurrency_limit=None, **QUIET)
     explore.click(bind(explore_trained, ctx), [trained, language], inp.model, **QUIET)
-    return TrainingTab(note, status, trained)
+    return TrainingTab(note, status, trained, TrainingLook(status, *curves, comparison))
 
 
 def api_endpoints(ctx: Context, inp: InputColumn, pred: PredictionColumn) -> None:
@@ -2082,7 +2163,13 @@ def build_demo(ctx: Context) -> gr.Blocks:
         language.change(bind(switch_language, ctx), [language, inp.model], list(notes), **QUIET, **SWITCH)
         language.change(bind(model_labels, ctx), [language, training.trained], inp.model, **QUIET)
         language.change(bind(tour_caption), [tour_step, language], tour_text, **QUIET)
-        language.change(train_prompt, [language, training.status], training.status, **QUIET)
+        gr.on(
+            [language.change, projector.change],
+            bind(training_look, ctx),
+            [language, projector, training.status],
+            list(training.look),
+            **QUIET,
+        )
         language.change(None, language, None, js=GRADIO_LOCALE_JS)
         redrawn = language.change(
             bind(language_views, ctx),

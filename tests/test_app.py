@@ -6,6 +6,7 @@ import asyncio
 import copy
 import datetime
 import io
+import json
 import os
 import socket
 import threading
@@ -611,6 +612,58 @@ def test_a_plain_cifar_network_trains_and_is_drawn_over_the_depth_experiment(tin
     assert len(per_epoch) == 3  # after each epoch and at the end
 
 
+def test_a_run_follows_the_language_and_projector_toggles_live_and_after_it_ended(tiny_data, fresh_ctx, monkeypatch):
+    """A lecturer starts a run, then turns the page Chinese and the projector view on: what the tab shows now, the
+    run's next updates and what it leaves at the end follow; once it ended, a toggle back draws it all again."""
+    monkeypatch.setenv("RESNET_DATA_DIR", str(tiny_data))
+    ctx, request = fresh_ctx, SimpleNamespace(session_hash="tab-1")
+    ctx.redraw_every_s = 0.0  # every step
+    desk_dpi = plain_vs_residual.depth_figure([], projector=False).get_dpi()
+    assert app.training_look(ctx, "zh", False, app.TRAIN_PROMPT, request).status == "按 **训练** 开始。"
+    run = app.train_live(ctx, "digits", "resnet18", "residual", 1000, 2, 0.05, [], "en", False, request)
+    first = next(u for u in run if "done" in u.status)  # the first epoch ended, in English
+    assert first.status.startswith("⏳ epoch 1/2 done") and first.comparison.get_dpi() == desk_dpi
+    now = app.training_look(ctx, "zh", True, first.status, request)  # both toggles, mid-run
+    assert now.status.startswith("⏳ ") and "完成：测试准确率" in now.status, now.status
+    assert now.loss["x_title"] == now.accuracy["x_title"] == "已训练图像数"
+    assert now.comparison.get_dpi() == 1.5 * desk_dpi and cjk(now.comparison)
+    following = [next(run) for _ in range(2)]  # the run's own next updates
+    assert all(cjk_text(u.status) and u.loss["x_title"] == "已训练图像数" for u in following)
+    assert following[0].comparison.get_dpi() == 1.5 * desk_dpi  # the chart once in the new look (the run's own)
+    assert following[1].comparison == app.gr.skip()  # then only at the next epoch
+    *_, last = list(run)
+    status, _loss, _accuracy, comparison, _download, _explore, switch, (_key,) = last
+    assert status.startswith("✅ 完成，共 2") and app.tr(app.PICK_YOURS, "zh") in status
+    assert comparison.get_dpi() == 1.5 * desk_dpi and switch["choices"][-1][0].startswith("你的：")
+    back = app.training_look(ctx, "en", False, status, request)  # after the run: every text and chart again
+    assert back.status.startswith("✅ Finished after 2 epochs") and back.status.endswith(app.PICK_YOURS)
+    assert back.loss["x_title"] == "training images seen" and back.comparison.get_dpi() == desk_dpi
+    assert not cjk(back.comparison)
+    app.tab_closed(ctx, request)
+    assert "tab-1" not in ctx.looks and "tab-1" not in ctx.training_shown
+
+
+def test_a_refusal_follows_the_language_toggle(fresh_ctx):
+    request = SimpleNamespace(session_hash="tab-2")
+    fresh_ctx.budgets = app.Budgets(image_epochs=10_000)
+    (status, *_rest) = next(
+        app.train_live(fresh_ctx, "digits", "resnet18", "residual", 6000, 2, 0.05, [], "en", False, request)
+    )
+    assert "at most 10,000" in status
+    assert "最多 10,000" in app.training_look(fresh_ctx, "zh", False, status, request).status
+
+
+def cjk_text(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def cjk(figure) -> bool:
+    """Whether any text of a matplotlib figure is Chinese."""
+    from matplotlib.text import Text
+
+    return any(cjk_text(t.get_text()) for t in figure.findobj(Text))
+
+
 def test_every_view_works_for_the_plain_twin(shipped_ctx, seven):
     if "digits-plain" not in shipped_ctx.registry.shipped:
         pytest.skip("the digits plain twin is not shipped")
@@ -986,3 +1039,21 @@ def test_the_page_keeps_an_upload_well_inside_the_file_cache(cache_s, keep_ms):
     minutes at most): never with a path the cache cleaner may already have removed."""
     script = app.kept_uploads_js(cache_s)
     assert f"keepMs = {keep_ms}," in script and script.startswith("<script>")
+
+
+def test_every_note_is_sent_as_a_key_of_its_own(shipped_ctx):
+    """The page's texts the server sends reach the browser as I18n keys of their own (``hold_across_locales``), so
+    that a change of the page's locale leaves them, unless a "}" would end the key early; the page's first texts in
+    its config stay the keys ``first_paint`` made."""
+    demo = app.build_demo(shipped_ctx)
+    notes = [b for b in demo.blocks.values() if isinstance(b, app.gr.Markdown)]
+    (hint,) = [b for b in notes if b.elem_id == "hint"]
+    sent = hint.postprocess('👕 **Draw** a "coat"\n\non it')
+    assert (
+        sent.startswith("__i18n__")
+        and json.loads(sent.removeprefix("__i18n__"))["key"] == '👕 **Draw** a "coat"\n\non it'
+    )
+    assert {b.postprocess("f(x) = {F(x)}") for b in notes} == {"f(x) = {F(x)}"}  # every note; a "}" as it is
+    assert hint.postprocess(None) is None and hint.postprocess("") == ""
+    config = {c["props"].get("elem_id"): c["props"] for c in demo.get_config_file()["components"]}
+    assert json.loads(config["hint"]["value"].removeprefix("__i18n__"))["key"].startswith("t")  # first_paint's key

@@ -175,6 +175,15 @@ def test_train_in_the_browser_then_explore_and_download(page, ctx, tiny_data, mo
     page.wait_for_selector("#explore-model", state="visible", timeout=60_000)
     page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "5-trained-in-the-browser.png", full_page=True)
+    page.get_by_text("中文").click()  # the run's status, curves and comparison chart follow the page's language
+    page.wait_for_function("() => document.querySelector('footer').innerText.includes('使用 Gradio 构建')")
+    page.wait_for_timeout(1000)  # (Gradio drew its first text again ~0.4 s after the server's answers: not any more)
+    page.wait_for_function("() => document.querySelector('#train-status').innerText.includes('完成，共 2')")
+    page.wait_for_function("() => document.querySelector('#train-loss').innerText.includes('已训练图像数')")
+    page.wait_for_timeout(500)
+    page.screenshot(path=SHOTS / "5-trained-in-the-browser-zh.png", full_page=True)
+    page.get_by_text("English").click()
+    page.wait_for_function("() => document.querySelector('#train-status').innerText.includes('Finished after 2')")
 
     with page.expect_download() as info:
         page.locator("#download-model").click()
@@ -507,6 +516,31 @@ def test_a_switch_of_domain_replaces_the_input(browser, page):
     wait_for_label(pg, "Trouser")
     pg.locator("#dataset").get_by_text("Digits (MNIST)").click()
     wait_for_label(pg, "7")  # the trouser gave way to the first digit sample, a 7
+    pg.context.close()
+
+
+def test_a_language_switch_keeps_what_the_server_sent(browser, page):
+    """Gradio's browser draws a text first drawn from an I18n key (the page's first paint) from that key again at every
+    change of locale, over what the server sent since (``app.hold_across_locales``): the hint went back to the digits
+    hint under the clothing model, the tour's text to its start."""
+    from resnet.tour import TOUR
+
+    pg = open_page(browser, page, "?model=clothing&sample=clothing:2")
+    wait_for_label(pg, "Trouser")
+    pg.locator("#tour").get_by_text("Guided tour").click()
+    pg.locator("#tour-next").click()
+    pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=TOUR[0].title["en"])
+    pg.locator("#dataset").get_by_text("Clothing (Fashion-MNIST)").click()  # the scene's digits model, then clothing
+    pg.wait_for_function("() => document.querySelector('#hint').innerText.includes('piece of clothing')")
+    for lang, code, footer, clothing in (
+        ("中文", "zh", "使用 Gradio 构建", "画一件衣物"),
+        ("English", "en", "Built with", "clothing"),
+    ):
+        pg.get_by_text(lang, exact=True).click()
+        pg.wait_for_function("t => document.querySelector('footer').innerText.includes(t)", arg=footer)  # locale set
+        pg.wait_for_timeout(1000)  # (the key came back ~0.4 s after the server's answers)
+        assert clothing in pg.locator("#hint").inner_text()
+        assert TOUR[0].title[code] in pg.locator("#tour-text").inner_text()
     pg.context.close()
 
 
