@@ -118,6 +118,10 @@ PHRASES: dict[str, str] = {
     "👕 The canvas is empty: draw a piece of clothing, upload a photo, or click a sample.": "👕 画布是空的：画一件衣物、上传照片或点击样本。",
     "(Dark-on-light input: inverted to light-on-dark, as in the training set.)": "（白底黑字的输入已反色为黑底白字，与训练集一致。）",
     "Yours: ": "你的：",
+    ", plain twin (trained here, ": "，普通孪生网络（在此训练，",
+    " (trained here, ": "（在此训练，",  # a model trained in the app: "digits (trained here, 2 epochs)"
+    " epochs)": " 轮）",
+    " epoch)": " 轮）",
     "Model input": "模型输入",
     "ℹ️ This link holds the model, lesions and view, and a shipped sample only: not your own drawing or photo "
     "(Gradio's own deep links keep a copy on the server, which a restart loses: no good for slides).": "ℹ️ 这个链接只保存"

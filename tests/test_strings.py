@@ -94,6 +94,8 @@ def test_the_live_training_curves():
         "Stopped before the first epoch ended: nothing to keep.",
         "random weights: test accuracy 9.8% (chance is 10%); training starts…",
         "⏹️ Stopping after the current batch; finished epochs stay saved.",
+        "Yours: digits (trained here, 2 epochs)",  # the model switch's name of a model trained in the app
+        "Yours: clothing, plain twin (trained here, 1 epoch)",
     ],
 )
 def test_training_status_lines(line):
@@ -144,7 +146,7 @@ def test_the_layer_table(shipped_ctx, model_key):
         assert kinds["conv 1×1, 128 ch, stride 2 (shortcut)"] == "卷积 1×1，128 通道，步幅 2（捷径）"
 
 
-def test_the_training_prompt_follows_the_language_a_run_s_lines_stay():
+def test_the_training_prompt_follows_the_language():
     assert app.train_prompt("zh", app.TRAIN_PROMPT) == "按 **训练** 开始。"
     assert app.train_prompt("en", "按 **训练** 开始。") == app.TRAIN_PROMPT
     assert app.train_prompt("en", "✅ Finished after 2 epochs in 95 s: test accuracy 97.1%.") == app.gr.skip()
