@@ -63,6 +63,21 @@ def test_every_tour_step_is_a_scene_of_the_shipped_models(shipped_ctx):
     assert [s.scene.tab for s in TOUR][-1] == "train" and any(s.scene.model.endswith("-plain") for s in TOUR)
 
 
+def test_the_residual_scene_says_what_its_chart_shows(shipped_ctx):
+    """The scene of one residual block quotes its input's ‖F(x)‖/‖x‖ and cos(F(x), x), in both languages: retrained
+    weights that move them fail here. (It said "F(x) is small beside x" where the chart shows 0.9 to 2.1.)"""
+    import re
+
+    (step,) = [s for s in TOUR if s.scene.tab == "residual" and not s.scene.lesions and s.scene.model == "digits"]
+    dataset, index = step.scene.sample
+    blocks = shipped_ctx.analyser.analyse(load_samples(dataset).images[index], step.scene.model).snapshot.blocks
+    ratios, cosines = [b.ratio for b in blocks], [b.cosine for b in blocks]
+    stated = f"{min(ratios):.1f} to {max(ratios):.1f}", f"{min(cosines):.1f} to {max(cosines):.1f}".replace("-", "−")
+    for text in (step.text["en"], step.text["zh"]):
+        quoted = re.findall(r"(−?\d\.\d) (?:to|到) (−?\d\.\d)", text)
+        assert [f"{a} to {b}" for a, b in quoted] == list(stated), (quoted, stated)
+
+
 def request(query: dict[str, str], language: str = "en-US") -> SimpleNamespace:
     return SimpleNamespace(query_params=query, headers={"accept-language": language})
 
