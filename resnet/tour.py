@@ -84,12 +84,13 @@ TOUR: tuple[Step, ...] = (
         {"en": "Plain vs residual", "zh": "普通网络与残差网络"},
         {
             "en": "This is the **plain twin**: the same network with no shortcuts. Removing the single block `b3.1` "
-            "ruins it, because every signal had to pass through that block. Below: deeper plain networks train "
-            "worse, deeper residual networks do not (He et al. 2016), and a ResNet behaves like an ensemble of its "
-            "256 paths (Veit et al. 2016).",
+            "ruins it, because every signal had to pass through that block. Below, He et al.'s depth experiment "
+            "(2016) rerun here: the deeper plain network trains worse, the deeper residual one far less so (the "
+            "sentence under the chart says how much of it our short runs reproduce), and a ResNet behaves like an "
+            "ensemble of its 256 paths (Veit et al. 2016).",
             "zh": "这是**普通孪生网络**：没有捷径的同一个网络。只去掉一个块 `b3.1` 就让它失效，因为所有信号都必须经过这个块。"
-            "下面：更深的普通网络训练得更差，更深的残差网络则不会（He 等，2016）；ResNet 的行为像它 256 条路径的集成"
-            "（Veit 等，2016）。",
+            "下面是在这里重跑的 He 等人（2016）的深度实验：更深的普通网络训练得更差，更深的残差网络受的影响小得多"
+            "（图下的一句话说明我们的短训练重现了多少）；ResNet 的行为像它 256 条路径的集成（Veit 等，2016）。",
         },
     ),
     Step(

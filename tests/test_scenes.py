@@ -78,6 +78,21 @@ def test_the_residual_scene_says_what_its_chart_shows(shipped_ctx):
         assert [f"{a} to {b}" for a, b in quoted] == list(stated), (quoted, stated)
 
 
+def test_the_plain_scene_says_what_the_shipped_depth_runs_show():
+    """The plain scene: "the deeper plain network trains worse, the deeper residual one far less so" (not He et al.'s
+    "deeper residual networks do not": at our budget residual-56 trains worse than residual-20)."""
+    from resnet.depth import load_runs
+
+    (step,) = [s for s in TOUR if s.scene.tab == "plain"]
+    assert "trains worse, the deeper residual one far less so" in step.text["en"] and "小得多" in step.text["zh"]
+    final = {(r.plain, r.depth): r.train_error[-1] for r in load_runs()}
+    depths = sorted({d for p, d in final if (not p, d) in final})
+    for deep in depths[1:]:
+        plain_loss = final[(True, deep)] - final[(True, depths[0])]
+        residual_loss = final[(False, deep)] - final[(False, depths[0])]
+        assert plain_loss > 1.5 * max(residual_loss, 0), (deep, plain_loss, residual_loss)
+
+
 def request(query: dict[str, str], language: str = "en-US") -> SimpleNamespace:
     return SimpleNamespace(query_params=query, headers={"accept-language": language})
 
