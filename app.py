@@ -107,6 +107,14 @@ body.projector :is(#residual-row, #why-row, #arch-row) { flex-direction: column 
 body.projector #block-chart { order: -1; }
 body.projector :is(#block-chart, #stage-grids, #cams) .image-frame { width: 100% !important; }
 body.projector #block-panel img { zoom: 1.4; }
+/* The open tour at the top of the screen, each move scrolling the scene's view in under it (``TOUR_VIEW_JS``), as on
+   a phone: at 1280×720 the view started ~700 px below the tour, so a scene's text and what it speaks of were never
+   on the screen together. */
+body.projector #tour:has(> .label-wrap.open) {
+  position: sticky !important; top: 0; z-index: 100; max-height: 40vh; overflow-y: auto !important;
+  box-shadow: 0 6px 16px rgba(0, 0, 0, 0.18);
+}
+body.projector :has(> #tour > .label-wrap.open) > #view-tabs { min-height: 100vh; }
 body.projector :is(#block-chart, #stage-grids, #cams, #depth-chart, #path-chart, #why-row, #train-vs) img {
   width: 100% !important; max-width: 100% !important; height: auto !important; max-height: calc(100vh - 48px);
   object-fit: contain;
@@ -190,9 +198,10 @@ body.page-zh #language .wrap:has(label.selected input[value="en"]) input[value="
   }
   /* The tour, while open, stays at the top of the screen (at most 40% of it, its text scrolled inside), and each
      move scrolls to the scene's view below it (``TOUR_VIEW_JS``): the views start ~3,400 px down a phone's page, so
-     a scene's text and what it speaks of were never in sight together (``.gradio-container`` above). */
+     a scene's text and what it speaks of were never in sight together (``.gradio-container`` above). Above the
+     labels Gradio lays over its blocks (the lesions' label was drawn over the tour's text). */
   #tour:has(> .label-wrap.open) {
-    position: sticky !important; top: 0; z-index: 30; max-height: 40vh; overflow-y: auto !important;
+    position: sticky !important; top: 0; z-index: 100; max-height: 40vh; overflow-y: auto !important;
     box-shadow: 0 6px 16px rgba(0, 0, 0, 0.18);
   }
   :has(> #tour > .label-wrap.open) > #view-tabs { min-height: 100vh; }  /* room to scroll to, before a view loads */
@@ -817,10 +826,10 @@ document.addEventListener("change", (e) => {
   if (e.target instanceof Element && e.target.closest("#language")) document.body.classList.remove("page-zh");
 }, true);
 </script>"""
-# On a phone (the layout's breakpoint, 700 px) a tour move scrolls the page to the view tabs, just below the open tour
-# that stays at the top of the screen (``CSS``); wider screens keep their place.
+# On a phone (the layout's breakpoint, 700 px) and in the projector view a tour move scrolls the page to the view
+# tabs, just below the open tour that stays at the top of the screen (``CSS``); other screens keep their place.
 TOUR_VIEW_JS = """() => {
-  if (!window.matchMedia("(max-width: 700px)").matches) return;
+  if (!window.matchMedia("(max-width: 700px)").matches && !document.body.classList.contains("projector")) return;
   const tour = document.getElementById("tour"), tabs = document.getElementById("view-tabs");
   if (tour && tabs) window.scrollTo({ top: tabs.getBoundingClientRect().top + window.scrollY - tour.offsetHeight - 8 });
 }"""

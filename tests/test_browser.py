@@ -348,6 +348,31 @@ def test_the_projector_view(browser, page):
     pg.context.close()
 
 
+def test_the_projector_view_shows_a_tour_scene_with_its_text(browser, page):
+    """At 1280×720 the views start ~700 px below the open tour: a move keeps the tour's text at the top of the screen
+    (at most 40% of it) and brings the scene's view in under it, as on a phone."""
+    pg = open_page(browser, page, "?tour=2&projector=1", viewport={"width": 1280, "height": 720})
+    pg.wait_for_function("() => document.querySelector('#tour-text')?.innerText.includes('2/7')")
+    pg.wait_for_function("() => document.body.classList.contains('projector')")
+    pg.locator("#tour-next").click()
+    pg.wait_for_function("() => document.querySelector('#tour-text')?.innerText.includes('3/7')")
+    pg.wait_for_function("() => window.scrollY > 300")
+    pg.wait_for_timeout(500)
+    tour, tabs = (pg.locator(f"#{elem_id}").bounding_box() for elem_id in ("tour", "view-tabs"))
+    assert abs(tour["y"]) <= 1 and tour["height"] <= 0.4 * 720, tour  # the text in sight, at the top
+    assert tour["y"] + tour["height"] <= tabs["y"] <= tour["y"] + tour["height"] + 20  # the view right under it
+    wait_for_label(pg, "Ankle boot")  # the scene's input
+    pg.wait_for_timeout(1000)  # and its view
+    assert pg.locator("#block-chart").bounding_box()["y"] < 720 - 200  # the scene's chart on the screen
+    over = pg.evaluate(  # and nothing drawn over the tour's text
+        "() => { const r = document.getElementById('tour-text').getBoundingClientRect();"
+        " const at = document.elementFromPoint(r.right - 40, r.top + 8); return at && !at.closest('#tour'); }"
+    )
+    assert not over
+    pg.screenshot(path=SHOTS / "10d-projector-tour-1280x720.png")
+    pg.context.close()
+
+
 # English on purpose on the Chinese page: the switch names English in English; the lecture's title and its notation
 # shortcut(x) in running text; the glosses of "plain twin" and "shortcut"; the tour's links; names in Gradio's footer
 # and its progress and queue timers. (Formulas are left out whole; the layer table's module paths too, below.)
