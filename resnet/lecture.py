@@ -21,8 +21,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "intro": """
 # ResNet-18, seen from inside
 The lecture's ResNet-18 (Part 7 ResNet): a 7×7 stem `b1`, four stages `b2`–`b5` of two **residual blocks** each,
-global average pooling and one fully connected layer. Each block learns only a correction **F(x)** and adds its
-input back: **f(x) = F(x) + x**. Draw, upload or pick a sample; every view below follows your input live.
+global average pooling and one fully connected layer. Each block learns a **residual F(x)** and adds its input
+back: **f(x) = F(x) + x**. Draw, upload or pick a sample; every view below follows your input live.
 """,
         "hint_digits": "✏️ **Draw one digit (0–9)** on the canvas, as large as you like (brush and eraser on its left). "
         "It is cut out, scaled to 20×20 and centred by its centre of mass, exactly as MNIST was made.",
@@ -89,7 +89,7 @@ ends, pick your model in the model switch above and every view shows it: feature
         "intro": """
 # 看懂 ResNet-18
 讲义（Part 7 ResNet）中的 ResNet-18：7×7 卷积的第一模块 `b1`，四个各含两个**残差块**的模块 `b2`–`b5`，
-全局平均池化和一个全连接层。每个残差块只学习一个修正量 **F(x)**，再把输入加回去：**f(x) = F(x) + x**。
+全局平均池化和一个全连接层。每个残差块学习一个**残差 F(x)**，再把输入加回去：**f(x) = F(x) + x**。
 画一个图、上传图片或点击样本，下面的每个视图都会随输入实时更新。
 """,
         "hint_digits": "✏️ 在画布上**写一个数字（0–9）**，大小随意（画笔和橡皮擦在画布左侧）。"
