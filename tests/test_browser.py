@@ -348,19 +348,25 @@ def test_the_projector_view(browser, page):
     pg.context.close()
 
 
+def tour_moves_with_its_view(pg, press: Callable[[], None], step: int, height: int, scrolled: int) -> None:
+    """At tour step ``step``, Next (``press``): the page scrolls past ``scrolled`` px, the tour's text stays at the top
+    of the screen (at most 40% of its ``height``) and the scene's view comes in right under it."""
+    pg.wait_for_function("s => document.querySelector('#tour-text')?.innerText.includes(s)", arg=f"{step}/7")
+    press()
+    pg.wait_for_function("s => document.querySelector('#tour-text')?.innerText.includes(s)", arg=f"{step + 1}/7")
+    pg.wait_for_function("y => window.scrollY > y", arg=scrolled)
+    pg.wait_for_timeout(500)
+    tour, tabs = (pg.locator(f"#{elem_id}").bounding_box() for elem_id in ("tour", "view-tabs"))
+    assert abs(tour["y"]) <= 1 and tour["height"] <= 0.4 * height, tour  # the text in sight, at the top
+    assert tour["y"] + tour["height"] <= tabs["y"] <= tour["y"] + tour["height"] + 20  # the view right under it
+
+
 def test_the_projector_view_shows_a_tour_scene_with_its_text(browser, page):
     """At 1280×720 the views start ~700 px below the open tour: a move keeps the tour's text at the top of the screen
     (at most 40% of it) and brings the scene's view in under it, as on a phone."""
     pg = open_page(browser, page, "?tour=2&projector=1", viewport={"width": 1280, "height": 720})
-    pg.wait_for_function("() => document.querySelector('#tour-text')?.innerText.includes('2/7')")
     pg.wait_for_function("() => document.body.classList.contains('projector')")
-    pg.locator("#tour-next").click()
-    pg.wait_for_function("() => document.querySelector('#tour-text')?.innerText.includes('3/7')")
-    pg.wait_for_function("() => window.scrollY > 300")
-    pg.wait_for_timeout(500)
-    tour, tabs = (pg.locator(f"#{elem_id}").bounding_box() for elem_id in ("tour", "view-tabs"))
-    assert abs(tour["y"]) <= 1 and tour["height"] <= 0.4 * 720, tour  # the text in sight, at the top
-    assert tour["y"] + tour["height"] <= tabs["y"] <= tour["y"] + tour["height"] + 20  # the view right under it
+    tour_moves_with_its_view(pg, pg.locator("#tour-next").click, 2, 720, 300)
     wait_for_label(pg, "Ankle boot")  # the scene's input
     pg.wait_for_timeout(1000)  # and its view
     assert pg.locator("#block-chart").bounding_box()["y"] < 720 - 200  # the scene's chart on the screen
@@ -641,14 +647,7 @@ def test_a_phone_shows_a_tour_scene_with_its_text(browser, page):
     """On a phone the views start thousands of pixels below the tour: a move keeps the tour's text at the top of the
     screen (at most 40% of it) and brings the scene's view in under it."""
     pg = open_page(browser, page, "?tour=1", **PHONE)
-    pg.wait_for_function("() => document.querySelector('#tour-text')?.innerText.includes('1/7')")
-    pg.locator("#tour-next").tap()
-    pg.wait_for_function("() => document.querySelector('#tour-text')?.innerText.includes('2/7')")
-    pg.wait_for_function("() => window.scrollY > 1000")
-    pg.wait_for_timeout(500)
-    tour, tabs = (pg.locator(f"#{elem_id}").bounding_box() for elem_id in ("tour", "view-tabs"))
-    assert abs(tour["y"]) <= 1 and tour["height"] <= 0.4 * 844  # the text in sight, at the top
-    assert tour["y"] + tour["height"] <= tabs["y"] <= tour["y"] + tour["height"] + 20  # the view right under it
+    tour_moves_with_its_view(pg, pg.locator("#tour-next").tap, 1, 844, 1000)
     assert pg.locator("#view-tabs").get_by_role("tab", selected=True).inner_text() == "Residual vs identity"
     pg.screenshot(path=SHOTS / "14-phone-tour.png")
     pg.context.close()
