@@ -180,6 +180,9 @@ body.page-zh #language .wrap:has(label.selected input[value="en"]) input[value="
   #input-col, #prediction-col { display: contents !important; }
   #gallery { order: 1; }
   #gallery .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }  /* two classes a row */
+  /* The training tab's controls one a row (two or four a row, each ~163 px: the network's name cut to
+     "ResNet-18, the l", each radio's choices wrapped over three lines) */
+  .train-controls { flex-direction: column !important; }
   /* The wide pictures at a readable size, swiped sideways, not shrunk to the column: the two five-stage pictures
      (about 150 px a stage, not ~65 px) and the block statistics chart (its own 640 px, not ~390) */
   .swiped .image-container { overflow-x: auto; }
@@ -2055,7 +2058,7 @@ def training_tab(
     """Train the network from scratch with live curves; the model joins the switch when it is done."""
     with gr.Tab("Train it yourself", id="train"):
         note = gr.Markdown(text("en", "training"), elem_classes="note")
-        with gr.Row():
+        with gr.Row(elem_classes="train-controls"):
             network = gr.Dropdown(NETWORKS, value="resnet18", label="Network", elem_id="train-network")
             shortcuts = gr.Radio(
                 [("residual (with shortcuts)", "residual"), ("plain twin (no shortcuts)", "plain")],
@@ -2063,7 +2066,7 @@ def training_tab(
                 label="Shortcuts",
                 elem_id="train-shortcuts",
             )
-        with gr.Row():
+        with gr.Row(elem_classes="train-controls"):
             dataset = gr.Radio(
                 [(MODEL_NAMES[d], d) for d in DATASETS], value="digits", label="Dataset", elem_id="train-dataset"
             )
@@ -2072,7 +2075,7 @@ def training_tab(
             lr = gr.Number(
                 0.05, label="Learning rate (peak; the lecture's 0.05)", minimum=0.001, maximum=1.0, step=0.01
             )
-        with gr.Row():
+        with gr.Row(elem_classes="train-controls"):
             train_button = gr.Button("Train", variant="primary", elem_id="train-button")
             stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
             download = gr.DownloadButton("Download your model (.safetensors)", visible=False, elem_id="download-model")

@@ -641,6 +641,15 @@ def test_a_phone_draws_with_a_finger(browser, page):
         assert width == natural >= 576 and box <= 390 and scrollable >= natural, shown  # all of it in reach
     assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # the page itself no wider
     pg.context.close()
+    pg = open_page(browser, page, "?tab=train", **PHONE)  # the training tab's controls one a row, each whole
+    pg.wait_for_selector("#train-network input")
+    widths = pg.eval_on_selector_all(
+        "#train-network, #train-shortcuts, #train-dataset, #train-images, #train-epochs",
+        "els => els.map((e) => e.getBoundingClientRect().width)",
+    )
+    assert len(widths) == 5 and min(widths) >= 300, widths  # (two a row: ~163 px each)
+    assert pg.eval_on_selector("#train-network input", "e => e.scrollWidth <= e.clientWidth")  # the name uncut
+    pg.context.close()
 
 
 def test_a_phone_shows_a_tour_scene_with_its_text(browser, page):
