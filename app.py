@@ -1678,7 +1678,11 @@ def run_ended(
     yield show(run_drawn(run, lambda code: f"{status(code)} ⏳ {tr(MEASURING, code)}"), False)
     ctx.registry.sample_stats(key)  # the lesion chart and the block means, so that switching to it is instant
     trained = [k for k in trained if k != key] + [key]
-    pick = run_drawn(run, lambda code: status(code) + tr(" Saved as ", code) + saved + ". " + tr(PICK_YOURS, code))
+
+    def picked(code: str) -> str:
+        return status(code) + tr(" Saved as ", code) + saved + tr(". ", code) + tr(PICK_YOURS, code)
+
+    pick = run_drawn(run, picked)
     choices = model_choices(ctx, trained, look().lang)
     yield show(pick, True, download, gr.update(visible=True), gr.update(choices=choices), trained)
 

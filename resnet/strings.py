@@ -38,6 +38,7 @@ ZH: dict[str, str] = {
     "Language / 语言": "Language / 语言",
     "Projector view": "投影模式",
     "Copy link to this view": "复制此视图的链接",
+    ". ": "。",  # between a run's saved file and the next sentence
     "Link to this view": "此视图的链接",
     "Guided tour": "导览",
     "◀ Back": "◀ 上一步",
@@ -152,6 +153,7 @@ PHRASES: dict[str, str] = {
     " Epochs 1–": " 第 1–",
     " are saved.": " 轮已保存。",
     "Finished after ": "完成，共 ",
+    "%.": "%。",  # the end of a run's last line ("... test accuracy 97.1%.")
     "Stopped after ": "已停止，共 ",
     "Finished before the first epoch ended: nothing to keep.": "第一轮结束前已完成：没有可保存的内容。",
     "Stopped before the first epoch ended: nothing to keep.": "第一轮结束前已停止：没有可保存的内容。",

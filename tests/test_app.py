@@ -633,7 +633,8 @@ def test_a_run_follows_the_language_and_projector_toggles_live_and_after_it_ende
     assert following[1].comparison == app.gr.skip()  # then only at the next epoch
     *_, last = list(run)
     status, _loss, _accuracy, comparison, _download, _explore, switch, (_key,) = last
-    assert status.startswith("✅ 完成，共 2") and app.tr(app.PICK_YOURS, "zh") in status
+    assert status.startswith("✅ 完成，共 2") and status.endswith("`。" + app.tr(app.PICK_YOURS, "zh"))
+    assert "%。 已保存为 `" in status  # Chinese full stops
     assert comparison.get_dpi() == 1.5 * desk_dpi and switch["choices"][-1][0].startswith("你的：")
     back = app.training_look(ctx, "en", False, status, request)  # after the run: every text and chart again
     assert back.status.startswith("✅ Finished after 2 epochs") and back.status.endswith(app.PICK_YOURS)
