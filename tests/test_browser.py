@@ -679,6 +679,7 @@ def view_tabs_in_sight(pg) -> float:
 
 def sample_rows(pg) -> list[int]:
     """How many samples each row of the gallery holds, after checking that none lies out of its box sideways."""
+    pg.wait_for_selector("#gallery .grid-wrap .thumbnail-item")  # (drawn after the radios: the CI run once came first)
     grid = "document.querySelector('#gallery .grid-wrap')"
     assert pg.evaluate(f"() => {grid}.scrollWidth <= {grid}.clientWidth")
     tops = pg.eval_on_selector_all("#gallery .thumbnail-item", "els => els.map(e => e.getBoundingClientRect().top)")
