@@ -1643,6 +1643,7 @@ def tab_closed(ctx: Context, request: gr.Request) -> None:
 
 
 TRAIN_PROMPT = "Press **Train** to start."
+NOT_TRAINING = "Nothing is training in this tab."
 DRAWN_OVER = ": your curve is drawn over the shipped depth experiment below."
 NOT_LOADED = "It could not be loaded for the views"
 MEASURING = "Measuring each block's lesion on the 1,000 samples…"
@@ -1714,8 +1715,8 @@ def stop_training(ctx: Context, lang: str, request: gr.Request) -> Annotated[str
     session = getattr(request, "session_hash", None) or "local"
     run = ctx.live.get(session)
     if run is None:
-        ctx.training_shown.setdefault(session, said("Nothing is training in this tab."))  # (a toggle keeps a run's)
-        return tr("Nothing is training in this tab.", lang)
+        ctx.training_shown.setdefault(session, said(NOT_TRAINING))  # (a toggle redraws a run's line, if one was shown)
+        return tr(NOT_TRAINING, lang)
     run.stop.set()
     return tr("⏹️ Stopping after the current batch; finished epochs stay saved.", lang)
 

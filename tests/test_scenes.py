@@ -3,12 +3,14 @@ domain replaces a foreign input."""
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import app
+from resnet.depth import load_runs
 from resnet.model import BLOCK_NAMES
 from resnet.samples import load_samples
 from resnet.scenes import TABS, Scene, browser_language
@@ -66,8 +68,6 @@ def test_every_tour_step_is_a_scene_of_the_shipped_models(shipped_ctx):
 def test_the_residual_scene_says_what_its_chart_shows(shipped_ctx):
     """The scene of one residual block quotes its input's ‖F(x)‖/‖x‖ and cos(F(x), x), in both languages: retrained
     weights that move them fail here. (It said "F(x) is small beside x" where the chart shows 0.9 to 2.1.)"""
-    import re
-
     (step,) = [s for s in TOUR if s.scene.tab == "residual" and not s.scene.lesions and s.scene.model == "digits"]
     dataset, index = step.scene.sample
     blocks = shipped_ctx.analyser.analyse(load_samples(dataset).images[index], step.scene.model).snapshot.blocks
@@ -81,8 +81,6 @@ def test_the_residual_scene_says_what_its_chart_shows(shipped_ctx):
 def test_the_plain_scene_says_what_the_shipped_depth_runs_show():
     """The plain scene: "the deeper plain network trains worse, the deeper residual one far less so" (not He et al.'s
     "deeper residual networks do not": at our budget residual-56 trains worse than residual-20)."""
-    from resnet.depth import load_runs
-
     (step,) = [s for s in TOUR if s.scene.tab == "plain"]
     assert "trains worse, the deeper residual one far less so" in step.text["en"] and "小得多" in step.text["zh"]
     final = {(r.plain, r.depth): r.train_error[-1] for r in load_runs()}
