@@ -52,6 +52,7 @@ from resnet.registry import ModelRegistry
 from resnet.runs import prune
 from resnet.samples import load_samples
 from resnet.scenes import Scene, browser_language
+from resnet.seen import from_link, to_link, to_upload
 from resnet.strings import tr, tr_format, translate_figure
 from resnet.tour import TOUR, caption
 
@@ -441,7 +442,7 @@ class NewInput(NamedTuple):
 
 
 class PickedSample(NamedTuple):
-    upload: Annotated[np.ndarray | Skip, gr.Image]
+    upload: Annotated[np.ndarray | str | Skip, gr.Image]  # a sample's pixels, or a link's marked file
     source: Annotated[str | Skip, gr.State]
     input_tabs: Annotated[Any, gr.Tabs]
     sample: Annotated[str | Skip, gr.State]
@@ -452,6 +453,13 @@ class PickedSample(NamedTuple):
         """Shipped sample ``index`` of ``dataset`` as the input, in the upload tab."""
         image = pictures.enlarge(load_samples(dataset).images[index], 8)
         return cls(image, "upload", gr.update(selected="upload"), f"{dataset}:{index}", dataset)
+
+    @classmethod
+    def seen(cls, view: str, dataset: str) -> PickedSample:
+        """A link's input as the model saw it (``resnet.seen``: valid, ``Scene.parse`` checked it), in the upload
+        box, marked so that it is read as it is; no sample."""
+        path = to_upload(from_link(view), dataset, Path(gr.utils.get_upload_folder()))
+        return cls(str(path), "upload", gr.update(selected="upload"), "", dataset)
 
     @classmethod
     def unchanged(cls) -> PickedSample:
@@ -991,7 +999,12 @@ def set_scene(ctx: Context, scene: Scene, step: int | None = None, problems: lis
     classes = ctx.registry.card(model_key).classes
     if scene.target not in ("predicted", *classes):
         problems.append(f"target={scene.target!r}: not a class of the {model_key} model")
-    picked = PickedSample.of(*scene.sample) if scene.sample else PickedSample.unchanged()
+    if scene.sample:
+        picked = PickedSample.of(*scene.sample)
+    elif scene.seen:
+        picked = PickedSample.seen(scene.seen, ctx.registry.card(model_key).dataset)
+    else:
+        picked = PickedSample.unchanged()
     lang = scene.language
     note = f"⚠️ {tr('Not used from the link', lang)}: " + "; ".join(problems) if problems else ""
     skip = gr.skip()
@@ -1062,9 +1075,18 @@ def scene_link(
     lang: str,
     projector: bool,
 ) -> Link:
-    """The query string of the page's scene, and a note when the input cannot travel in it (a drawing, a photo)."""
+    """The query string of the page's scene; one's own drawing or photo travels in it as the model saw it
+    (``resnet.seen``), with a note that says so (or that it could not be read)."""
     dataset, _, index = (sample or "").partition(":")
     shown = (dataset, int(index)) if source == "upload" and index.isdigit() else None
+    image = current_input(source, sketch, upload) if shown is None else None
+    own, note = None, ""
+    if image is not None and (source == "upload" or has_drawing(sketch)):
+        try:
+            own = to_link(np.round(ctx.analyser.prepared(image, model_key).image * 255).astype(np.uint8))
+            note = tr(SEEN_NOTE, lang)
+        except ValueError:  # EmptyDrawingError, InvalidImageError: the label says why
+            note = tr(UNREAD_NOTE, lang)
     scene = Scene(
         model=model_key,
         sample=shown,
@@ -1074,16 +1096,16 @@ def scene_link(
         stage=stage,
         language=lang,
         projector=bool(projector),
+        seen=own,
     )
-    own = current_input(source, sketch, upload) is not None and shown is None
-    note = tr(OWN_INPUT_NOTE, lang) if own and (source == "upload" or has_drawing(sketch)) else ""
     return Link("?" + scene.query(), gr.update(visible=True), note)
 
 
-OWN_INPUT_NOTE = (
-    "ℹ️ This link holds the model, lesions and view, and a shipped sample only: not your own drawing or photo "
-    "(Gradio's own deep links keep a copy on the server, which a restart loses: no good for slides)."
+SEEN_NOTE = (
+    "ℹ️ This link holds your input as the model sees it (28×28, in the link itself, for slides too): opened, it gives "
+    "the same reading. Your drawing or photo itself stays here."
 )
+UNREAD_NOTE = "ℹ️ This link holds the model, lesions and view, but not your input: it could not be read."
 
 
 TOUR_START = {

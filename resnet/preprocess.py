@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from resnet import prepare_graph
+from resnet import prepare_graph, seen
 from resnet.data import dataset_info, resize
 
 MIN_SIDE = 8  # smaller images hold no drawing worth reading
@@ -149,11 +149,21 @@ def normalise_digit(ink: np.ndarray) -> np.ndarray:
 def preprocess(image: str | bytes | Image.Image | np.ndarray | None, dataset: str, image_size: int = 64) -> Prepared:
     """Turn a drawing or upload into the model's input for ``dataset`` ("digits" or "clothing").
 
+    A PNG marked as this dataset's view (``resnet.seen``: a link's input in the upload box) is taken as it is.
     Raises ``EmptyDrawingError`` for nothing or a blank image and ``InvalidImageError`` for unusable input.
     """
     info = dataset_info(dataset)
     if image is None:
         raise EmptyDrawingError("nothing drawn yet")
+    if not isinstance(image, np.ndarray):
+        image = open_image(image)  # opened once: first its mark, then its pixels
+        view = seen.from_upload(image, info.name)
+        if view is not None:  # a link's view of an input prepared before: taken as it is (``resnet.seen``)
+            return Prepared(
+                view.astype(np.float32) / 255,
+                prepare_graph.run(resize, torch.from_numpy(view)[None], image_size),
+                False,
+            )
     digits = info.name == "digits"
     # Two TorchScript graphs and a few operations on arrays of at most 28x28, which keep the GIL: under a class the
     # GIL is given up three times, where the same steps in NumPy and PyTorch gave it up ~40 times, each time waiting

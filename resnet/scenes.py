@@ -1,9 +1,10 @@
 """Scenes: the whole state of the page as a value, written to and read from a link's query string.
 
-A scene names the model, the input (a shipped sample, by dataset and index into the 1,000 samples), the lesioned
-blocks, the view tab, the Grad-CAM class and stage, the language and the projector view. ``Scene.query()`` writes
-only what differs from the page's defaults, so ``?model=clothing&sample=clothing:17&tab=residual`` is a scene;
-``Scene.parse()`` reads it back and says what it could not use, never raising on a hand-edited link.
+A scene names the model, the input (a shipped sample, by dataset and index into the 1,000 samples; or one's own
+drawing or photo as the model saw it, ``resnet.seen``), the lesioned blocks, the view tab, the Grad-CAM class and
+stage, the language and the projector view. ``Scene.query()`` writes only what differs from the page's defaults, so
+``?model=clothing&sample=clothing:17&tab=residual`` is a scene; ``Scene.parse()`` reads it back and says what it
+could not use, never raising on a hand-edited link.
 
     >>> Scene.parse("model=digits-plain&lesions=b3.1,b4.0&tab=plain").scene.lesions
     ('b3.1', 'b4.0')
@@ -16,6 +17,7 @@ from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
+from resnet import seen
 from resnet.model import BLOCK_NAMES, STAGES
 
 TABS = ("features", "residual", "plain", "architecture", "train")
@@ -35,6 +37,9 @@ class Scene:
     stage: str = "b3"  # the stage whose channels are all shown
     language: str = "en"
     projector: bool = False  # the projector view: large type, fewer panels
+    # the input as the model saw it (``resnet.seen``: a 28x28 PNG in base64url) where it was not a sample: a
+    # drawing or a photo of one's own; last in the link, after what a person reads
+    seen: str | None = None
 
     def query(self) -> str:
         """The scene as a query string, without the fields at their default ("" for the default scene)."""
@@ -96,6 +101,16 @@ class Scene:
             scene = replace(scene, target=params["target"])  # checked against the model's classes by the page
         if "projector" in params:
             scene = replace(scene, projector=params["projector"].lower() not in ("0", "false", "no", "off", ""))
+        if "seen" in params:
+            try:
+                seen.from_link(params["seen"])
+            except ValueError as exc:
+                problems.append(f"seen=…: {exc}")  # not the whole text: a thousand characters
+            else:
+                if scene.sample is None:
+                    scene = replace(scene, seen=params["seen"])
+                else:
+                    problems.append("seen=…: the link names a sample too, which is shown")
         return Parsed(scene, problems)
 
 

@@ -124,10 +124,11 @@ PHRASES: dict[str, str] = {
     " epochs)": " 轮）",
     " epoch)": " 轮）",
     "Model input": "模型输入",
-    "ℹ️ This link holds the model, lesions and view, and a shipped sample only: not your own drawing or photo "
-    "(Gradio's own deep links keep a copy on the server, which a restart loses: no good for slides).": "ℹ️ 这个链接只保存"
-    "模型、损毁和视图，以及自带的样本：不包含你自己画的图或上传的照片（Gradio 自带的深度链接把副本存在服务器上，重启就会丢失，"
-    "不适合放进幻灯片）。",
+    "ℹ️ This link holds your input as the model sees it (28×28, in the link itself, for slides too): opened, it gives "
+    "the same reading. Your drawing or photo itself stays here.": "ℹ️ 这个链接保存了模型眼中的你的输入（28×28，就在链接里，"
+    "也可以放进幻灯片）：打开后得到完全相同的预测。你画的图或照片本身不会离开这里。",
+    "ℹ️ This link holds the model, lesions and view, but not your input: it could not be read.": "ℹ️ 这个链接保存了模型、"
+    "损毁和视图，但没有你的输入：它无法被读取。",
     # training (resnet.live statuses and the app's lines around them)
     "⚠️ A run is already training in this tab: stop it first.": "⚠️ 这个标签页已有一个训练在运行：请先停止它。",
     "⚠️ Enter a learning rate (the lecture's is 0.05).": "⚠️ 请输入学习率（讲义用 0.05）。",

@@ -542,6 +542,34 @@ def chinese_on_screen(pg) -> list[str]:
     return [line for line in pg.evaluate(script).splitlines() if re.search("[\u3000-\u9fff\uff00-\uffef]", line)]
 
 
+def test_a_drawing_travels_in_its_link(browser, page):
+    """A student's drawing, copied as a link and opened in another browser: the same label to the percent, the same
+    28x28 view, the same lesion, in the upload box; the note says what the link holds."""
+    pg = open_page(browser, page, "?lesions=b4.1")
+    pg.wait_for_selector("#sketch canvas")
+    pg.get_by_role("button", name="Brush").first.click()
+    draw(pg, [[(0.3, 0.3), (0.55, 0.15), (0.55, 0.85)], [(0.35, 0.85), (0.75, 0.85)]])  # a 1 with flag and base
+    pg.wait_for_function("() => document.querySelector('#status').innerText.includes('without F(x) in b4.1')")
+    pg.wait_for_function("() => document.querySelector('#label').innerText.includes('%')")
+    drawn = label_text(pg)
+    pg.locator("#copy-link").click()
+    pg.wait_for_function("() => document.querySelector('#link textarea, #link input')?.value.includes('seen=')")
+    made = pg.locator("#link textarea, #link input").first.input_value()
+    assert "28×28" in pg.locator("#link-note").inner_text() and len(made) < 1200, made
+    pg.screenshot(path=SHOTS / "15-drawing-copied-as-a-link.png")
+    pg.context.close()
+
+    opened = open_page(browser, page, made[made.index("?") :])
+    opened.wait_for_function(
+        "t => document.querySelector('#label').innerText === t && document.querySelector('#upload img')", arg=drawn
+    )
+    assert checked(opened, "lesions") == ["b4.1"]
+    assert "without F(x) in b4.1" in opened.locator("#status").inner_text()
+    opened.wait_for_timeout(500)
+    opened.screenshot(path=SHOTS / "15b-drawing-from-its-link.png")
+    opened.context.close()
+
+
 def test_a_switch_of_domain_replaces_the_input(browser, page):
     pg = open_page(browser, page, "?model=clothing&sample=clothing:2")
     wait_for_label(pg, "Trouser")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from types import SimpleNamespace
+from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from resnet.depth import load_runs
 from resnet.model import BLOCK_NAMES
 from resnet.samples import load_samples
 from resnet.scenes import TABS, Scene, browser_language
+from resnet.seen import to_link
 from resnet.tour import TOUR, caption
 
 
@@ -155,12 +157,48 @@ def test_the_link_of_the_page(shipped_ctx):
     )
     assert shown.query == "?model=clothing&sample=clothing:2&lesions=b3.1,b5.0&tab=residual&target=Trouser&stage=b5"
     assert shown.note == ""
+    assert link(shipped_ctx, sketch={"composite": np.zeros((280, 280, 4), np.uint8)}) == (
+        "?",
+        app.gr.update(visible=True),
+        "",
+    )  # a blank canvas: no input, nothing to say
+    unread = link(shipped_ctx, source="upload", upload="gone.png", lang="zh")  # a file the server no longer has
+    assert unread.query == "?language=zh" and unread.note == app.tr(app.UNREAD_NOTE, "zh")
+
+
+def test_a_drawing_travels_in_its_link_and_reads_the_same(shipped_ctx):
+    """One's own drawing goes into the link as the model saw it; opened, the link reads exactly as the page it was
+    copied from (the reference: the page's own label of the drawing), and its own link is the same link."""
     drawing = np.zeros((280, 280, 4), np.uint8)
-    drawing[100:180, 140:150, 3] = 255
-    own = link(shipped_ctx, sketch={"composite": drawing}, lang="zh")
-    assert own.query == "?language=zh" and "链接" in own.note  # says the drawing stays behind, in Chinese
-    assert link(shipped_ctx, sketch={"composite": np.zeros((280, 280, 4), np.uint8)}).note == ""  # a blank canvas
-    assert link(shipped_ctx, source="upload", upload="photo.png").note  # a photo of one's own stays behind too
+    drawing[60:220, 120:150, 3] = 255  # a 1
+    drawing[60:90, 90:150, 3] = 255  # with a long flag: read as 1 or 7
+    page = dict(sketch={"composite": drawing}, lesions=["b4.1"], view="residual", lang="zh")
+    own = link(shipped_ctx, **page)
+    query = dict(parse_qsl(own.query[1:]))
+    assert list(query) == ["lesions", "tab", "language", "seen"] and "链接" in own.note  # said, in Chinese
+    assert len(own.query) < 1000
+    opened = app.restore_scene(shipped_ctx, request(query))
+    assert opened.source == "upload" and opened.sample == "" and opened.domain == "digits" and opened.link_note == ""
+    assert opened.input_tabs["selected"] == "upload"
+    drawn = app.classify(shipped_ctx, app.sketch_image(page["sketch"]), "digits", ["b4.1"], "sketch")
+    restored = app.classify(shipped_ctx, opened.upload, "digits", opened.lesions, "upload")
+    assert restored.label == drawn.label  # every probability, not only the top class
+    assert (
+        app.api_classify(shipped_ctx, opened.upload, "digits")
+        == app.classify(shipped_ctx, app.sketch_image(page["sketch"]), "digits", [], "sketch").label
+    )  # the marked file read as it is by the API too
+    assert np.array_equal(restored.seen, drawn.seen)
+    again = link(shipped_ctx, source="upload", upload=opened.upload, lesions=["b4.1"], view="residual", lang="zh")
+    assert again.query == own.query
+    photo = app.restore_scene(shipped_ctx, request(dict(query, model="clothing")))  # the view of a digit, as clothing
+    assert photo.domain == "clothing" and photo.upload != opened.upload  # marked for clothing: never mixed up
+
+
+def test_a_bad_drawing_in_a_link_is_skipped_with_a_reason(shipped_ctx):
+    u = app.restore_scene(shipped_ctx, request({"seen": "abc*def", "tab": "residual"}))
+    assert u.upload == app.gr.skip() and u.view == "residual" and "seen=…: not base64url" in u.link_note
+    both = Scene.parse("sample=digits:3&seen=" + to_link(np.zeros((28, 28), np.uint8)))
+    assert both.scene.sample == ("digits", 3) and both.scene.seen is None and both.problems
 
 
 def test_a_switch_of_domain_replaces_the_input(shipped_ctx):
