@@ -144,17 +144,6 @@ body.page-zh #language .wrap:has(label.selected input[value="en"]) input[value="
    band above them, not over a title (in a column as narrow as the picture, on a phone say, they covered
    'b2 · 64 × 16 × 16 (top 16)' and 'all 128 channels, strongest first'). */
 .swiped .image-container { padding-top: 34px; }
-/* Every view tab in sight: Gradio keeps the tabs that fit in one row and hides the others behind a "•••" menu (on a
-   phone all but the first and the selected one, at 768 px two); that menu's list is shown open, as a row that wraps. */
-#view-tabs .tab-wrapper { flex-wrap: wrap; height: auto !important; padding-bottom: 0; }
-#view-tabs .overflow-menu { flex-basis: 100%; width: 100%; }
-#view-tabs .overflow-menu > button { display: none !important; }
-#view-tabs .overflow-dropdown {
-  display: flex !important; flex-wrap: wrap; gap: 0 4px; position: static !important; width: 100% !important;
-  max-width: 100% !important; min-width: 0 !important; padding: 0 !important; border: none !important;
-  box-shadow: none !important; background: none !important;
-}
-#view-tabs .overflow-dropdown button { width: auto !important; }
 /* The samples' columns fit their box: Gradio's are at least 100 px, so a column narrower than ~530 px (a phone, a
    tablet, a 1024 px laptop) showed three or four at a time and swiped sideways, the rows reading 0 0 1 / 2 3 3 /
    5 5 6 with the 4s out of sight. */
@@ -2182,7 +2171,10 @@ def build_demo(ctx: Context) -> gr.Blocks:
                 inp = input_column(ctx, default)
             with gr.Column(scale=4, elem_id="prediction-col"):
                 pred = prediction_column(ctx, inp, language, default)
-        with gr.Tabs(selected="features", elem_id="view-tabs") as tabs_row:
+        # every view tab in sight, in its order: rows that wrap where the screen is narrow (Gradio's default "menu" kept
+        # the first and the chosen tab in the row and hid the others behind "•••"; opened as a row by the page's CSS
+        # until the twenty-fifth session, the chosen tab then moved to the first row on a phone)
+        with gr.Tabs(selected="features", elem_id="view-tabs", overflow_behavior="wrap") as tabs_row:
             tabs = view_tabs(ctx, inp, pred, language, projector, default)
             training = training_tab(ctx, inp, language, projector, default)
         api_endpoints(ctx, inp, pred)

@@ -653,6 +653,10 @@ def test_a_phone_draws_with_a_finger(browser, page):
     assert_swiped(pg, "block-panel", wide=540)  # its own width (~540 px), not shrunk to ~330
     pg.context.close()
     pg = open_page(browser, page, "?tab=plain", **PHONE)  # the charts: at their drawn size (576-900 px), swiped
+    pg.wait_for_function(
+        "t => document.querySelector('#view-tabs button[aria-selected=true]')?.innerText === t", arg="Plain vs residual"
+    )
+    assert view_tabs_in_sight(pg) <= 390  # the chosen tab in its place (it was drawn first, after Feature maps)
     pg.locator("#why-row").scroll_into_view_if_needed()
     charts = "#depth-chart, #path-chart, #why-row"
     pg.wait_for_function(
@@ -695,14 +699,15 @@ TAB_NAMES += ["Train it yourself"]  # the view tabs, in order
 
 
 def view_tabs_in_sight(pg) -> float:
-    """Where the rightmost view tab ends, after checking that every one is shown (none behind Gradio's "•••")."""
+    """Where the rightmost view tab ends, after checking that every one is shown (none behind Gradio's "•••"), in
+    their order as a person reads them, row by row (the chosen one moved to the first row on a phone)."""
     tabs = pg.eval_on_selector_all(
-        "#view-tabs [role=tablist] button, #view-tabs .overflow-dropdown button",
+        "#view-tabs button[role=tab]",
         "els => els.filter(e => e.offsetWidth > 0 && e.innerText.trim()).map(e => [e.innerText.trim(),"
-        " e.getBoundingClientRect().right])",
+        " e.getBoundingClientRect().top, e.getBoundingClientRect().left, e.getBoundingClientRect().right])",
     )
-    assert sorted(name for name, _ in tabs) == sorted(TAB_NAMES)
-    return max(right for _, right in tabs)
+    assert [name for name, *_ in sorted(tabs, key=lambda t: (round(t[1]), t[2]))] == TAB_NAMES
+    return max(right for *_, right in tabs)
 
 
 def sample_rows(pg) -> list[int]:
