@@ -75,6 +75,11 @@ class Scene:
         if "model" in params:
             if not models or params["model"] in models:
                 scene = replace(scene, model=params["model"])
+            elif (dataset := params["model"].partition(":")[0]) in models:
+                # a model trained in another session ("clothing:run-…"): the shipped model of its dataset, which
+                # reads the link's input (a sample, or a view in ``seen=``) in its own domain
+                scene = replace(scene, model=dataset)
+                bad("model", f"not on this server; the shipped {dataset} model is shown")
             else:
                 bad("model", f"not one of {', '.join(models)}")
         if "sample" in params:

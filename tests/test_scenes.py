@@ -112,6 +112,8 @@ def test_opening_a_link_sets_every_control(shipped_ctx):
 def test_a_link_to_what_is_not_here_says_so(shipped_ctx):
     u = app.restore_scene(shipped_ctx, request({"model": "digits:mine-123", "target": "Trouser"}))
     assert u.model["value"] == "digits" and "model=" in u.link_note and "target=" in u.link_note
+    trained = app.restore_scene(shipped_ctx, request({"model": "clothing:mine-123", "target": "Trouser"}))
+    assert trained.model["value"] == "clothing" and "target=" not in trained.link_note  # its dataset's shipped model
 
 
 def test_a_tour_link_and_the_tour_buttons(shipped_ctx):
