@@ -548,7 +548,7 @@ def test_a_drawing_travels_in_its_link(browser, page):
     pg = open_page(browser, page, "?lesions=b4.1")
     pg.wait_for_selector("#sketch canvas")
     pg.get_by_role("button", name="Brush").first.click()
-    draw(pg, [[(0.3, 0.3), (0.55, 0.15), (0.55, 0.85)], [(0.35, 0.85), (0.75, 0.85)]])  # a 1 with flag and base
+    draw(pg, [[(0.3, 0.3), (0.55, 0.15), (0.55, 0.85)]])  # a 1 with a flag; one stroke: one label, the last
     pg.wait_for_function("() => document.querySelector('#status').innerText.includes('without F(x) in b4.1')")
     pg.wait_for_function("() => document.querySelector('#label').innerText.includes('%')")
     drawn = label_text(pg)
