@@ -100,6 +100,10 @@ body.projector #controls { min-width: 640px !important; align-items: center; }
 body.projector #language .wrap { flex-wrap: nowrap !important; }
 body.projector #intro p, body.projector #link-row, body.projector #hint, body.projector #gallery,
 body.projector #model-input, body.projector #lesion-costs, body.projector .view-note { display: none !important; }
+/* The lesions right under the label and its line, what the model sees after them: the tour's lesion scene ("the 7 is
+   still a 7 ... now tick b4.0") shows the label and the first row of lesions under the open tour at 1280x720, where
+   the preview between them pushed the lesions off the screen. */
+body.projector #previews { order: 1; }
 /* The charts and pictures carry their text in the picture (7–12 px as drawn): on a projector each chart, the stage
    outputs and Grad-CAM are shown as wide as the screen (their text ~1.2–2.1× larger) and within one screen's
    height, one above the other; the block statistics above the block panel, which is shown 1.4× its size (~17 px
@@ -826,13 +830,36 @@ document.addEventListener("change", (e) => {
   if (e.target instanceof Element && e.target.closest("#language")) document.body.classList.remove("page-zh");
 }, true);
 </script>"""
-# On a phone (the layout's breakpoint, 700 px) and in the projector view a tour move scrolls the page to the view
-# tabs, just below the open tour that stays at the top of the screen (``CSS``); other screens keep their place.
-TOUR_VIEW_JS = """() => {
-  if (!window.matchMedia("(max-width: 700px)").matches && !document.body.classList.contains("projector")) return;
-  const tour = document.getElementById("tour"), tabs = document.getElementById("view-tabs");
-  if (tour && tabs) window.scrollTo({ top: tabs.getBoundingClientRect().top + window.scrollY - tour.offsetHeight - 8 });
+# On a phone (the layout's breakpoint, 700 px) and in the projector view a tour move, and a tour link as it opens,
+# scroll the page to what the scene's text speaks of (``Step.anchor``: the view tabs, the label for the lesions),
+# just below the open tour that stays at the top of the screen (``CSS``); other screens keep their place. The step is
+# read from the tour's text, which the page writes a moment after the move's answer, and the pictures of the scene
+# come later still and can move what lies below them: the page follows the anchor for 1.5 s, unless the person
+# scrolls, taps or presses a key meanwhile.
+TOUR_VIEW_JS = (
+    "() => {"
+    f" const anchors = {json.dumps([step.anchor for step in TOUR])};"
+    r"""
+  const wanted = () =>
+    window.matchMedia("(max-width: 700px)").matches || document.body.classList.contains("projector");
+  const tour = document.getElementById("tour"), start = performance.now();
+  let left = false;
+  const leave = () => { left = true; };
+  for (const kind of ["wheel", "touchstart", "keydown", "mousedown"])
+    window.addEventListener(kind, leave, { once: true, passive: true, capture: true });
+  const follow = () => {
+    if (left || performance.now() - start > 1500) return;
+    const step = /(\d+)\/\d+/.exec(document.getElementById("tour-text")?.innerText || "");
+    const anchor = document.getElementById((step && anchors[Number(step[1]) - 1]) || "view-tabs");
+    if (tour && anchor && wanted())
+      window.scrollTo({ top: anchor.getBoundingClientRect().top + window.scrollY - tour.offsetHeight - 8 });
+    requestAnimationFrame(follow);
+  };
+  requestAnimationFrame(follow);
 }"""
+)
+# A tour link (``?tour=N``) as it opens: the same, once its scene is set.
+TOUR_LINK_JS = "() => { if (new URLSearchParams(window.location.search).has('tour')) (" + TOUR_VIEW_JS + ")(); }"
 # A presenter's clicker sends Page Down / Page Up (some send the arrow keys): while the tour is open they press its
 # Next and Back, unless a control that reads keys has the focus (a text box, a slider, a radio, the canvas, a tab).
 TOUR_KEYS_HEAD = """<script>
@@ -909,6 +936,14 @@ def gradio_words_head(tab_names: dict[str, str]) -> str:
 
 
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
+# A link's projector view (``projector=1``, read as ``Scene.parse`` reads it) drawn as the page opens: the toggle's own
+# change comes with the scene's answer, ~2 s later (measured 3.9 s after the page's start, a tour link's scroll at
+# 1.7 s), and the page was drawn for a desk meanwhile.
+LINK_PROJECTOR_JS = (
+    "() => { const on = new URLSearchParams(window.location.search).get('projector');"
+    " if (on !== null && !['0', 'false', 'no', 'off', ''].includes(on.toLowerCase()))"
+    " document.body.classList.add('projector'); }"
+)
 # Gradio's page reads every input of an event again at each status message of any event (queued, started, its place
 # in the queue, done: ``update_state`` in its core), and the canvas answers every read by uploading its background,
 # its layer and its composite anew: one stroke sent ~100 uploads (a browser counted them), each ~2.5 ms of the
@@ -1921,7 +1956,7 @@ def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, defaul
     # A short label and only the fullscreen button on the two previews: in a half-width column the download and share
     # buttons covered the end of the label "What the model sees (28×28)".
     small = {"height": 200, "interactive": False, "format": "png", "buttons": ["fullscreen"]}
-    with gr.Row():
+    with gr.Row(elem_id="previews"):
         seen = gr.Image(label="What it sees (28×28)", **small)
         model_input = gr.Image(label=f"Model input ({size}×{size})", elem_id="model-input", **small)
     lesions = gr.CheckboxGroup(
@@ -2214,6 +2249,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
         demo.load(bind(first_labels, labelled), None, [c for c, _ in labelled], **QUIET)
         demo.first_paint = first_paint(demo, note_translations())
         demo.load(None, js=PAGE_LOCALE_JS)
+        demo.load(None, js=LINK_PROJECTOR_JS)
         projector.change(None, projector, None, js=PROJECTOR_JS)
 
         # A scene (a link, a tour step) sets the controls, then the label and the view on screen follow it.
@@ -2245,11 +2281,9 @@ def build_demo(ctx: Context) -> gr.Blocks:
         ]
         for move in moves:
             move.then(None, js=TOUR_VIEW_JS)
-        for event in (
-            redrawn,
-            demo.load(bind(restore_scene, ctx), None, list(scene), **QUIET),
-            *moves,
-        ):
+        opened = demo.load(bind(restore_scene, ctx), None, list(scene), **QUIET)
+        opened.then(None, js=TOUR_LINK_JS)
+        for event in (redrawn, opened, *moves):
             labelled = event.then(bind(predict_current, ctx), current, list(pred.prediction), **QUIET, **LABEL)
             follow_views(ctx, labelled, current, tabs.views, tabs.target, tabs.stage, tabs.view, model_too=True)
         copy_link.click(

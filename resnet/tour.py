@@ -18,6 +18,9 @@ class Step:
     scene: Scene
     title: dict[str, str]  # by language
     text: dict[str, str]
+    # the elem_id of what the text speaks of first, which a phone and the projector view bring in under the open tour
+    # (the view tabs, or the label for the lesions' scene: its label and lesions lie above the views)
+    anchor: str = "view-tabs"
 
 
 TOUR: tuple[Step, ...] = (
@@ -72,11 +75,12 @@ TOUR: tuple[Step, ...] = (
         {"en": "Lesions: identity blocks against downsampling blocks", "zh": "损毁：恒等块与下采样块"},
         {
             "en": "Two identity blocks, `b3.1` and `b4.1`, are removed (F(x) = 0): the 7 is still a 7, because x "
-            "still flows through their shortcuts. Now tick **b4.0**, a downsampling block: without F(x) only a 1×1 "
-            "projection is left, and the chart of single lesions shows how much more that costs.",
+            "still flows through their shortcuts. Now tick **b4.0**, a downsampling block: only a 1×1 projection "
+            "is left, and the 7 is lost.",
             "zh": "两个恒等块 `b3.1` 和 `b4.1` 被去掉（F(x) = 0）：7 仍被认成 7，因为 x 仍沿它们的捷径流过。"
-            "现在再勾选下采样块 **b4.0**：去掉 F(x) 后只剩 1×1 投影，单块损毁图显示这样的代价大得多。",
+            "现在再勾选下采样块 **b4.0**：只剩 1×1 投影，7 就认不出来了。",
         },
+        anchor="label",
     ),
     Step(
         Scene(model="digits-plain", sample=SEVEN, lesions=("b3.1",), tab="plain"),

@@ -300,17 +300,22 @@ def test_the_tour_goes_through_every_scene(browser, page, ctx):
 
 
 def test_the_projector_view(browser, page):
+    pg = open_page(browser, page, "?projector=1&sample=digits:0", viewport={"width": 1280, "height": 720})
+    pg.wait_for_function("() => document.body.classList.contains('projector')")
+    wait_for_label(pg, "7")
+    for first_screen in ("#intro", "#label"):  # the page's title and the label on the first screen, as shot
+        box = pg.locator(first_screen).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 720, (first_screen, box)
+    pg.screenshot(path=SHOTS / "10-projector-1280x720.png")
+    pg.context.close()
     pg = open_page(browser, page, "?tour=2&projector=1", viewport={"width": 1280, "height": 720})
     pg.wait_for_function("() => document.body.classList.contains('projector')")
+    scene_under_the_tour(pg, 2, 720, 300)  # a tour link opens on its scene's view, as Next brings it in
     pg.wait_for_selector("#block-panel img")
     for hidden in ("#gallery", "#model-input", "#lesion-costs", "#link-row"):
         assert not pg.locator(hidden).is_visible(), hidden
     size = pg.eval_on_selector("#tour-text", "e => parseFloat(getComputedStyle(e.querySelector('p')).fontSize)")
     assert size >= 19, size
-    for first_screen in ("#tour-text", "#label"):  # the step's text and the label on the first screen, as shot
-        box = pg.locator(first_screen).bounding_box()
-        assert box is not None and box["y"] + box["height"] <= 720, (first_screen, box)
-    pg.screenshot(path=SHOTS / "10-projector-1280x720.png")
     pg.wait_for_selector("#block-chart img")
     # the block statistics above the panel, as wide as the view: the text drawn in the chart ~1.9x its drawn size
     chart = pg.eval_on_selector("#block-chart img", "e => [e.getBoundingClientRect().width, e.naturalWidth]")
@@ -350,15 +355,23 @@ def test_the_projector_view(browser, page):
 
 def tour_moves_with_its_view(pg, press: Callable[[], None], step: int, height: int, scrolled: int) -> None:
     """At tour step ``step``, Next (``press``): the page scrolls past ``scrolled`` px, the tour's text stays at the top
-    of the screen (at most 40% of its ``height``) and the scene's view comes in right under it."""
+    of the screen (at most 40% of its ``height``) and what the next scene speaks of comes in right under it."""
     pg.wait_for_function("s => document.querySelector('#tour-text')?.innerText.includes(s)", arg=f"{step}/7")
     press()
-    pg.wait_for_function("s => document.querySelector('#tour-text')?.innerText.includes(s)", arg=f"{step + 1}/7")
+    scene_under_the_tour(pg, step + 1, height, scrolled)
+
+
+def scene_under_the_tour(pg, step: int, height: int, scrolled: int) -> None:
+    """At tour step ``step`` (1-based): the page scrolled past ``scrolled`` px, the tour's text at the top of the
+    screen (at most 40% of its ``height``) and the step's anchor (``Step.anchor``) right under it."""
+    from resnet.tour import TOUR
+
+    pg.wait_for_function("s => document.querySelector('#tour-text')?.innerText.includes(s)", arg=f"{step}/7")
     pg.wait_for_function("y => window.scrollY > y", arg=scrolled)
-    pg.wait_for_timeout(500)
-    tour, tabs = (pg.locator(f"#{elem_id}").bounding_box() for elem_id in ("tour", "view-tabs"))
+    pg.wait_for_timeout(1600)  # (the page follows the anchor for 1.5 s while the scene's pictures come)
+    tour, anchor = (pg.locator(f"#{elem_id}").bounding_box() for elem_id in ("tour", TOUR[step - 1].anchor))
     assert abs(tour["y"]) <= 1 and tour["height"] <= 0.4 * height, tour  # the text in sight, at the top
-    assert tour["y"] + tour["height"] <= tabs["y"] <= tour["y"] + tour["height"] + 20  # the view right under it
+    assert tour["y"] + tour["height"] <= anchor["y"] <= tour["y"] + tour["height"] + 20  # the view right under it
 
 
 def test_the_projector_view_shows_a_tour_scene_with_its_text(browser, page):
@@ -376,6 +389,12 @@ def test_the_projector_view_shows_a_tour_scene_with_its_text(browser, page):
     )
     assert not over
     pg.screenshot(path=SHOTS / "10d-projector-tour-1280x720.png")
+    pg.locator("#tour-next").click()  # scene 4, then the lesions: the label and its lesions under the tour
+    tour_moves_with_its_view(pg, pg.locator("#tour-next").click, 4, 720, 100)
+    pg.wait_for_function("() => document.querySelector('#status').innerText.includes('without F(x) in b3.1, b4.1')")
+    b40 = pg.locator("#lesions label").filter(has_text="b4.0").bounding_box()
+    assert b40["y"] + b40["height"] <= 720  # "now tick b4.0": with the label on the same screen
+    pg.screenshot(path=SHOTS / "10e-projector-lesions-1280x720.png")
     pg.context.close()
 
 
