@@ -95,6 +95,11 @@ body.projector {
 }
 body.projector .prose, body.projector .note { font-size: 20px !important; line-height: 1.45; }
 body.projector #label h2.output-class { font-size: 3.2rem !important; }
+/* The label's box as tall from the start as with its three classes (measured: 207 px; 243 px in the projector view):
+   the first label grew it from 108 px and pushed everything below ~100 px down, seconds after the page was drawn
+   under a class's load (and after a tour link had scrolled to its scene). */
+#label { min-height: var(--label-height, 207px) !important; }
+body.projector { --label-height: 243px; }  /* (a variable: Gradio's scoped copy of the rule above outranks a rule) */
 body.projector #controls, body.projector #controls .form { flex-direction: row !important; flex-wrap: wrap; }
 body.projector #controls { min-width: 640px !important; align-items: center; }
 body.projector #language .wrap { flex-wrap: nowrap !important; }
@@ -834,7 +839,10 @@ document.addEventListener("change", (e) => {
 # scroll the page to what the scene's text speaks of (``Step.anchor``: the view tabs, the label for the lesions),
 # just below the open tour that stays at the top of the screen (``CSS``); other screens keep their place. The step is
 # read from the tour's text, which the page writes a moment after the move's answer, and the pictures of the scene
-# come later still and can move what lies below them: the page follows the anchor for 1.5 s, unless the person
+# come later still and can move what lies below them: the label's first answer grew its box by ~100 px (now as tall
+# from the start, ``CSS``) and the status line by a line, >2 s after a tour link's answer under load (the browser's
+# own scroll anchoring does not hold the view: a column's change of height suspends it). So the page follows the
+# anchor until 1.5 s after the scene's label has come and the anchor last moved (10 s at most), unless the person
 # scrolls, taps or presses a key meanwhile.
 TOUR_VIEW_JS = (
     "() => {"
@@ -843,16 +851,23 @@ TOUR_VIEW_JS = (
   const wanted = () =>
     window.matchMedia("(max-width: 700px)").matches || document.body.classList.contains("projector");
   const tour = document.getElementById("tour"), start = performance.now();
-  let left = false;
+  const text = (selector) => document.querySelector(selector)?.innerText || "";
+  const label = () => text("#label .container") + text("#status .prose");  // not Gradio's timers beside them
+  const before = label();
+  let left = false, came = false, placed = null, still = start;
   const leave = () => { left = true; };
   for (const kind of ["wheel", "touchstart", "keydown", "mousedown"])
     window.addEventListener(kind, leave, { once: true, passive: true, capture: true });
   const follow = () => {
-    if (left || performance.now() - start > 1500) return;
+    const now = performance.now();
+    if (!came && label() !== before) [came, still] = [true, now];
+    if (left || (came && now - still > 1500) || now - start > 10000) return;
     const step = /(\d+)\/\d+/.exec(document.getElementById("tour-text")?.innerText || "");
     const anchor = document.getElementById((step && anchors[Number(step[1]) - 1]) || "view-tabs");
-    if (tour && anchor && wanted())
-      window.scrollTo({ top: anchor.getBoundingClientRect().top + window.scrollY - tour.offsetHeight - 8 });
+    if (tour && anchor && wanted()) {
+      const top = Math.round(anchor.getBoundingClientRect().top + window.scrollY - tour.offsetHeight - 8);
+      if (top !== placed) { placed = top; still = now; window.scrollTo({ top }); }
+    }
     requestAnimationFrame(follow);
   };
   requestAnimationFrame(follow);

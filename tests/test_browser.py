@@ -368,10 +368,14 @@ def scene_under_the_tour(pg, step: int, height: int, scrolled: int) -> None:
 
     pg.wait_for_function("s => document.querySelector('#tour-text')?.innerText.includes(s)", arg=f"{step}/7")
     pg.wait_for_function("y => window.scrollY > y", arg=scrolled)
-    pg.wait_for_timeout(1600)  # (the page follows the anchor for 1.5 s while the scene's pictures come)
-    tour, anchor = (pg.locator(f"#{elem_id}").bounding_box() for elem_id in ("tour", TOUR[step - 1].anchor))
-    assert abs(tour["y"]) <= 1 and tour["height"] <= 0.4 * height, tour  # the text in sight, at the top
-    assert tour["y"] + tour["height"] <= anchor["y"] <= tour["y"] + tour["height"] + 20  # the view right under it
+    under = """id => { const t = document.getElementById('tour').getBoundingClientRect(),
+      a = document.getElementById(id).getBoundingClientRect();
+      return Math.abs(t.top) <= 1 && t.bottom <= a.top && a.top <= t.bottom + 20; }"""
+    anchor = TOUR[step - 1].anchor
+    pg.wait_for_function(under, arg=anchor)  # the text at the top, the view right under it (once the pictures came)
+    pg.wait_for_timeout(1600)
+    assert pg.evaluate(under, anchor)  # and there it stays
+    assert pg.locator("#tour").bounding_box()["height"] <= 0.4 * height  # the text in at most 40% of the screen
 
 
 def test_the_projector_view_shows_a_tour_scene_with_its_text(browser, page):
