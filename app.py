@@ -51,7 +51,7 @@ from resnet.recent import Recent
 from resnet.registry import ModelRegistry
 from resnet.runs import prune
 from resnet.samples import load_samples
-from resnet.scenes import Scene, browser_language
+from resnet.scenes import OFF, Scene, browser_language
 from resnet.seen import from_link, to_link, to_upload
 from resnet.strings import tr, tr_format, translate_figure
 from resnet.tour import TOUR, caption
@@ -956,8 +956,7 @@ PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on
 # 1.7 s), and the page was drawn for a desk meanwhile.
 LINK_PROJECTOR_JS = (
     "() => { const on = new URLSearchParams(window.location.search).get('projector');"
-    " if (on !== null && !['0', 'false', 'no', 'off', ''].includes(on.toLowerCase()))"
-    " document.body.classList.add('projector'); }"
+    f" if (on !== null && !{json.dumps(OFF)}.includes(on.toLowerCase())) document.body.classList.add('projector'); }}"
 )
 # Gradio's page reads every input of an event again at each status message of any event (queued, started, its place
 # in the queue, done: ``update_state`` in its core), and the canvas answers every read by uploading its background,
@@ -1122,7 +1121,7 @@ def scene_link(
     own, note = None, ""
     if image is not None and (source == "upload" or has_drawing(sketch)):
         try:
-            own = to_link(np.round(ctx.analyser.prepared(image, model_key).image * 255).astype(np.uint8))
+            own = to_link(ctx.analyser.prepared(image, model_key).view)
             note = tr(SEEN_NOTE, lang)
         except ValueError:  # EmptyDrawingError, InvalidImageError: the label says why
             note = tr(UNREAD_NOTE, lang)

@@ -172,7 +172,7 @@ def classify(
     logits = registry.graphs.forward(model, p.tensor, lesions)[0]  # one GIL release, not ~75 (resnet/graphs.py)
     return Classification(
         top_classes(logits, card.classes),
-        (p.image * 255).round().astype(np.uint8),
+        p.view,
         np.round(np.clip(p.tensor.numpy()[0, 0], 0, 1) * 255).astype(np.uint8),  # NumPy keeps the GIL, torch's ops not
         p,
     )

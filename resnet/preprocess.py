@@ -51,6 +51,16 @@ class Prepared:
     tensor: torch.Tensor
     inverted: bool
 
+    @property
+    def view(self) -> np.ndarray:
+        """(28, 28) uint8: ``image`` quantised as the network gets it (what the page shows, what a link carries)."""
+        return quantised(self.image)
+
+
+def quantised(image: np.ndarray) -> np.ndarray:
+    """[0, 1] grey levels as uint8, rounded: as the training set's bytes."""
+    return np.round(image * 255).astype(np.uint8)
+
 
 def open_image(source: str | bytes | Image.Image | np.ndarray) -> Image.Image:
     """A PIL image from a path, a numpy array or a PIL image, with ``InvalidImageError`` for anything else."""
@@ -146,25 +156,9 @@ def normalise_digit(ink: np.ndarray) -> np.ndarray:
     return place_digit(prepare_graph.digit_patch(torch.from_numpy(ink), INK, STROKE).numpy())
 
 
-def preprocess(image: str | bytes | Image.Image | np.ndarray | None, dataset: str, image_size: int = 64) -> Prepared:
-    """Turn a drawing or upload into the model's input for ``dataset`` ("digits" or "clothing").
-
-    A PNG marked as this dataset's view (``resnet.seen``: a link's input in the upload box) is taken as it is.
-    Raises ``EmptyDrawingError`` for nothing or a blank image and ``InvalidImageError`` for unusable input.
-    """
-    info = dataset_info(dataset)
-    if image is None:
-        raise EmptyDrawingError("nothing drawn yet")
-    if not isinstance(image, np.ndarray):
-        image = open_image(image)  # opened once: first its mark, then its pixels
-        view = seen.from_upload(image, info.name)
-        if view is not None:  # a link's view of an input prepared before: taken as it is (``resnet.seen``)
-            return Prepared(
-                view.astype(np.float32) / 255,
-                prepare_graph.run(resize, torch.from_numpy(view)[None], image_size),
-                False,
-            )
-    digits = info.name == "digits"
+def fitted(image: str | bytes | Image.Image | np.ndarray, digits: bool) -> tuple[np.ndarray, bool]:
+    """A new input fitted as its dataset was made: (28, 28) float32 in [0, 1], light on black, and whether it was
+    negated. ``EmptyDrawingError`` for a blank or fully transparent image."""
     # Two TorchScript graphs and a few operations on arrays of at most 28x28, which keep the GIL: under a class the
     # GIL is given up three times, where the same steps in NumPy and PyTorch gave it up ~40 times, each time waiting
     # up to 5 ms to win it back (resnet/prepare_graph.py, benchmarks/label_gil.py)
@@ -175,6 +169,25 @@ def preprocess(image: str | bytes | Image.Image | np.ndarray | None, dataset: st
     if status == prepare_graph.BLANK:
         raise EmptyDrawingError("the image is blank (one flat colour): draw or upload something to classify")
     out = (place_digit if digits else place_product)(patch.numpy())
-    out = np.clip(out, 0, 1).astype(np.float32)
-    as_uint8 = torch.from_numpy(np.round(out * 255).astype(np.uint8))[None]  # quantised like the training set
+    return np.clip(out, 0, 1).astype(np.float32), bool(inverted)
+
+
+def preprocess(image: str | bytes | Image.Image | np.ndarray | None, dataset: str, image_size: int = 64) -> Prepared:
+    """Turn a drawing or upload into the model's input for ``dataset`` ("digits" or "clothing").
+
+    A PNG marked as this dataset's view (``resnet.seen``: a link's input in the upload box) is taken as it is.
+    Raises ``EmptyDrawingError`` for nothing or a blank image and ``InvalidImageError`` for unusable input.
+    """
+    info = dataset_info(dataset)
+    if image is None:
+        raise EmptyDrawingError("nothing drawn yet")
+    view = None
+    if not isinstance(image, np.ndarray):
+        image = open_image(image)  # opened once: first its mark, then its pixels
+        view = seen.from_upload(image, info.name)
+    if view is not None:  # a link's view of an input prepared before: taken as it is (``resnet.seen``)
+        out, inverted = view.astype(np.float32) / 255, False
+    else:
+        out, inverted = fitted(image, info.name == "digits")
+    as_uint8 = torch.from_numpy(quantised(out))[None]  # quantised like the training set
     return Prepared(out, prepare_graph.run(resize, as_uint8, image_size), inverted)

@@ -23,6 +23,7 @@ from resnet.model import BLOCK_NAMES, STAGES
 TABS = ("features", "residual", "plain", "architecture", "train")
 LANGUAGE_CODES = ("en", "zh")
 SAMPLES = 1000  # shipped samples per dataset (assets/samples)
+OFF = ("0", "false", "no", "off", "")  # a flag's values that turn it off (``projector=``; any other turns it on)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class Scene:
         if params.get("target"):
             scene = replace(scene, target=params["target"])  # checked against the model's classes by the page
         if "projector" in params:
-            scene = replace(scene, projector=params["projector"].lower() not in ("0", "false", "no", "off", ""))
+            scene = replace(scene, projector=params["projector"].lower() not in OFF)
         if "seen" in params:
             try:
                 seen.from_link(params["seen"])

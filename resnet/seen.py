@@ -60,7 +60,7 @@ def from_link(text: str) -> np.ndarray:
 
 def to_upload(view: np.ndarray, dataset: str, folder: Path) -> Path:
     """The view enlarged 8x as a PNG in ``folder`` marked as prepared for ``dataset`` (for the upload box)."""
-    enlarged = np.repeat(np.repeat(view, ENLARGED, axis=0), ENLARGED, axis=1)
+    enlarged = enlarge(view)
     info = PngInfo()
     info.add_text(MARK, dataset)
     buffer = io.BytesIO()
@@ -84,5 +84,10 @@ def from_upload(image: Image.Image, dataset: str) -> np.ndarray | None:
     if pixels.shape != (SIDE * ENLARGED, SIDE * ENLARGED):
         return None
     view = pixels[::ENLARGED, ::ENLARGED]
-    enlarged = np.repeat(np.repeat(view, ENLARGED, axis=0), ENLARGED, axis=1)
-    return view.copy() if np.array_equal(enlarged, pixels) else None
+    return view.copy() if np.array_equal(enlarge(view), pixels) else None
+
+
+def enlarge(view: np.ndarray) -> np.ndarray:
+    """(28, 28) -> (224, 224), each pixel a square (``pictures.enlarge``'s; that module brings in matplotlib, which
+    ``resnet.preprocess`` and the training do without)."""
+    return view.repeat(ENLARGED, axis=0).repeat(ENLARGED, axis=1)

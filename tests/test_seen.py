@@ -19,7 +19,7 @@ from resnet.preprocess import preprocess
 
 def view_of(image, dataset: str) -> np.ndarray:
     """What the page shows as "what it sees" (and the network gets): the preparation quantised to bytes."""
-    return np.round(preprocess(image, dataset).image * 255).astype(np.uint8)
+    return preprocess(image, dataset).view
 
 
 def test_a_view_survives_its_link():
@@ -59,10 +59,10 @@ def test_the_upload_of_a_view_reads_exactly_as_its_input(external, dataset, tmp_
     moved = 0
     for image in load_external(external)[0][:12]:
         first = preprocess(image, dataset)
-        view = np.round(first.image * 255).astype(np.uint8)
+        view = first.view
         back = preprocess(str(seen.to_upload(seen.from_link(seen.to_link(view)), dataset, tmp_path)), dataset)
         assert torch.equal(back.tensor, first.tensor) and not back.inverted
-        assert np.array_equal(np.round(back.image * 255).astype(np.uint8), view)
+        assert np.array_equal(back.view, view)
         moved += not torch.equal(preprocess(enlarge(view, 8), dataset).tensor, first.tensor)
     assert moved > 0  # why the mark is needed
 
