@@ -111,10 +111,11 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
 body.projector #previews { order: 1; }
 /* The charts and pictures carry their text in the picture (7–12 px as drawn): on a projector each chart, the stage
    outputs and Grad-CAM are shown as wide as the screen (their text ~1.2–2.1× larger) and within one screen's
-   height, one above the other; the block statistics above the block panel, which is shown 1.4× its size (~17 px
-   text; ~1.5 screens high). */
+   height, one above the other; the block panel, shown 1.4× its size (~17 px text; ~1.5 screens high), above the
+   block statistics, as on a desk (left of them) and a phone. (Until the twenty-sixth session the statistics came
+   first: the tour's scenes that speak of the panel's rows scrolled to them, and a link opened under load had the
+   chart come seconds later and push the rows ~300 px down, off the screen.) */
 body.projector :is(#residual-row, #why-row, #arch-row) { flex-direction: column !important; }
-body.projector #block-chart { order: -1; }
 body.projector :is(#block-chart, #stage-grids, #cams) .image-frame { width: 100% !important; }
 body.projector #block-panel img { zoom: 1.4; }
 /* The open tour at the top of the screen, each move scrolling the scene's view in under it (``TOUR_VIEW_JS``), as on

@@ -317,13 +317,13 @@ def test_the_projector_view(browser, page):
     size = pg.eval_on_selector("#tour-text", "e => parseFloat(getComputedStyle(e.querySelector('p')).fontSize)")
     assert size >= 19, size
     pg.wait_for_selector("#block-chart img")
-    # the block statistics above the panel, as wide as the view: the text drawn in the chart ~1.9x its drawn size
+    # the block statistics under the panel, as wide as the view: the text drawn in the chart ~1.9x its drawn size
     chart = pg.eval_on_selector("#block-chart img", "e => [e.getBoundingClientRect().width, e.naturalWidth]")
     assert chart[0] >= 1.8 * chart[1] and chart[0] >= 0.9 * pg.locator("#view-tabs").bounding_box()["width"], chart
-    assert pg.locator("#block-chart").bounding_box()["y"] < pg.locator("#block-panel").bounding_box()["y"]
+    assert pg.locator("#block-panel").bounding_box()["y"] < pg.locator("#block-chart").bounding_box()["y"]
     panel = pg.eval_on_selector("#block-panel img", "e => [e.getBoundingClientRect().width, e.naturalWidth]")
     assert panel[0] >= 1.35 * panel[1], panel  # the panel enlarged
-    pg.locator("#block-chart").scroll_into_view_if_needed()  # the step's view, one scroll down
+    pg.locator("#block-chart").scroll_into_view_if_needed()  # the block statistics, under the panel
     pg.screenshot(path=SHOTS / "10b-projector-view-1280x720.png")
     # the depth experiment, a wide chart: drawn for the projector (as wide, 1.4x as high, its text 1.5x), and for a
     # desk again when the toggle is off
@@ -386,7 +386,8 @@ def test_the_projector_view_shows_a_tour_scene_with_its_text(browser, page):
     tour_moves_with_its_view(pg, pg.locator("#tour-next").click, 2, 720, 300)
     wait_for_label(pg, "Ankle boot")  # the scene's input
     pg.wait_for_timeout(1000)  # and its view
-    assert pg.locator("#block-chart").bounding_box()["y"] < 720 - 200  # the scene's chart on the screen
+    panel = pg.locator("#block-panel img").bounding_box()  # the scene's rows on the screen ("the rows marked ..."):
+    assert 0 < panel["y"] < 720 - 300  # the first three, b3.0's among them, under the tour
     over = pg.evaluate(  # and nothing drawn over the tour's text
         "() => { const r = document.getElementById('tour-text').getBoundingClientRect();"
         " const at = document.elementFromPoint(r.right - 40, r.top + 8); return at && !at.closest('#tour'); }"
