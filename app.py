@@ -179,6 +179,13 @@ body.page-zh #language .wrap:has(label.selected input[value="en"]) input[value="
   #main-row { flex-direction: column !important; flex-wrap: nowrap !important; }
   #input-col, #prediction-col { display: contents !important; }
   #gallery { order: 1; }
+  /* What the model sees and its input side by side, as on a desk (one above the other they were 420 px of the same
+     digit twice, and the lesions' tour scene had its lesions a scroll below its label) */
+  #previews { flex-direction: row !important; flex-wrap: nowrap !important; }
+  #previews > * { min-width: 0 !important; flex: 1 1 0 !important; }
+  #previews > .block { height: auto !important; }
+  #previews [data-testid="block-label"] { font-size: 12px; }  /* on one line, not two over the digit's top */
+  #previews [data-testid="block-label"] > span, #previews .icon-button-wrapper { display: none; }
   #gallery .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }  /* two classes a row */
   /* The training tab's controls one a row (two or four a row, each ~163 px: the network's name cut to
      "ResNet-18, the l", each radio's choices wrapped over three lines) */
@@ -1038,10 +1045,15 @@ def set_scene(ctx: Context, scene: Scene, step: int | None = None, problems: lis
     classes = ctx.registry.card(model_key).classes
     if scene.target not in ("predicted", *classes):
         problems.append(f"target={scene.target!r}: not a class of the {model_key} model")
-    if scene.sample:
+    dataset = ctx.registry.card(model_key).dataset
+    if scene.sample and scene.sample[0] != dataset:  # never a model reading the other domain (as ``switch_model``)
+        named = "{}:{}".format(*scene.sample)
+        problems.append(f"sample={named!r}: not a {dataset} sample; the first {dataset} sample is shown")
+        picked = PickedSample.of(dataset, 0)
+    elif scene.sample:
         picked = PickedSample.of(*scene.sample)
     elif scene.seen:
-        picked = PickedSample.seen(scene.seen, ctx.registry.card(model_key).dataset)
+        picked = PickedSample.seen(scene.seen, dataset)
     else:
         picked = PickedSample.unchanged()
     lang = scene.language

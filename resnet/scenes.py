@@ -91,6 +91,8 @@ class Scene:
                 bad("sample", f"write dataset:index with an index from 0 to {SAMPLES - 1}")
             else:
                 scene = replace(scene, sample=(dataset, int(index)))
+                if "model" not in params and (not models or dataset in models):
+                    scene = replace(scene, model=dataset)  # "?sample=clothing:3": the model of the sample's dataset
         if "lesions" in params:
             names = [n for n in params["lesions"].split(",") if n]
             unknown = [n for n in names if n not in BLOCK_NAMES]

@@ -661,6 +661,13 @@ def test_a_phone_draws_with_a_finger(browser, page):
     assert canvas_bottom <= top < gallery_top  # the label straight after the canvas, the samples below it
     assert pg.locator("#gallery .icon-button-wrapper button").count() == 0  # nothing over the samples' label
     assert sample_rows(pg)[:2] == [4, 4]  # every sample in view, four a row (two classes: 0 0 1 1)
+    previews = pg.eval_on_selector_all(  # what the model sees beside its input, each label on one line over it
+        "#previews > .block",
+        "els => els.map((e) => { const r = e.getBoundingClientRect(), l = e.querySelector('[data-testid=block-label]');"
+        " return [r.top, r.height, l.getBoundingClientRect().height]; })",
+    )
+    assert len(previews) == 2 and previews[0][0] == previews[1][0] and max(p[1] for p in previews) <= 220, previews
+    assert max(p[2] for p in previews) <= 30, previews
     assert view_tabs_in_sight(pg) <= 390  # every view tab in sight and tappable, none behind Gradio's "•••" menu
     pg.locator("#cams").scroll_into_view_if_needed()  # the view's pictures load lazily, once near the screen
     pg.wait_for_function("() => document.querySelector('#cams img').complete")

@@ -133,6 +133,20 @@ def test_a_link_to_what_is_not_here_says_so(shipped_ctx):
     assert trained.model["value"] == "clothing" and "target=" not in trained.link_note  # its dataset's shipped model
 
 
+def test_a_link_never_has_a_model_read_the_other_domain(shipped_ctx):
+    """A link that names a sample and no model opens the model of the sample's dataset (it opened the digits model
+    reading a trouser as "8"); one that names a model and a sample of the other dataset gets the model's first sample
+    and says so, as a switch of the model does."""
+    assert Scene.parse("sample=clothing:3", models=["digits", "clothing"]).scene.model == "clothing"
+    assert Scene.parse("sample=clothing:3&model=digits-plain").scene.model == "digits-plain"
+    u = app.restore_scene(shipped_ctx, request({"sample": "clothing:3"}))
+    assert u.model["value"] == "clothing" and u.sample == "clothing:3" and u.domain == "clothing" and not u.link_note
+    u = app.restore_scene(shipped_ctx, request({"model": "digits-plain", "sample": "clothing:3"}))
+    assert u.model["value"] == "digits-plain" and u.sample == "digits:0" and u.domain == "digits"
+    assert "sample='clothing:3'" in u.link_note
+    assert np.array_equal(u.upload, app.pictures.enlarge(load_samples("digits").images[0], 8))
+
+
 def test_a_tour_link_and_the_tour_buttons(shipped_ctx):
     u = app.restore_scene(shipped_ctx, request({"tour": "6"}))
     assert u.tour_step == 5 and u.model["value"] == "digits-plain" and u.view == "plain" and u.tour["open"]
