@@ -51,7 +51,7 @@ from resnet.recent import Recent
 from resnet.registry import ModelRegistry
 from resnet.runs import prune
 from resnet.samples import load_samples
-from resnet.scenes import OFF, Scene, browser_language
+from resnet.scenes import OFF, Scene, browser_language, quoted
 from resnet.seen import from_link, to_link, to_upload
 from resnet.strings import tr, tr_format, translate_figure
 from resnet.tour import TOUR, caption
@@ -1040,15 +1040,15 @@ def set_scene(ctx: Context, scene: Scene, step: int | None = None, problems: lis
     problems = list(problems or [])
     model_key = scene.model
     if not ctx.registry.knows(model_key):
-        problems.append(f"model={model_key!r}: not available here")
+        problems.append(f"model={quoted(model_key)}: not available here")
         model_key = ctx.shipped[0][1]
     classes = ctx.registry.card(model_key).classes
     if scene.target not in ("predicted", *classes):
-        problems.append(f"target={scene.target!r}: not a class of the {model_key} model")
+        problems.append(f"target={quoted(scene.target)}: not a class of the {model_key} model")
     dataset = ctx.registry.card(model_key).dataset
     if scene.sample and scene.sample[0] != dataset:  # never a model reading the other domain (as ``switch_model``)
-        named = "{}:{}".format(*scene.sample)
-        problems.append(f"sample={named!r}: not a {dataset} sample; the first {dataset} sample is shown")
+        named = quoted("{}:{}".format(*scene.sample))
+        problems.append(f"sample={named}: not a {dataset} sample; the first {dataset} sample is shown")
         picked = PickedSample.of(dataset, 0)
     elif scene.sample:
         picked = PickedSample.of(*scene.sample)

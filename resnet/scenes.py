@@ -71,7 +71,7 @@ class Scene:
         scene, problems = cls(), []
 
         def bad(name: str, why: str) -> None:
-            problems.append(f"{name}={params[name]!r}: {why}")
+            problems.append(f"{name}={quoted(params[name])}: {why}")
 
         if "model" in params:
             if not models or params["model"] in models:
@@ -97,7 +97,7 @@ class Scene:
             names = [n for n in params["lesions"].split(",") if n]
             unknown = [n for n in names if n not in BLOCK_NAMES]
             if unknown:
-                bad("lesions", f"{', '.join(unknown)} not among the blocks {', '.join(BLOCK_NAMES)}")
+                bad("lesions", f"{quoted(', '.join(unknown))} not among the blocks {', '.join(BLOCK_NAMES)}")
             scene = replace(scene, lesions=tuple(n for n in BLOCK_NAMES if n in names))
         for name, allowed in (("tab", TABS), ("stage", STAGES), ("language", LANGUAGE_CODES)):
             if name in params:
@@ -124,7 +124,18 @@ class Scene:
 
 class Parsed(NamedTuple):
     scene: Scene
-    problems: list[str]  # what in the link could not be used, one line each
+    problems: list[str]  # what in the link could not be used, one line each (Markdown: its values ``quoted``)
+
+
+def quoted(value: str, most: int = 40) -> str:
+    """A value from a link as the page shows it: a Markdown code span on one line, at most ``most`` characters.
+
+    Anyone can write a link, and the page shows what it could not use as Markdown: written as it came, a crafted
+    link put its own clickable links and pictures (another site's) on the page. A code span shows them as text.
+    """
+    text = " ".join(value.split()).replace("`", "'")
+    text = text if len(text) <= most else text[:most] + "…"
+    return f"`{text}`" if text.strip() else '""'
 
 
 def browser_language(accept_language: str | None) -> str:

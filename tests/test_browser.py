@@ -255,6 +255,19 @@ def test_a_link_restores_the_scene(browser, page):
     pg.context.close()
 
 
+def test_a_crafted_link_shows_its_values_as_text(browser, page):
+    """What a link could not use is listed under it: as text, not as the link's own links and pictures."""
+    crafted = (
+        "?lesions=%5BLog%20in%5D(https://evil.example/login),b4.1&stage=%3Cimg%20src=https://evil.example/p.png%3E"
+    )
+    pg = open_page(browser, page, crafted)
+    pg.wait_for_function("() => document.querySelector('#link-note')?.innerText.includes('Log in')")
+    assert checked(pg, "lesions") == ["b4.1"]  # the rest of the link is used
+    assert pg.locator("#link-note a, #link-note img").count() == 0
+    assert "evil.example/p.png" in pg.locator("#link-note").inner_text()  # shown as text
+    pg.context.close()
+
+
 def test_the_tour_goes_through_every_scene(browser, page, ctx):
     from resnet.tour import TOUR
 

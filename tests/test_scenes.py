@@ -14,7 +14,7 @@ import app
 from resnet.depth import load_runs
 from resnet.model import BLOCK_NAMES
 from resnet.samples import load_samples
-from resnet.scenes import TABS, Scene, browser_language
+from resnet.scenes import TABS, Scene, browser_language, quoted
 from resnet.seen import to_link
 from resnet.tour import TOUR, caption
 
@@ -39,6 +39,28 @@ def test_a_bad_link_is_read_as_far_as_it_goes():
     assert parsed.scene == Scene(lesions=("b2.0", "b4.1"))  # kept in the network's order, unknowns dropped
     assert [p.split("=")[0] for p in parsed.problems] == ["model", "sample", "lesions", "tab", "language"]
     assert Scene.parse("sample=letters:3", datasets=["digits"]).problems
+
+
+def test_a_crafted_link_puts_nothing_of_its_own_on_the_page(shipped_ctx):
+    """What a link could not use is shown as Markdown: each of its values in a code span, on one line, cut short,
+    so that a crafted link shows its links and pictures as text (a link's "[Log in again](https://…)" was a
+    clickable link on the page, its "<img src=https://…>" another site's picture)."""
+    crafted = {
+        "model": "<img src=https://evil.example/pixel.png>",
+        "lesions": "[Log in again](https://evil.example/login),b4.1",
+        "stage": "x`](https://evil.example)\n\n<b>bold</b>",
+        "target": "https://evil.example/" + "a" * 500,
+        "language": "zh\n\n# huge",
+    }
+    u = app.restore_scene(shipped_ctx, request(crafted))
+    assert u.lesions == ["b4.1"]  # the rest of the link is used
+    spans = u.link_note.split("`")
+    assert len(spans) == 2 * 6 + 1  # five values in six code spans (the unknown lesion twice), none cut open
+    outside = "".join(spans[0::2])
+    for markup in ("<", "](", "http", "\n", "#"):
+        assert markup not in outside, (markup, outside)
+    assert all("\n" not in s and len(s) <= 41 for s in spans[1::2]), spans
+    assert quoted("") == '""' and quoted("a`b") == "`a'b`"
 
 
 @pytest.mark.parametrize(
@@ -76,8 +98,8 @@ def test_the_residual_scene_says_what_its_chart_shows(shipped_ctx):
     ratios, cosines = [b.ratio for b in blocks], [b.cosine for b in blocks]
     stated = f"{min(ratios):.1f} to {max(ratios):.1f}", f"{min(cosines):.1f} to {max(cosines):.1f}".replace("-", "−")
     for text in (step.text["en"], step.text["zh"]):
-        quoted = re.findall(r"(−?\d\.\d) (?:to|到) (−?\d\.\d)", text)
-        assert [f"{a} to {b}" for a, b in quoted] == list(stated), (quoted, stated)
+        said = re.findall(r"(−?\d\.\d) (?:to|到) (−?\d\.\d)", text)
+        assert [f"{a} to {b}" for a, b in said] == list(stated), (said, stated)
 
 
 def test_the_lesion_scene_says_what_its_label_shows(shipped_ctx):
@@ -143,7 +165,7 @@ def test_a_link_never_has_a_model_read_the_other_domain(shipped_ctx):
     assert u.model["value"] == "clothing" and u.sample == "clothing:3" and u.domain == "clothing" and not u.link_note
     u = app.restore_scene(shipped_ctx, request({"model": "digits-plain", "sample": "clothing:3"}))
     assert u.model["value"] == "digits-plain" and u.sample == "digits:0" and u.domain == "digits"
-    assert "sample='clothing:3'" in u.link_note
+    assert "sample=`clothing:3`" in u.link_note
     assert np.array_equal(u.upload, app.pictures.enlarge(load_samples("digits").images[0], 8))
 
 
