@@ -51,7 +51,7 @@ from resnet.recent import Recent
 from resnet.registry import ModelRegistry
 from resnet.runs import prune
 from resnet.samples import load_samples
-from resnet.scenes import OFF, Scene, browser_language, quoted
+from resnet.scenes import OFF, Problem, Scene, browser_language, quoted
 from resnet.seen import from_link, to_link, to_upload
 from resnet.strings import tr, tr_format, translate_figure
 from resnet.tour import TOUR, caption
@@ -1035,20 +1035,22 @@ def kept_uploads_js(cache_s: int) -> str:
     return KEPT_UPLOADS_JS % (keep_s * 1000)
 
 
-def set_scene(ctx: Context, scene: Scene, step: int | None = None, problems: list[str] | None = None) -> SceneUpdate:
+def set_scene(
+    ctx: Context, scene: Scene, step: int | None = None, problems: list[Problem] | None = None
+) -> SceneUpdate:
     """Every control of ``scene``; a tour step's text when ``step`` is given (0-based). No sample: input kept."""
     problems = list(problems or [])
     model_key = scene.model
     if not ctx.registry.knows(model_key):
-        problems.append(f"model={quoted(model_key)}: not available here")
+        problems.append(Problem("model", model_key, "not available here"))
         model_key = ctx.shipped[0][1]
     classes = ctx.registry.card(model_key).classes
     if scene.target not in ("predicted", *classes):
-        problems.append(f"target={quoted(scene.target)}: not a class of the {model_key} model")
+        problems.append(Problem("target", scene.target, "not a class of the {model} model", (model_key,)))
     dataset = ctx.registry.card(model_key).dataset
     if scene.sample and scene.sample[0] != dataset:  # never a model reading the other domain (as ``switch_model``)
-        named = quoted("{}:{}".format(*scene.sample))
-        problems.append(f"sample={named}: not a {dataset} sample; the first {dataset} sample is shown")
+        why = "not a {dataset} sample; the first {dataset} sample is shown"
+        problems.append(Problem("sample", "{}:{}".format(*scene.sample), why, (dataset, dataset)))
         picked = PickedSample.of(dataset, 0)
     elif scene.sample:
         picked = PickedSample.of(*scene.sample)
@@ -1057,7 +1059,9 @@ def set_scene(ctx: Context, scene: Scene, step: int | None = None, problems: lis
     else:
         picked = PickedSample.unchanged()
     lang = scene.language
-    note = f"⚠️ {tr('Not used from the link', lang)}: " + "; ".join(problems) if problems else ""
+    colon, semicolon = ("：", "；") if lang == "zh" else (": ", "; ")
+    said = semicolon.join(f"{p.name}={quoted(p.value)}{colon}{tr_format(p.why, lang, *p.words)}" for p in problems)
+    note = f"⚠️ {tr('Not used from the link', lang)}{colon}{said}" if problems else ""
     skip = gr.skip()
     return SceneUpdate(
         gr.update(value=model_key),

@@ -70,8 +70,8 @@ class Scene:
         params = dict(parse_qsl(query)) if isinstance(query, str) else dict(query)
         scene, problems = cls(), []
 
-        def bad(name: str, why: str) -> None:
-            problems.append(f"{name}={quoted(params[name])}: {why}")
+        def bad(name: str, why: str, *words: str) -> None:
+            problems.append(Problem(name, params[name], why, words))
 
         if "model" in params:
             if not models or params["model"] in models:
@@ -80,15 +80,15 @@ class Scene:
                 # a model trained in another session ("clothing:run-…"): the shipped model of its dataset, which
                 # reads the link's input (a sample, or a view in ``seen=``) in its own domain
                 scene = replace(scene, model=dataset)
-                bad("model", f"not on this server; the shipped {dataset} model is shown")
+                bad("model", "not on this server; the shipped {dataset} model is shown", dataset)
             else:
-                bad("model", f"not one of {', '.join(models)}")
+                bad("model", "not one of {allowed}", ", ".join(models))
         if "sample" in params:
             dataset, _, index = params["sample"].partition(":")
             if datasets and dataset not in datasets:
-                bad("sample", f"the dataset is not one of {', '.join(datasets)}")
+                bad("sample", "the dataset is not one of {allowed}", ", ".join(datasets))
             elif not index.isdigit() or int(index) >= SAMPLES:
-                bad("sample", f"write dataset:index with an index from 0 to {SAMPLES - 1}")
+                bad("sample", "write dataset:index with an index from 0 to {last}", str(SAMPLES - 1))
             else:
                 scene = replace(scene, sample=(dataset, int(index)))
                 if "model" not in params and (not models or dataset in models):
@@ -97,14 +97,14 @@ class Scene:
             names = [n for n in params["lesions"].split(",") if n]
             unknown = [n for n in names if n not in BLOCK_NAMES]
             if unknown:
-                bad("lesions", f"{quoted(', '.join(unknown))} not among the blocks {', '.join(BLOCK_NAMES)}")
+                problems.append(Problem("lesions", ",".join(unknown), "not among the blocks {blocks}", BLOCKS))
             scene = replace(scene, lesions=tuple(n for n in BLOCK_NAMES if n in names))
         for name, allowed in (("tab", TABS), ("stage", STAGES), ("language", LANGUAGE_CODES)):
             if name in params:
                 if params[name] in allowed:
                     scene = replace(scene, **{name: params[name]})
                 else:
-                    bad(name, f"not one of {', '.join(allowed)}")
+                    bad(name, "not one of {allowed}", ", ".join(allowed))
         if params.get("target"):
             scene = replace(scene, target=params["target"])  # checked against the model's classes by the page
         if "projector" in params:
@@ -113,18 +113,30 @@ class Scene:
             try:
                 seen.from_link(params["seen"])
             except ValueError as exc:
-                problems.append(f"seen=…: {exc}")  # not the whole text: a thousand characters
+                problems.append(Problem("seen", "…", str(exc)))  # not the whole text: a thousand characters
             else:
                 if scene.sample is None:
                     scene = replace(scene, seen=params["seen"])
                 else:
-                    problems.append("seen=…: the link names a sample too, which is shown")
+                    problems.append(Problem("seen", "…", "the link names a sample too, which is shown"))
         return Parsed(scene, problems)
+
+
+class Problem(NamedTuple):
+    """One part of a link that could not be used."""
+
+    name: str  # the link's parameter
+    value: str  # as the link wrote it (anyone's text: the page shows it ``quoted``)
+    why: str  # an English sentence with ``{field}``s, one of ``resnet.strings.TEMPLATES``
+    words: tuple[str, ...] = ()  # its fields in order: the server's own words (names a link may hold), never the link's
+
+
+BLOCKS = (", ".join(BLOCK_NAMES),)
 
 
 class Parsed(NamedTuple):
     scene: Scene
-    problems: list[str]  # what in the link could not be used, one line each (Markdown: its values ``quoted``)
+    problems: list[Problem]  # what in the link could not be used
 
 
 def quoted(value: str, most: int = 40) -> str:

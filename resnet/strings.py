@@ -258,6 +258,21 @@ TEMPLATES: dict[str, str] = {
     "⚠️ This server trains at most {most} images × epochs in one run; {images} images × {epochs} epochs is {asked}. "
     "Take fewer images or epochs.": "⚠️ 这个服务器每次训练最多 {most} 图像×轮；{images} 张图像 × {epochs} 轮是 {asked}。请减少图像数或轮数。",
 }
+# What a link could not use (``resnet.scenes.Problem``): its value is shown apart, as it was written.
+TEMPLATES |= {
+    "not on this server; the shipped {dataset} model is shown": "不在这个服务器上，改为显示随附的 {dataset} 模型",
+    "not one of {allowed}": "不是 {allowed} 之一",
+    "the dataset is not one of {allowed}": "数据集不是 {allowed} 之一",
+    "write dataset:index with an index from 0 to {last}": "应写作“数据集:序号”，序号从 0 到 {last}",
+    "not among the blocks {blocks}": "不在这些块之中：{blocks}",
+    "the link names a sample too, which is shown": "链接也指定了样本，显示的是样本",
+    "longer than 2048 characters": "超过 2048 个字符",  # resnet.seen's reasons (tests/test_scenes.py checks them all)
+    "not base64url": "不是 base64url 编码",
+    "not a 28x28 PNG": "不是 28×28 的 PNG 图像",
+    "not available here": "这里没有这个模型",
+    "not a class of the {model} model": "不是 {model} 模型的类别",
+    "not a {dataset} sample; the first {dataset} sample is shown": "不是 {dataset} 样本，改为显示第一个 {dataset} 样本",
+}
 _PHRASE = re.compile("|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)))
 
 

@@ -16,6 +16,7 @@ from resnet.model import BLOCK_NAMES
 from resnet.samples import load_samples
 from resnet.scenes import TABS, Scene, browser_language, quoted
 from resnet.seen import to_link
+from resnet.strings import TEMPLATES, english_left
 from resnet.tour import TOUR, caption
 
 
@@ -37,7 +38,8 @@ def test_a_bad_link_is_read_as_far_as_it_goes():
         datasets=["digits", "clothing"],
     )
     assert parsed.scene == Scene(lesions=("b2.0", "b4.1"))  # kept in the network's order, unknowns dropped
-    assert [p.split("=")[0] for p in parsed.problems] == ["model", "sample", "lesions", "tab", "language"]
+    assert [p.name for p in parsed.problems] == ["model", "sample", "lesions", "tab", "language"]
+    assert parsed.problems[2].value == "b9.9"  # the unknown block, as written
     assert Scene.parse("sample=letters:3", datasets=["digits"]).problems
 
 
@@ -55,12 +57,40 @@ def test_a_crafted_link_puts_nothing_of_its_own_on_the_page(shipped_ctx):
     u = app.restore_scene(shipped_ctx, request(crafted))
     assert u.lesions == ["b4.1"]  # the rest of the link is used
     spans = u.link_note.split("`")
-    assert len(spans) == 2 * 6 + 1  # five values in six code spans (the unknown lesion twice), none cut open
+    assert len(spans) == 2 * 5 + 1  # five values, each in a code span, none cut open
     outside = "".join(spans[0::2])
     for markup in ("<", "](", "http", "\n", "#"):
         assert markup not in outside, (markup, outside)
     assert all("\n" not in s and len(s) <= 41 for s in spans[1::2]), spans
     assert quoted("") == '""' and quoted("a`b") == "`a'b`"
+
+
+def test_what_a_link_could_not_use_is_said_in_chinese_too(shipped_ctx):
+    """Every reason a link's part is not used has its Chinese sentence; the link's own values and the names a link
+    may hold stay as written."""
+    links = [
+        {"model": "imagenet", "sample": "letters:3", "lesions": "b9.9", "tab": "x", "stage": "b7", "language": "fr"},
+        {"model": "clothing:run-gone", "sample": "digits:5000", "seen": "A"},
+        {"sample": "digits:3", "seen": to_link(np.zeros((28, 28), np.uint8))},
+        {"seen": "A" * 3000},
+        {"seen": "AAAA"},
+    ]
+    reasons = set()
+    for query in links:
+        parsed = Scene.parse(query, models=list(shipped_ctx.registry.cards), datasets=["digits", "clothing"])
+        reasons |= {p.why for p in parsed.problems}
+    assert len(reasons) == 9, reasons  # every reason of Scene.parse
+    # and the page's own: a model or class it does not have, a sample of the other dataset
+    reasons |= {"not available here", "not a class of the {model} model"}
+    reasons |= {"not a {dataset} sample; the first {dataset} sample is shown"}
+    for why in reasons:
+        zh = TEMPLATES.get(why)
+        assert zh and set(english_left(re.sub(r"{\w+}", "", zh))) <= {"PNG", "base", "url"}, (why, zh)  # base64url
+    u = app.restore_scene(shipped_ctx, request({"model": "digits", "sample": "clothing:3", "target": "Trouser"}, "zh"))
+    assert u.link_note == (
+        "⚠️ 链接中未使用的部分：target=`Trouser`：不是 digits 模型的类别；"
+        "sample=`clothing:3`：不是 digits 样本，改为显示第一个 digits 样本"
+    )
 
 
 @pytest.mark.parametrize(
@@ -251,7 +281,7 @@ def test_a_drawing_travels_in_its_link_and_reads_the_same(shipped_ctx):
 
 def test_a_bad_drawing_in_a_link_is_skipped_with_a_reason(shipped_ctx):
     u = app.restore_scene(shipped_ctx, request({"seen": "abc*def", "tab": "residual"}))
-    assert u.upload == app.gr.skip() and u.view == "residual" and "seen=…: not base64url" in u.link_note
+    assert u.upload == app.gr.skip() and u.view == "residual" and "seen=`…`: not base64url" in u.link_note
     both = Scene.parse("sample=digits:3&seen=" + to_link(np.zeros((28, 28), np.uint8)))
     assert both.scene.sample == ("digits", 3) and both.scene.seen is None and both.problems
 
