@@ -51,7 +51,7 @@ from resnet.recent import Recent
 from resnet.registry import ModelRegistry
 from resnet.runs import prune
 from resnet.samples import load_samples
-from resnet.scenes import OFF, Problem, Scene, browser_language, quoted
+from resnet.scenes import LANGUAGE_CODES, OFF, Problem, Scene, browser_language, language_code, quoted
 from resnet.seen import from_link, to_link, to_upload
 from resnet.strings import tr, tr_format, translate_figure
 from resnet.tour import TOUR, caption
@@ -832,7 +832,8 @@ GRADIO_LOCALE_JS = """(lang) => {
 # the scene's answer (``restore_scene``): set here, its change raced the scene's (a stale Grad-CAM class list for the
 # digits model answered after the link's clothing model, its class blank), and cost the first label 0.2-0.3 s.
 PAGE_LOCALE_JS = (
-    "() => { const named = new URLSearchParams(window.location.search).get('language');"
+    "() => { const named = (new URLSearchParams(window.location.search).get('language') || '')"
+    ".trim().toLowerCase().replace('_', '-').split('-')[0];"  # as scenes.language_code
     " const listed = (navigator.languages || [navigator.language]).map((l) => l.toLowerCase().split('-')[0]);"
     " const lang = ['en', 'zh'].includes(named) ? named : listed.find((c) => c === 'en' || c === 'zh') || 'en';"
     " document.body.classList.toggle('page-zh', lang === 'zh'); (" + GRADIO_LOCALE_JS + ")(lang); }"
@@ -844,7 +845,7 @@ document.addEventListener("change", (e) => {
 }, true);
 </script>"""
 # On a phone (the layout's breakpoint, 700 px) and in the projector view a tour move, and a tour link as it opens,
-# scroll the page to what the scene's text speaks of (``Step.anchor``: the view tabs, the label for the lesions),
+# scroll the page to what the scene's text speaks of (``Step.anchor``: the view tabs, the block panel, the label),
 # just below the open tour that stays at the top of the screen (``CSS``); other screens keep their place. The step is
 # read from the tour's text, which the page writes a moment after the move's answer, and the pictures of the scene
 # come later still and can move what lies below them: the label's first answer grew its box by ~100 px (now as tall
@@ -1086,7 +1087,8 @@ def page_language(request: gr.Request | None) -> str:
     """The language a page opens in: its link's ``language=``, else the browser's ``Accept-Language``."""
     params = dict(request.query_params) if request is not None else {}
     headers = getattr(request, "headers", None) or {}
-    return params.get("language") or browser_language(headers.get("accept-language"))
+    named = language_code(params.get("language") or "")
+    return named if named in LANGUAGE_CODES else browser_language(headers.get("accept-language"))
 
 
 def first_labels(labelled: list[tuple[Any, dict[str, Any]]], request: gr.Request) -> Annotated[list[Any], EACH]:

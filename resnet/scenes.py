@@ -68,6 +68,7 @@ class Scene:
         Other parameters (Gradio's own, ``tour``) are ignored.
         """
         params = dict(parse_qsl(query)) if isinstance(query, str) else dict(query)
+        params = {name: value for name, value in params.items() if value}  # "?model=" as if absent (as parse_qsl)
         scene, problems = cls(), []
 
         def bad(name: str, why: str, *words: str) -> None:
@@ -101,8 +102,10 @@ class Scene:
             scene = replace(scene, lesions=tuple(n for n in BLOCK_NAMES if n in names))
         for name, allowed in (("tab", TABS), ("stage", STAGES), ("language", LANGUAGE_CODES)):
             if name in params:
-                if params[name] in allowed:
-                    scene = replace(scene, **{name: params[name]})
+                value = params[name].lower()  # "tab=Train", "stage=B5"; "language=zh-CN" as a browser says it
+                value = language_code(value) if name == "language" else value
+                if value in allowed:
+                    scene = replace(scene, **{name: value})
                 else:
                     bad(name, "not one of {allowed}", ", ".join(allowed))
         if params.get("target"):
@@ -150,6 +153,11 @@ def quoted(value: str, most: int = 40) -> str:
     return f"`{text}`" if text.strip() else '""'
 
 
+def language_code(tag: str) -> str:
+    """A language tag's primary code, as our languages are named: "zh-CN", "zh_Hans", "ZH" → "zh"."""
+    return tag.strip().lower().replace("_", "-").partition("-")[0]
+
+
 def browser_language(accept_language: str | None) -> str:
     """The first of our languages in an ``Accept-Language`` header ("zh-CN,zh;q=0.9,en;q=0.8" → "zh"); else "en".
 
@@ -164,7 +172,7 @@ def browser_language(accept_language: str | None) -> str:
                 weight = float(params.strip()[2:])
             except ValueError:
                 continue
-        ranked.append((-weight, position, tag.strip().lower().split("-")[0]))
+        ranked.append((-weight, position, language_code(tag)))
     for _, _, code in sorted(ranked):
         if code in LANGUAGE_CODES:
             return code

@@ -41,6 +41,12 @@ def test_a_bad_link_is_read_as_far_as_it_goes():
     assert [p.name for p in parsed.problems] == ["model", "sample", "lesions", "tab", "language"]
     assert parsed.problems[2].value == "b9.9"  # the unknown block, as written
     assert Scene.parse("sample=letters:3", datasets=["digits"]).problems
+    # written by hand: a blank value is no value; a tab, a stage or a language in capitals, a language as a browser
+    # says it
+    loose = {"model": "", "seen": "", "tab": "Train", "stage": "B5", "language": "zh-CN"}
+    loose = Scene.parse(loose, models=["digits"])
+    assert loose == (Scene(tab="train", stage="b5", language="zh"), [])
+    assert Scene.parse("language=en_GB").scene.language == "en"
 
 
 def test_a_crafted_link_puts_nothing_of_its_own_on_the_page(shipped_ctx):
@@ -176,6 +182,9 @@ def test_opening_a_link_sets_every_control(shipped_ctx):
     assert u.language == "zh"  # from the browser: the link names none
     assert u.link_note == ""
     assert app.restore_scene(shipped_ctx, request({"language": "en"}, "zh-CN")).language == "en"  # the link wins
+    assert app.page_language(request({"language": "ZH-cn"}, "en")) == "zh"  # as a browser writes it
+    assert app.page_language(request({"language": "fr"}, "zh-CN")) == "zh"  # not ours: the browser's
+    assert app.restore_scene(shipped_ctx, request({"language": "zh_CN"})).language == "zh"
 
 
 def test_a_link_to_what_is_not_here_says_so(shipped_ctx):
