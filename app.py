@@ -134,6 +134,7 @@ body.projector :is(#block-chart, #stage-grids, #cams, #depth-chart, #path-chart,
    beside a page drawn in Chinese (``first_paint``), until the scene's answer sets it ~2 s later (set from the page
    at once, its change raced the scene's: ``PAGE_LOCALE_JS``). Until then, or a click on it (``SWITCH_CLICKED_HEAD``),
    the page (``body.page-zh``, set by ``PAGE_LOCALE_JS``) draws it as if 中文 were chosen. */
+body.chart-en #lesion-chart img { visibility: hidden; }  /* CHART_IN_ENGLISH_JS */
 body.page-zh #language label.selected:has(input[value="en"]) {
   background: var(--checkbox-label-background-fill); color: var(--checkbox-label-text-color);
   border-color: var(--checkbox-label-border-color);
@@ -831,12 +832,32 @@ GRADIO_LOCALE_JS = """(lang) => {
 # first load's answers: a Chinese link in an English browser, "fr,zh" or "zh". The language switch itself follows with
 # the scene's answer (``restore_scene``): set here, its change raced the scene's (a stale Grad-CAM class list for the
 # digits model answered after the link's clothing model, its class blank), and cost the first label 0.2-0.3 s.
+# The single-lesion chart is a picture in the page's config, drawn in English for every page (the config is built
+# once; a picture cannot be an ``I18n`` key): on a Chinese page it is hidden until the server's Chinese one replaces
+# it (0.6-0.9 s after the page is drawn, idle; longer under load), 15 s at most. Told by the config's own picture
+# (Gradio's ``window.gradio_config``), which the page may draw after the first answer has come (a phone: below).
+CHART_IN_ENGLISH_JS = """() => {
+  const box = document.getElementById("lesion-chart");
+  const config = window.gradio_config?.components?.find((c) => c.props?.elem_id === "lesion-chart");
+  const english = config?.props?.value?.plot;
+  if (!box || !english) return;
+  const done = () => { document.body.classList.remove("chart-en"); watch.disconnect(); };
+  const look = () => {  // hidden while it is the config's; shown for good once another came
+    const src = box.querySelector("img")?.src;
+    if (src && src !== english) done(); else document.body.classList.toggle("chart-en", src === english);
+  };
+  const watch = new MutationObserver(look);
+  watch.observe(box, { subtree: true, childList: true, attributes: true, attributeFilter: ["src"] });
+  look();
+  setTimeout(done, 15000);
+}"""
 PAGE_LOCALE_JS = (
     "() => { const named = (new URLSearchParams(window.location.search).get('language') || '')"
     ".trim().toLowerCase().replace('_', '-').split('-')[0];"  # as scenes.language_code
     " const listed = (navigator.languages || [navigator.language]).map((l) => l.toLowerCase().split('-')[0]);"
     " const lang = ['en', 'zh'].includes(named) ? named : listed.find((c) => c === 'en' || c === 'zh') || 'en';"
-    " document.body.classList.toggle('page-zh', lang === 'zh'); (" + GRADIO_LOCALE_JS + ")(lang); }"
+    " document.body.classList.toggle('page-zh', lang === 'zh'); (" + GRADIO_LOCALE_JS + ")(lang);"
+    " if (lang === 'zh') (" + CHART_IN_ENGLISH_JS + ")(); }"
 )
 # A click on the language switch ends the page's drawing of it (``body.page-zh`` in ``CSS``) at once, in the click.
 SWITCH_CLICKED_HEAD = """<script>
@@ -2000,7 +2021,7 @@ def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, defaul
     )
     with gr.Accordion("What each single lesion costs on the 1,000 samples", open=True, elem_id="lesion-costs"):
         lesion_note = gr.Markdown(text("en", "lesions"), elem_classes=["note", "view-note"])
-        lesion_chart = gr.Plot(lesion_view(ctx, default), show_label=False)
+        lesion_chart = gr.Plot(lesion_view(ctx, default), show_label=False, elem_id="lesion-chart")
 
     prediction = Prediction(label, status, seen, model_input)
     current = [inp.source, inp.sketch, inp.upload, inp.model, lesions, language]

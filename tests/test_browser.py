@@ -528,12 +528,18 @@ def test_a_chinese_page_is_drawn_in_chinese(browser, page):
         assert held and left == {}  # labels, buttons, choices, notes, every tab's name: all in Chinese
         assert checked(pg, "dataset") == ["digits"] and "数字（MNIST）" in pg.locator("#dataset").inner_text()
         assert checked(pg, "language") == ["en"] and shown_chosen(pg, "language") == ["中文"]  # drawn as the page
+        english_chart = pg.eval_on_selector("#lesion-chart img", "e => e.src")  # a picture in the page's config
+        assert not pg.locator("#lesion-chart img").is_visible()  # not shown until the server's Chinese one comes
         if locale == "en-US":
             pg.screenshot(path=SHOTS / "13-chinese-link-as-drawn.png")
         release()
         wait_for_label(pg, "7")
         pg.wait_for_function("() => document.querySelector('#status').innerText.includes('数字模型')")
         assert checked(pg, "language") == ["zh"]  # the switch: set by the scene's answer
+        pg.wait_for_function("src => document.querySelector('#lesion-chart img')?.src !== src", arg=english_chart)
+        pg.wait_for_function(
+            "() => getComputedStyle(document.querySelector('#lesion-chart img')).visibility === 'visible'"
+        )
         assert english_on_screen(pg) == {}  # and still once the server's answers came
         context.close()
 
