@@ -19,8 +19,8 @@ class Step:
     title: dict[str, str]  # by language
     text: dict[str, str]
     # the elem_id of what the text speaks of first, which a phone and the projector view bring in under the open tour:
-    # the view tabs; the block panel for the scenes that speak of its rows (under the tabs, as the view tabs were, but
-    # for a phone's note above it); the label for the lesions' scene (its label and lesions lie above the views)
+    # the view tabs; the block panel for the scenes that speak of its rows (on a projector ~1.5 screens high, the
+    # block statistics under it); the label for the lesions' scene (its label and lesions lie above the views)
     anchor: str = "view-tabs"
 
 
