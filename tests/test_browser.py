@@ -98,11 +98,11 @@ def test_draw_a_seven_then_clothing_and_a_lesion(page):
     assert kept["blobs"] >= 3 and blob_posts == [], (kept, blob_posts)
 
     page.get_by_role("button", name="Clear canvas").first.click()
-    page.wait_for_function("() => document.querySelector('#status').innerText.includes('canvas is empty')")
+    page.wait_for_function("() => document.querySelector('#status')?.innerText.includes('canvas is empty')")
     assert "%" not in label_text(page)  # a prompt, never a prediction
 
     page.get_by_text("Clothing (Fashion-MNIST)").click()
-    page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('Trouser')")
+    page.wait_for_function("() => document.querySelector('#gallery')?.innerText.includes('Trouser')")
     page.locator("#gallery button.thumbnail-item").nth(2).click()  # the first trouser (two per class)
     wait_for_label(page, "Trouser")
     # the top-3 class names in the page's own type, not Gradio's monospace
@@ -113,7 +113,7 @@ def test_draw_a_seven_then_clothing_and_a_lesion(page):
     page.screenshot(path=SHOTS / "2-clothing-sample.png", full_page=True)
 
     page.locator("#lesions").get_by_label("b4.0").check()
-    page.wait_for_function("() => document.querySelector('#status').innerText.includes('without F(x) in b4.0.')")
+    page.wait_for_function("() => document.querySelector('#status')?.innerText.includes('without F(x) in b4.0.')")
     page.get_by_role("tab", name="Residual vs identity").click()
     page.wait_for_selector("#block-panel img")
     page.wait_for_selector("#block-chart img")  # the block statistics, a picture since this session
@@ -128,7 +128,7 @@ def test_language_and_architecture(page):
     page.wait_for_function("() => document.body.innerText.includes('使用 Gradio 构建')")  # Gradio's own texts follow
     page.get_by_role("tab", name="结构与公式").click()  # every tab's name follows at once (app.GRADIO_WORDS_JS)
     page.wait_for_function("() => document.body.innerText.includes('卷积 7×7，64 通道，步幅 2')")  # the layer table
-    page.wait_for_function("() => document.querySelector('#arch-table').innerText.includes('输出形状')")  # its header
+    page.wait_for_function("() => document.querySelector('#arch-table')?.innerText.includes('输出形状')")  # its header
     page.screenshot(path=SHOTS / "4-architecture-zh.png", full_page=True)
     page.get_by_text("English").click()
     page.wait_for_function("() => document.body.innerText.includes('seen from inside')")
@@ -154,7 +154,7 @@ def test_plain_vs_residual(page):
     page.wait_for_selector("#block-panel img")
     before = page.locator("#block-panel img").get_attribute("src")
     page.get_by_text("Digits, plain twin (no shortcuts)").click()
-    page.wait_for_function("() => document.querySelector('#status').innerText.includes('plain twin')")
+    page.wait_for_function("() => document.querySelector('#status')?.innerText.includes('plain twin')")
     page.wait_for_function(  # the panel follows the model switch: the plain twin's blocks
         "src => { const i = document.querySelector('#block-panel img'); return i && i.src !== src; }", arg=before
     )
@@ -176,14 +176,14 @@ def test_train_in_the_browser_then_explore_and_download(page, ctx, tiny_data, mo
     page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "5-trained-in-the-browser.png", full_page=True)
     page.get_by_text("中文").click()  # the run's status, curves and comparison chart follow the page's language
-    page.wait_for_function("() => document.querySelector('footer').innerText.includes('使用 Gradio 构建')")
+    page.wait_for_function("() => document.querySelector('footer')?.innerText.includes('使用 Gradio 构建')")
     page.wait_for_timeout(1000)  # (Gradio drew its first text again ~0.4 s after the server's answers: not any more)
-    page.wait_for_function("() => document.querySelector('#train-status').innerText.includes('完成，共 2')")
-    page.wait_for_function("() => document.querySelector('#train-loss').innerText.includes('已训练图像数')")
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('完成，共 2')")
+    page.wait_for_function("() => document.querySelector('#train-loss')?.innerText.includes('已训练图像数')")
     page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "5-trained-in-the-browser-zh.png", full_page=True)
     page.get_by_text("English").click()
-    page.wait_for_function("() => document.querySelector('#train-status').innerText.includes('Finished after 2')")
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('Finished after 2')")
 
     with page.expect_download() as info:
         page.locator("#download-model").click()
@@ -193,9 +193,9 @@ def test_train_in_the_browser_then_explore_and_download(page, ctx, tiny_data, mo
 
     page.locator("#explore-model").click()
     page.wait_for_function("() => document.querySelector('#dataset input:checked')?.value.startsWith('digits:')")
-    page.wait_for_function("() => document.querySelector('#gallery').innerText.includes('7')")
+    page.wait_for_function("() => document.querySelector('#gallery')?.innerText.includes('7')")
     page.locator("#gallery button.thumbnail-item").nth(14).click()  # the first 7 (two samples per class)
-    page.wait_for_function("() => document.querySelector('#status').innerText.includes('trained here, 2 epochs')")
+    page.wait_for_function("() => document.querySelector('#status')?.innerText.includes('trained here, 2 epochs')")
     page.get_by_role("tab", name="Feature maps").click()
     page.wait_for_function("() => document.querySelector('#stage-grids img') !== null")
     page.wait_for_timeout(500)
@@ -231,13 +231,13 @@ def test_a_link_restores_the_scene(browser, page):
     link = "?model=clothing&sample=clothing:2&lesions=b2.1,b3.1&tab=features&target=Sneaker&stage=b5&language=zh"
     pg = open_page(browser, page, link)
     wait_for_label(pg, "裤子")  # the sample (a trouser), labelled in Chinese
-    pg.wait_for_function("() => document.querySelector('#status').innerText.includes('b2.1, b3.1 的 F(x) 已去掉')")
+    pg.wait_for_function("() => document.querySelector('#status')?.innerText.includes('b2.1, b3.1 的 F(x) 已去掉')")
     assert checked(pg, "dataset") == ["clothing"] and checked(pg, "language") == ["zh"]
     assert checked(pg, "lesions") == ["b2.1", "b3.1"]
     pg.wait_for_function(
         "() => document.querySelector('#view-tabs button[role=tab][aria-selected=true]')?.innerText === '特征图'"
     )
-    pg.wait_for_function("() => document.querySelector('#target input').value === '运动鞋'")  # the class: Sneaker
+    pg.wait_for_function("() => document.querySelector('#target input')?.value === '运动鞋'")  # the class: Sneaker
     assert pg.locator("#stage input").input_value() == "b5"
     # The stages and their Grad-CAMs for that class: one picture each (captions drawn in, tests/test_strings.py).
     pg.wait_for_function("() => document.querySelector('#stage-grids img') && document.querySelector('#cams img')")
@@ -282,7 +282,7 @@ def test_the_tour_goes_through_every_scene(browser, page, ctx):
     }
     for i, step in enumerate(TOUR):
         pg.locator("#tour-next").click()
-        pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=step.title["en"])
+        pg.wait_for_function("t => document.querySelector('#tour-text')?.innerText.includes(t)", arg=step.title["en"])
         pg.wait_for_function("m => document.querySelector('#dataset input:checked')?.value === m", arg=step.scene.model)
         pg.wait_for_function(
             "t => document.querySelector('#view-tabs button[role=tab][aria-selected=true]')?.innerText === t",
@@ -294,17 +294,17 @@ def test_the_tour_goes_through_every_scene(browser, page, ctx):
             image = load_samples(dataset).images[index]
             expected = app.classify(ctx, image, step.scene.model, list(step.scene.lesions), "upload", "en")
             wait_for_label(pg, next(iter(expected.label)))
-            pg.wait_for_function("t => document.querySelector('#status').innerText.includes(t)", arg=expected.status)
+            pg.wait_for_function("t => document.querySelector('#status')?.innerText.includes(t)", arg=expected.status)
             pg.wait_for_timeout(300)  # the previews follow the label
         pg.screenshot(path=SHOTS / f"tour-{i + 1}.png")
     pg.locator("#tour-back").click()
-    pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=TOUR[-2].title["en"])
+    pg.wait_for_function("t => document.querySelector('#tour-text')?.innerText.includes(t)", arg=TOUR[-2].title["en"])
     # a presenter's clicker: Page Up and Page Down press Back and Next (not while a control with the focus reads keys)
     pg.locator("#tour-text").click()
     pg.keyboard.press("PageUp")
-    pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=TOUR[-3].title["en"])
+    pg.wait_for_function("t => document.querySelector('#tour-text')?.innerText.includes(t)", arg=TOUR[-3].title["en"])
     pg.keyboard.press("PageDown")
-    pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=TOUR[-2].title["en"])
+    pg.wait_for_function("t => document.querySelector('#tour-text')?.innerText.includes(t)", arg=TOUR[-2].title["en"])
     pg.locator("#dataset input").first.focus()
     pg.keyboard.press("ArrowRight")  # the model switch's own key: the tour stays
     pg.wait_for_timeout(500)
@@ -348,7 +348,7 @@ def test_the_projector_view(browser, page):
     pg.screenshot(path=SHOTS / "10c-projector-depth-1280x720.png")
     # the formulas above the layer table, each whole at the projector's type (side by side both were cut off)
     pg.get_by_role("tab", name="Architecture & formulas").click()
-    pg.wait_for_function("() => document.querySelector('#arch-table').innerText.includes('b2.0.conv1')")
+    pg.wait_for_function("() => document.querySelector('#arch-table')?.innerText.includes('b2.0.conv1')")
     cut = pg.evaluate(
         "() => [...document.querySelectorAll('#arch-row .katex-display, #arch-row .katex-display > .katex')]"
         ".filter((e) => e.scrollWidth > e.clientWidth + 1).length"
@@ -409,7 +409,7 @@ def test_the_projector_view_shows_a_tour_scene_with_its_text(browser, page):
     pg.screenshot(path=SHOTS / "10d-projector-tour-1280x720.png")
     pg.locator("#tour-next").click()  # scene 4, then the lesions: the label and its lesions under the tour
     tour_moves_with_its_view(pg, pg.locator("#tour-next").click, 4, 720, 100)
-    pg.wait_for_function("() => document.querySelector('#status').innerText.includes('without F(x) in b3.1, b4.1')")
+    pg.wait_for_function("() => document.querySelector('#status')?.innerText.includes('without F(x) in b3.1, b4.1')")
     b40 = pg.locator("#lesions label").filter(has_text="b4.0").bounding_box()
     assert b40["y"] + b40["height"] <= 720  # "now tick b4.0": with the label on the same screen
     pg.screenshot(path=SHOTS / "10e-projector-lesions-1280x720.png")
@@ -450,7 +450,7 @@ def test_a_chinese_page_leaves_no_english_on_any_tab(browser, page):
     """Every text on every tab and in the tour, in Chinese (Gradio's own, such as "Drop Image Here", follows the
     browser's language, hence a Chinese browser)."""
     pg = open_page(browser, page, "?sample=digits:0", locale="zh-CN")
-    pg.wait_for_function("() => document.querySelector('#label').innerText.includes('%')")
+    pg.wait_for_function("() => document.querySelector('#label')?.innerText.includes('%')")
     first_answers = ["看懂 ResNet-18", "损毁实验", "特征图。", "在画布上", "衣物，普通孪生网络"]  # title, notes, models
     pg.wait_for_function("ts => ts.every(t => document.body.innerText.includes(t))", arg=first_answers)
     left = {"画": english_on_screen(pg)}
@@ -522,7 +522,7 @@ def test_a_chinese_page_is_drawn_in_chinese(browser, page):
         pg.set_default_timeout(30_000)
         pg.goto(page.url.split("?")[0] + query)
         pg.wait_for_selector("#dataset input")
-        pg.wait_for_function("() => document.querySelector('#intro').innerText.includes('看懂')", timeout=5000)
+        pg.wait_for_function("() => document.querySelector('#intro')?.innerText.includes('看懂')", timeout=5000)
         pg.wait_for_timeout(300)
         left = english_on_screen(pg)
         assert held and left == {}  # labels, buttons, choices, notes, every tab's name: all in Chinese
@@ -534,7 +534,7 @@ def test_a_chinese_page_is_drawn_in_chinese(browser, page):
             pg.screenshot(path=SHOTS / "13-chinese-link-as-drawn.png")
         release()
         wait_for_label(pg, "7")
-        pg.wait_for_function("() => document.querySelector('#status').innerText.includes('数字模型')")
+        pg.wait_for_function("() => document.querySelector('#status')?.innerText.includes('数字模型')")
         assert checked(pg, "language") == ["zh"]  # the switch: set by the scene's answer
         pg.wait_for_function("src => document.querySelector('#lesion-chart img')?.src !== src", arg=english_chart)
         pg.wait_for_function(
@@ -561,7 +561,7 @@ def test_the_browser_language_on_first_load(browser, page):
     pg.wait_for_function("() => document.querySelector('#language input[value=zh]')?.checked")
     pg.wait_for_function("() => document.body.innerText.includes('特征图') && document.body.innerText.includes('模型')")
     pg.locator("#dataset").get_by_text("衣物（Fashion-MNIST）").click()  # captions and the lesion chart in Chinese too
-    pg.wait_for_function("() => document.querySelector('#gallery').innerText.includes('裤子')")
+    pg.wait_for_function("() => document.querySelector('#gallery')?.innerText.includes('裤子')")
     pg.wait_for_timeout(500)
     pg.screenshot(path=SHOTS / "11-chinese-from-the-browser.png", full_page=True)
     assert "裤子" in pg.locator("#gallery").inner_text()  # the first load's language answer (digits) came before
@@ -592,8 +592,8 @@ def test_a_drawing_travels_in_its_link(browser, page):
     pg.wait_for_selector("#sketch canvas")
     pg.get_by_role("button", name="Brush").first.click()
     draw(pg, [[(0.3, 0.3), (0.55, 0.15), (0.55, 0.85)]])  # a 1 with a flag; one stroke: one label, the last
-    pg.wait_for_function("() => document.querySelector('#status').innerText.includes('without F(x) in b4.1')")
-    pg.wait_for_function("() => document.querySelector('#label').innerText.includes('%')")
+    pg.wait_for_function("() => document.querySelector('#status')?.innerText.includes('without F(x) in b4.1')")
+    pg.wait_for_function("() => document.querySelector('#label')?.innerText.includes('%')")
     drawn = label_text(pg)
     pg.locator("#copy-link").click()
     pg.wait_for_function("() => document.querySelector('#link textarea, #link input')?.value.includes('seen=')")
@@ -631,15 +631,15 @@ def test_a_language_switch_keeps_what_the_server_sent(browser, page):
     wait_for_label(pg, "Trouser")
     pg.locator("#tour").get_by_text("Guided tour").click()
     pg.locator("#tour-next").click()
-    pg.wait_for_function("t => document.querySelector('#tour-text').innerText.includes(t)", arg=TOUR[0].title["en"])
+    pg.wait_for_function("t => document.querySelector('#tour-text')?.innerText.includes(t)", arg=TOUR[0].title["en"])
     pg.locator("#dataset").get_by_text("Clothing (Fashion-MNIST)").click()  # the scene's digits model, then clothing
-    pg.wait_for_function("() => document.querySelector('#hint').innerText.includes('piece of clothing')")
+    pg.wait_for_function("() => document.querySelector('#hint')?.innerText.includes('piece of clothing')")
     for lang, code, footer, clothing in (
         ("中文", "zh", "使用 Gradio 构建", "画一件衣物"),
         ("English", "en", "Built with", "clothing"),
     ):
         pg.get_by_text(lang, exact=True).click()
-        pg.wait_for_function("t => document.querySelector('footer').innerText.includes(t)", arg=footer)  # locale set
+        pg.wait_for_function("t => document.querySelector('footer')?.innerText.includes(t)", arg=footer)  # locale set
         pg.wait_for_timeout(1000)  # (the key came back ~0.4 s after the server's answers)
         assert clothing in pg.locator("#hint").inner_text()
         assert TOUR[0].title[code] in pg.locator("#tour-text").inner_text()
