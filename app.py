@@ -852,10 +852,11 @@ CHART_IN_ENGLISH_JS = """() => {
   setTimeout(done, 15000);
 }"""
 PAGE_LOCALE_JS = (
-    "() => { const named = (new URLSearchParams(window.location.search).get('language') || '')"
-    ".trim().toLowerCase().replace('_', '-').split('-')[0];"  # as scenes.language_code
-    " const listed = (navigator.languages || [navigator.language]).map((l) => l.toLowerCase().split('-')[0]);"
-    " const lang = ['en', 'zh'].includes(named) ? named : listed.find((c) => c === 'en' || c === 'zh') || 'en';"
+    "() => { const code = (tag) => (tag || '').trim().toLowerCase().replace('_', '-').split('-')[0];"  # language_code
+    f" const ours = {json.dumps(LANGUAGE_CODES)};"
+    " const named = code(new URLSearchParams(window.location.search).get('language'));"
+    " const listed = (navigator.languages || [navigator.language]).map(code);"
+    " const lang = ours.includes(named) ? named : listed.find((c) => ours.includes(c)) || 'en';"
     " document.body.classList.toggle('page-zh', lang === 'zh'); (" + GRADIO_LOCALE_JS + ")(lang);"
     " if (lang === 'zh') (" + CHART_IN_ENGLISH_JS + ")(); }"
 )
@@ -1066,10 +1067,10 @@ def set_scene(
     if not ctx.registry.knows(model_key):
         problems.append(Problem("model", model_key, "not available here"))
         model_key = ctx.shipped[0][1]
-    classes = ctx.registry.card(model_key).classes
+    card = ctx.registry.card(model_key)
+    classes, dataset = card.classes, card.dataset
     if scene.target not in ("predicted", *classes):
         problems.append(Problem("target", scene.target, "not a class of the {model} model", (model_key,)))
-    dataset = ctx.registry.card(model_key).dataset
     if scene.sample and scene.sample[0] != dataset:  # never a model reading the other domain (as ``switch_model``)
         why = "not a {dataset} sample; the first {dataset} sample is shown"
         problems.append(Problem("sample", "{}:{}".format(*scene.sample), why, (dataset, dataset)))

@@ -98,7 +98,8 @@ class Scene:
             names = [n for n in params["lesions"].split(",") if n]
             unknown = [n for n in names if n not in BLOCK_NAMES]
             if unknown:
-                problems.append(Problem("lesions", ",".join(unknown), "not among the blocks {blocks}", BLOCKS))
+                blocks = ", ".join(BLOCK_NAMES)
+                problems.append(Problem("lesions", ",".join(unknown), "not among the blocks {blocks}", (blocks,)))
             scene = replace(scene, lesions=tuple(n for n in BLOCK_NAMES if n in names))
         for name, allowed in (("tab", TABS), ("stage", STAGES), ("language", LANGUAGE_CODES)):
             if name in params:
@@ -132,9 +133,6 @@ class Problem(NamedTuple):
     value: str  # as the link wrote it (anyone's text: the page shows it ``quoted``)
     why: str  # an English sentence with ``{field}``s, one of ``resnet.strings.TEMPLATES``
     words: tuple[str, ...] = ()  # its fields in order: the server's own words (names a link may hold), never the link's
-
-
-BLOCKS = (", ".join(BLOCK_NAMES),)
 
 
 class Parsed(NamedTuple):

@@ -60,7 +60,9 @@ def from_link(text: str) -> np.ndarray:
 
 def to_upload(view: np.ndarray, dataset: str, folder: Path) -> Path:
     """The view enlarged 8x as a PNG in ``folder`` marked as prepared for ``dataset`` (for the upload box)."""
-    enlarged = enlarge(view)
+    from resnet.pictures import enlarge  # the page's own; here, not at the top: preprocessing does without matplotlib
+
+    enlarged = enlarge(view, ENLARGED)
     info = PngInfo()
     info.add_text(MARK, dataset)
     buffer = io.BytesIO()
@@ -84,10 +86,5 @@ def from_upload(image: Image.Image, dataset: str) -> np.ndarray | None:
     if pixels.shape != (SIDE * ENLARGED, SIDE * ENLARGED):
         return None
     view = pixels[::ENLARGED, ::ENLARGED]
-    return view.copy() if np.array_equal(enlarge(view), pixels) else None
-
-
-def enlarge(view: np.ndarray) -> np.ndarray:
-    """(28, 28) -> (224, 224), each pixel a square (``pictures.enlarge``'s; that module brings in matplotlib, which
-    ``resnet.preprocess`` and the training do without)."""
-    return view.repeat(ENLARGED, axis=0).repeat(ENLARGED, axis=1)
+    squares = pixels.reshape(SIDE, ENLARGED, SIDE, ENLARGED)  # each view pixel's 8x8 square
+    return view.copy() if (squares == view[:, None, :, None]).all() else None
