@@ -170,7 +170,7 @@ def test_train_in_the_browser_then_explore_and_download(page, ctx, tiny_data, mo
     page.locator("#train-dataset").get_by_text("Digits (MNIST)").click()
     page.locator("#train-button").click()
     page.wait_for_function(
-        "() => document.querySelector('#train-status').innerText.includes('Finished after 2 epochs')", timeout=120_000
+        "() => document.querySelector('#train-status')?.innerText.includes('Finished after 2 epochs')", timeout=120_000
     )
     page.wait_for_selector("#explore-model", state="visible", timeout=60_000)
     page.wait_for_timeout(500)
@@ -604,7 +604,7 @@ def test_a_drawing_travels_in_its_link(browser, page):
 
     opened = open_page(browser, page, made[made.index("?") :])
     opened.wait_for_function(
-        "t => document.querySelector('#label').innerText === t && document.querySelector('#upload img')", arg=drawn
+        "t => document.querySelector('#label')?.innerText === t && document.querySelector('#upload img')", arg=drawn
     )
     assert checked(opened, "lesions") == ["b4.1"]
     assert "without F(x) in b4.1" in opened.locator("#status").inner_text()
