@@ -164,11 +164,12 @@ body.page-zh #language .wrap:has(label.selected input[value="en"]) input[value="
    under its container's classes only, which the container itself does not match. */
 .gradio-container { overflow: clip !important; }
 /* The block panel at its own size where it fits (~540 px wide), in a box of its height (it sat in an 820 px box,
-   and at 768 px shrank to a third of the width, ~270 px): at 768 px it wraps above the chart; on a phone it keeps
-   its size and is swiped sideways, as the other wide pictures. */
+   and at 768 px shrank to a third of the width, ~270 px): at 768 px it wraps above the chart. A phone's is drawn for
+   its column (316 px, the texts above the tiles: ``NARROW_JS``), not swiped: shown at 542 px, its texts beside the
+   tiles left room for 1.7 of the four, the sum and the ReLU out of sight. */
 #block-panel .image-container, #block-panel .image-frame { height: auto !important; }
-#block-panel img { width: auto !important; height: auto !important; }
-@media (min-width: 701px) { #block-panel img { max-width: 100% !important; } }
+#block-panel img { width: auto !important; height: auto !important; max-width: 100% !important; }
+@media (max-width: 700px) { #block-panel .image-frame { max-width: 100% !important; } }
 /* Every channel of a stage (b5: 512 tiles, ~770 px square) stays within one screen on a wider one, a projector's
    720 px included (its full-screen button shows it whole). */
 @media (min-width: 701px) {
@@ -981,6 +982,9 @@ def gradio_words_head(tab_names: dict[str, str]) -> str:
     return "<script>" + GRADIO_WORDS_JS.replace("TAB_NAMES", json.dumps(tab_names, ensure_ascii=False)) + "</script>"
 
 
+# A phone's page (the layout's breakpoint, 700 px, as ``CSS``'s) has its block panel drawn for its ~326 px column, the
+# texts above each block's tiles (``pictures.block_panel``): the views that follow the scene's answer read it.
+NARROW_JS = "() => window.matchMedia('(max-width: 700px)').matches"
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
 # A link's projector view (``projector=1``, read as ``Scene.parse`` reads it) drawn as the page opens: the toggle's own
 # change comes with the scene's answer, ~2 s later (measured 3.9 s after the page's start, a tour link's scroll at
@@ -1372,13 +1376,17 @@ def feature_views(
     return FeatureViews(*ctx.paint(pictures.feature_view, (a.snapshot, stage, lang), FeatureViews._fields))
 
 
-def residual_views(ctx: Context, image, model_key: str, lesions, lang: str = "en") -> ResidualViews:
+def residual_views(
+    ctx: Context, image, model_key: str, lesions, lang: str = "en", narrow: bool = False
+) -> ResidualViews:
+    """The block panel (for a phone's column where ``narrow``: ``pictures.block_panel``) and the block statistics."""
     a = analyse(ctx, image, model_key, lesions)
     if a is None:
         return ResidualViews(None, None)
     ctx.give_way()
     spec = viz.chart_spec(viz.block_rows(a.snapshot, ctx.registry.sample_stats(model_key)))
-    return ResidualViews(*ctx.paint(pictures.residual_view, (a.snapshot, spec, lang), ResidualViews._fields))
+    job = (a.snapshot, spec, lang, bool(narrow))
+    return ResidualViews(*ctx.paint(pictures.residual_view, job, ResidualViews._fields))
 
 
 def lesion_view(ctx: Context, model_key: str, lang: str = "en") -> Figure:
@@ -1434,8 +1442,19 @@ def architecture_view(ctx: Context, model_key: str, lang: str = "en") -> dict[st
     return {"headers": [tr(header, lang) for header in ARCH_HEADERS], "data": rows}
 
 
-def views(ctx: Context, image, model_key: str, lesions, target: str, stage: str, view: str, lang: str = "en") -> Views:
-    """Compute only the view that is on screen; the others are left as they are (gr.skip)."""
+def views(
+    ctx: Context,
+    image,
+    model_key: str,
+    lesions,
+    target: str,
+    stage: str,
+    view: str,
+    lang: str = "en",
+    narrow: bool = False,
+) -> Views:
+    """Compute only the view that is on screen; the others are left as they are (gr.skip). ``narrow``: the page is
+    a phone's (``NARROW_JS``)."""
     skip = gr.skip()
     features = FeatureViews(skip, skip, skip)
     residual = ResidualViews(skip, skip)
@@ -1443,7 +1462,7 @@ def views(ctx: Context, image, model_key: str, lesions, target: str, stage: str,
     if view == "features":
         features = feature_views(ctx, image, model_key, lesions, target, stage, lang)
     elif view == "residual":
-        residual = residual_views(ctx, image, model_key, lesions, lang)
+        residual = residual_views(ctx, image, model_key, lesions, lang, narrow)
     elif view == "plain":
         paths = path_view(ctx, model_key, lesions, lang)
     elif view == "architecture":
@@ -1462,6 +1481,7 @@ def current_views(
     target,
     stage,
     view,
+    narrow: bool = False,
     request: gr.Request = None,
 ) -> InputViews:
     """The heavy path, run after the label: the view on screen if it depends on the input (features, residual),
@@ -1479,7 +1499,7 @@ def current_views(
     if replaced or view not in ("features", "residual"):
         return InputViews(*[gr.skip()] * len(InputViews._fields))
     ctx.give_way()
-    return as_files(input_part(views(ctx, image, model_key, lesions, target, stage, view, lang)))
+    return as_files(input_part(views(ctx, image, model_key, lesions, target, stage, view, lang, narrow)))
 
 
 def model_views(ctx: Context, model_key: str, lesions, lang: str, view: str) -> ModelViews:
@@ -1492,17 +1512,16 @@ def model_views(ctx: Context, model_key: str, lesions, lang: str, view: str) -> 
     return ModelViews(skip, skip)
 
 
-def follow_views(
-    ctx: Context, event: Any, current: list, views: Views, target, stage, view, model_too: bool, **api: Any
-) -> None:
+def follow_views(ctx: Context, event: Any, current: list, views: Views, how: list, model_too: bool, **api: Any) -> None:
     """After ``event``, the view on screen: the views that depend on the input, and after an event that can change
-    the model, the lesions, the language or the tab (``model_too``) also the two that do not."""
+    the model, the lesions, the language or the tab (``model_too``) also the two that do not. ``how``: the Grad-CAM
+    class, the stage, the tab on screen and whether the page is a phone's (``ViewTabs.how``)."""
     shown = list(input_part(views))
-    event.then(bind(current_views, ctx), [*current, target, stage, view], shown, **(api or QUIET), **VIEW)
+    event.then(bind(current_views, ctx), [*current, *how], shown, **(api or QUIET), **VIEW)
     if model_too:
         model, lesions, language = current[3:6]
         free = [views.path_chart, views.arch_table]
-        event.then(bind(model_views, ctx), [model, lesions, language, view], free, **QUIET, **VIEW)
+        event.then(bind(model_views, ctx), [model, lesions, language, how[2]], free, **QUIET, **VIEW)
 
 
 def as_files(answer: Any) -> Any:
@@ -1888,7 +1907,9 @@ def stroke_floor(fixed: NewInput, sketch, upload, model_key: str, lesions, lang:
     return as_files(fixed)
 
 
-def view_floor(fixed: InputViews, source, sketch, upload, model_key, lesions, lang, target, stage, view) -> InputViews:
+def view_floor(
+    fixed: InputViews, source, sketch, upload, model_key, lesions, lang, target, stage, view, narrow
+) -> InputViews:
     """The framework's floor for the view after a stroke: the same inputs and outputs, a fixed answer (its pictures
     as files in Gradio's cache, as the app's: found there, not encoded again)."""
     return as_files(fixed)
@@ -1911,7 +1932,7 @@ def floor_events(ctx: Context, inp: InputColumn, pred: PredictionColumn, languag
     )
     view.click(
         bind(view_floor, fixed_views),
-        [inp.source, *current[:4], language, tabs.target, tabs.stage, tabs.view],
+        [inp.source, *current[:4], language, *tabs.how],
         list(input_part(tabs.views)),
         **load_api("view_floor"),
     )
@@ -1945,11 +1966,17 @@ class ViewTabs(NamedTuple):
     view: gr.State  # which view tab is on screen
     target: gr.Dropdown
     stage: gr.Dropdown
+    narrow: gr.Checkbox  # the page is a phone's (``NARROW_JS``): the block panel drawn for its column
     features_note: gr.Markdown
     residual_note: gr.Markdown
     plain_note: gr.Markdown
     formulas: gr.Markdown
     arch_note: gr.Markdown
+
+    @property
+    def how(self) -> list:
+        """The inputs after the current input, model, lesions and language that say how its view is shown."""
+        return [self.target, self.stage, self.view, self.narrow]
 
 
 def input_column(ctx: Context, default: str) -> InputColumn:
@@ -2094,6 +2121,7 @@ def view_tabs(
         all_channels = wide_picture("All channels", "all-channels")
     with gr.Tab("Residual vs identity", id="residual") as residual_tab:
         residual_note = gr.Markdown(text("en", "residual"), elem_classes=["note", "view-note"])
+        narrow = gr.Checkbox(False, visible="hidden", container=False, elem_id="narrow")  # set by NARROW_JS
         with gr.Row(equal_height=False, elem_id="residual-row"):
             block_panel = gr.Image(
                 label="Blocks b2.0 … b5.1",
@@ -2126,21 +2154,23 @@ def view_tabs(
 
     current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions, language]
     views = Views(stage_grids, cams, all_channels, block_panel, block_chart, path_chart, arch_table)
+    notes = (features_note, residual_note, plain_note, formulas, arch_note)
+    tabs = ViewTabs(views, view, target, stage, narrow, *notes)
     for i, event in enumerate(pred.changed):  # a stroke on the canvas, an upload (a new input), a model, lesions
-        follow_views(ctx, event, current, views, target, stage, view, i >= 2, **(load_api("view") if i == 0 else {}))
+        follow_views(ctx, event, current, views, tabs.how, i >= 2, **(load_api("view") if i == 0 else {}))
     gr.on([inp.model.change, language.change], bind(class_choices, ctx), [inp.model, target, language], target, **QUIET)
     gr.on(
         [target.change, stage.change],
         bind(current_views, ctx),
-        [*current, target, stage, view],
+        [*current, *tabs.how],
         list(input_part(views)),
         **QUIET,
         **VIEW,
     )
-    tabs = ((features_tab, "features"), (residual_tab, "residual"), (plain_tab, "plain"), (arch_tab, "architecture"))
-    for tab, name in tabs:
+    named = ((features_tab, "features"), (residual_tab, "residual"), (plain_tab, "plain"), (arch_tab, "architecture"))
+    for tab, name in named:
         chosen = tab.select(bind(choose, name), None, view, **QUIET)
-        follow_views(ctx, chosen, current, views, target, stage, view, model_too=True)
+        follow_views(ctx, chosen, current, views, tabs.how, model_too=True)
     gr.on(
         [language.change, projector.change],
         bind(static_charts, runs),
@@ -2148,7 +2178,7 @@ def view_tabs(
         list(StaticCharts(depth_chart, verdict, responses, gradients)),
         **QUIET,
     )
-    return ViewTabs(views, view, target, stage, features_note, residual_note, plain_note, formulas, arch_note)
+    return tabs
 
 
 class TrainingTab(NamedTuple):
@@ -2305,6 +2335,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
         demo.first_paint = first_paint(demo, note_translations())
         demo.load(None, js=PAGE_LOCALE_JS)
         demo.load(None, js=LINK_PROJECTOR_JS)
+        demo.load(None, None, tabs.narrow, js=NARROW_JS)
         projector.change(None, projector, None, js=PROJECTOR_JS)
 
         # A scene (a link, a tour step) sets the controls, then the label and the view on screen follow it.
@@ -2340,7 +2371,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
         opened.then(None, js=TOUR_LINK_JS)
         for event in (redrawn, opened, *moves):
             labelled = event.then(bind(predict_current, ctx), current, list(pred.prediction), **QUIET, **LABEL)
-            follow_views(ctx, labelled, current, tabs.views, tabs.target, tabs.stage, tabs.view, model_too=True)
+            follow_views(ctx, labelled, current, tabs.views, tabs.how, model_too=True)
         copy_link.click(
             bind(scene_link, ctx),
             [

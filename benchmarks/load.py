@@ -376,8 +376,9 @@ class Route:
         if self.api:
             return [image, "digits", []]
         canvas = {"background": None, "layers": [], "composite": image, "id": None}
-        # source, sketch, upload, model, lesions, language, Grad-CAM class, stage, view tab (states are sent as None)
-        return [None, canvas, None, "digits", [], "en", "predicted", "b3", None]
+        # source, sketch, upload, model, lesions, language, Grad-CAM class, stage, view tab (states are sent as None),
+        # a phone's page
+        return [None, canvas, None, "digits", [], "en", "predicted", "b3", None, False]
 
 
 def routes(url: str, tab: str = "features") -> dict[str, Route]:

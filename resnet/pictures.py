@@ -279,18 +279,25 @@ def with_texts(canvas: np.ndarray, texts: Sequence[Text]) -> np.ndarray:
 BLOCK_COLUMNS = ("shortcut x", "residual F(x)", "F(x) + x", "ReLU output")
 
 
-def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -> np.ndarray:
+def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en", narrow: bool = False) -> np.ndarray:
     """Every block of one input side by side: x, F(x), F(x) + x and the output, channel-averaged.
 
     The four tiles of a block share one symmetric scale (blue < 0 < red), so the size of F(x) against x reads
     directly. One row per block, labelled with its name, its shortcut kind and ‖F(x)‖/‖x‖, cos(F(x), x); every
-    text in ``lang``.
+    text in ``lang``. Beside the tiles (542 px wide with ``tile`` 84), or with ``narrow`` above them, on tiles of
+    76 px (316 px wide: a phone's column is ~326 px, where the texts beside the tiles left room for 1.7 of the four
+    and the sum and the ReLU were swiped out of sight).
     """
-    label_w, head_h, gap = 190, 22, 4
-    width = label_w + len(BLOCK_COLUMNS) * (tile + gap)
+    # Five lines of text in a column left of the tiles, or three in a band above them (47 px: the Chinese glyphs'
+    # descents stay off the tiles); the line's first pixel row and the lines' spacing; the blocks' spacing.
+    label_w, band_h, top, step, spacing = (0, 47, 1, 14, 6) if narrow else (190, 0, 4, 15, 0)
+    tile, gap, head_h = 76 if narrow else tile, 4, 22
+    row_h = band_h + tile + gap + spacing
+    tiles_w = len(BLOCK_COLUMNS) * (tile + gap) - gap
+    width = label_w + tiles_w + gap * (not narrow)  # (the desk's a margin of one gap on the right)
     # The tiles and the scale laid on a white array, the texts drawn after (``with_texts``; 32 tiles a panel: with
     # the colour tiles' change and the kept scale and text widths, a panel 6.7 -> 3.2 ms p50, one thread, 2026-12-07).
-    canvas = np.full((head_h + len(blocks) * (tile + gap) + 30, width, 3), 255, np.uint8)
+    canvas = np.full((head_h + len(blocks) * row_h + 30, width, 3), 255, np.uint8)
     texts: list[Text] = []
     f11, f12 = font(11, lang), font(12, lang)
     for j, title in enumerate(BLOCK_COLUMNS):
@@ -302,7 +309,7 @@ def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -
         maps = np.stack([t.mean(0) for t in shown if t is not None])  # (k, h, w)
         vmax = max(float(np.abs(maps).max()), 1e-6)
         tiles = iter(colour_tiles(maps, tile, -vmax, vmax, DIVERGING))
-        y0 = head_h + i * (tile + gap)
+        y0 = head_h + i * row_h + band_h
         for j, t in enumerate(shown):
             x0 = label_w + j * (tile + gap)
             if t is None:  # an empty tile's outline, 1 px of #bbb (Pillow's rectangle(outline=) of the tile)
@@ -312,21 +319,28 @@ def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en") -
                 texts.append(((x0 + (tile - text_width(words, f11)) / 2, y0 + tile / 2 - 6), words, "#888", f11))
                 continue
             canvas[y0 : y0 + tile, x0 : x0 + tile] = next(tiles)
-        kind = shortcut_kind(b.projects, b.plain)
         c, h, w = b.shape
-        ratio, cosine = b.ratio, b.cosine
-        lines = [
+        name, kind, scale = (
             f"{b.name}  ({c}×{h}×{w})",
-            f"shortcut: {kind}",
-            "LESIONED: F(x) removed" if b.lesioned else f"‖F(x)‖/‖x‖ = {ratio:.2f}" if ratio == ratio else "",
-            "" if b.lesioned or cosine != cosine else f"cos(F(x), x) = {cosine:+.2f}",
+            f"shortcut: {shortcut_kind(b.projects, b.plain)}",
             f"scale ±{vmax:.2g}",
-        ]
-        for k, line in enumerate(lines):
-            colour = "#b00" if b.lesioned and k == 2 else "black"
-            line = tr(line, lang)
-            texts.append(((6, y0 + 4 + 15 * k), line, colour, font(12, lang if has_chinese(line) else "en")))
-    bar = _panel_scale(len(BLOCK_COLUMNS) * (tile + gap) - gap, lang)
+        )
+        ratio = f"‖F(x)‖/‖x‖ = {b.ratio:.2f}" if b.ratio == b.ratio else ""
+        cosine = f"cos(F(x), x) = {b.cosine:+.2f}" if b.cosine == b.cosine else ""
+        measures = ("LESIONED: F(x) removed", "") if b.lesioned else (ratio, cosine)
+        # (left, right-aligned) a line; the third line holds the lesion or the two measures in either layout
+        wide = [(name, ""), (kind, ""), (measures[0], ""), (measures[1], ""), (scale, "")]
+        lines = [(name, scale), (kind, ""), measures] if narrow else wide
+        for k, pair in enumerate(lines):
+            for side, words in enumerate(pair):
+                if not words:
+                    continue
+                words = tr(words, lang)
+                f = font(12, lang if has_chinese(words) else "en")
+                x = width - text_width(words, f) if side else 6 * (not narrow)
+                colour = "#b00" if b.lesioned and k == 2 else "black"
+                texts.append(((x, y0 - band_h + top + step * k), words, colour, f))
+    bar = _panel_scale(tiles_w, lang)
     canvas[-28:, label_w : label_w + bar.shape[1]] = bar
     return with_texts(canvas, texts)
 
@@ -438,10 +452,13 @@ def block_chart(spec: ChartSpec, lang: str) -> BlockChart:
     return BlockChart(spec.names, spec.projects, spec.mean_ratio, spec.mean_cosine, lang)
 
 
-def residual_view(s: Snapshot, spec: ChartSpec, lang: str = "en") -> tuple[np.ndarray, np.ndarray]:
-    """The residual tab: the block panel and the block statistics chart of this input."""
+def residual_view(
+    s: Snapshot, spec: ChartSpec, lang: str = "en", narrow: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """The residual tab: the block panel (for a phone's column where ``narrow``) and the block statistics chart of
+    this input."""
     chart = block_chart(spec, lang).draw([b.ratio for b in s.blocks], [b.cosine for b in s.blocks])
-    return block_panel(s.blocks, lang=lang), chart
+    return block_panel(s.blocks, lang=lang, narrow=narrow), chart
 
 
 def explanation(s: Snapshot) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

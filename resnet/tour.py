@@ -41,10 +41,10 @@ TOUR: tuple[Step, ...] = (
         {"en": "One residual block: x, F(x), their sum", "zh": "一个残差块：x、F(x) 与二者之和"},
         {
             "en": "Each row is one block: the **shortcut x**, the **residual F(x)**, their **sum**, the ReLU. For this 7 "
-            "F(x) is not small (‖F(x)‖/‖x‖ 0.9 to 2.1, cos −0.4 to 0.2, beside each row): each block adds something "
+            "F(x) is not small (‖F(x)‖/‖x‖ 0.9 to 2.1, cos −0.4 to 0.2, on each row): each block adds something "
             "new, and x reaches the sum unchanged: f(x) = F(x) + x.",
             "zh": "每一行是一个残差块。从左到右：**捷径 x**、块学到的**残差 F(x)**、二者之**和**以及 ReLU。"
-            "这里的 F(x) 并不小：对这个 7，‖F(x)‖/‖x‖ 在 0.9 到 2.1 之间（见每行左侧），而且 F(x) 几乎与 x 垂直"
+            "这里的 F(x) 并不小：对这个 7，‖F(x)‖/‖x‖ 在 0.9 到 2.1 之间（见每行的数字），而且 F(x) 几乎与 x 垂直"
             "（cos 在 −0.4 到 0.2 之间）。每个块都加上新的东西，而 x 本身原样到达求和处：f(x) = F(x) + x。",
         },
         anchor="block-panel",

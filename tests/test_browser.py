@@ -700,7 +700,13 @@ def test_a_phone_draws_with_a_finger(browser, page):
     assert_swiped(pg, "block-chart")
     pg.locator("#block-panel").scroll_into_view_if_needed()
     pg.wait_for_function("() => document.querySelector('#block-panel img')?.complete")
-    assert_swiped(pg, "block-panel", wide=540)  # its own width (~540 px), not shrunk to ~330
+    # drawn for the phone's column (NARROW_JS): each block's four tiles in sight, not swiped (at its desk width of
+    # 542 px, its texts beside the tiles, 1.7 of the four were)
+    natural, shown, box, scrolled = pg.evaluate(
+        "() => { const c = document.querySelector('#block-panel .image-container'), i = c.querySelector('img');"
+        " return [i.naturalWidth, i.getBoundingClientRect().toJSON(), c.clientWidth, c.scrollWidth]; }"
+    )
+    assert natural == 316 and shown["width"] == natural and scrolled <= box and shown["right"] <= 390
     pg.context.close()
     pg = open_page(browser, page, "?tab=plain", **PHONE)  # the charts: at their drawn size (576-900 px), swiped
     pg.wait_for_function(
@@ -740,6 +746,9 @@ def test_a_phone_shows_a_tour_scene_with_its_text(browser, page):
     pg = open_page(browser, page, "?tour=1", **PHONE)
     tour_moves_with_its_view(pg, pg.locator("#tour-next").tap, 1, 844, 1000)
     assert pg.locator("#view-tabs").get_by_role("tab", selected=True).inner_text() == "Residual vs identity"
+    pg.wait_for_function("() => document.querySelector('#block-panel img')?.naturalWidth === 316")  # a phone's
+    panel = pg.locator("#block-panel img").bounding_box()  # the scene's "x, F(x), their sum": b2.0's numbers and its
+    assert panel["x"] + panel["width"] <= 390 and panel["y"] + 22 + 133 <= 844  # four tiles all on the screen
     pg.screenshot(path=SHOTS / "14-phone-tour.png")
     pg.context.close()
 

@@ -39,6 +39,7 @@ def jobs(shipped_ctx, snapshot) -> list[tuple]:
         (pictures.feature_view, (snapshot, "b5", "zh"), ("stage_grids", "cams", "all_channels")),
         (pictures.residual_view, (snapshot, spec, "en"), ("block_panel", "block_chart")),
         (pictures.residual_view, (snapshot, spec, "zh"), ("block_panel", "block_chart")),
+        (pictures.residual_view, (snapshot, spec, "zh", True), ("block_panel", "block_chart")),  # a phone's
         (pictures.explanation, (snapshot,), ("stage_grids", "cams", "block_panel")),
     ]
 

@@ -220,6 +220,38 @@ def test_a_chinese_block_panel_draws_its_formulas_as_the_english_one():
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_phones_block_panel_holds_the_same_tiles_with_its_texts_above_them(shipped_ctx, lang):
+    """For a phone's column (~326 px) the block panel is 316 px wide, each block's three lines of text above its four
+    tiles (beside them, 542 px, a phone showed 1.7 of the four). The reference is the panel with its texts beside the
+    tiles drawn on the same 76 px tiles: tile for tile, pixel for pixel (lesioned blocks and the plain twin's empty
+    tiles included); every line's words inside the picture, a line's left and right words apart."""
+    from resnet.samples import load_samples
+
+    seven = load_samples("digits").images[0]
+    for key, lesions in (("digits", ("b3.0", "b4.1")), ("digits-plain", ())):
+        blocks = shipped_ctx.analyser.analyse(seven, key, lesions).snapshot.blocks
+        beside = pictures.block_panel(blocks, tile=76, lang=lang)
+        above = pictures.block_panel(blocks, lang=lang, narrow=True)
+        assert above.shape[1] == 316 and beside.shape[1] == 190 + 4 * 80
+        assert np.array_equal(above[:22], beside[:22, 190 : 190 + 316])  # the columns' titles over the same tiles
+        for i, b in enumerate(blocks):
+            band = 22 + i * 133  # three lines of 14 px, then the tiles
+            for j in range(4):
+                tile_above = above[band + 47 : band + 47 + 76, j * 80 : j * 80 + 76]
+                tile_beside = beside[22 + i * 80 : 22 + i * 80 + 76, 190 + j * 80 : 190 + j * 80 + 76]
+                assert np.array_equal(tile_above, tile_beside), (key, b.name, j)
+            for k in range(3):
+                middle = above[band + 5 + 14 * k : band + 11 + 14 * k]  # the line's middle: no other line's ascents
+                ink = np.flatnonzero((middle < 160).any(axis=(0, 2)))
+                # every line holds words; the third the measures or the lesion (none where a plain block changes shape)
+                assert bool(len(ink)) == (k < 2 or b.lesioned or b.ratio == b.ratio), (key, b.name, k)
+                gaps = np.diff(ink) - 1
+                two_sides = k == 0 or (k == 2 and not b.lesioned and b.cosine == b.cosine)
+                assert (gaps.max(initial=0) >= 20) == two_sides, (key, b.name, k, gaps.max(initial=0))
+        assert np.array_equal(above[-28:], beside[-28:, 190 : 190 + 316])  # the same colour scale
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_wide_charts_for_the_projector_have_larger_text_inside_the_picture(lang):
     """In the projector view the depth experiment and the gradients (10-inch charts, shown ~1.35× their drawn width at
     1280×720) are drawn as many pixels wide, their text 1.5× larger, and every text still inside the picture."""
