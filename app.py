@@ -180,7 +180,15 @@ body.page-zh #language .wrap:has(label.selected input[value="en"]) input[value="
 @media (max-width: 700px) {
   #main-row { flex-direction: column !important; flex-wrap: nowrap !important; }
   #input-col, #prediction-col { display: contents !important; }
-  #gallery { order: 1; }
+  /* The lesions right under the label and its line, then what the model sees, the lesions' costs and the samples (as
+     in the projector view): a box ticked and the label it changes on one screen. The lesions' tour scene ("the 7 is
+     still a 7 ... now tick b4.0") had its lesions a scroll below its label, under the previews. */
+  #previews { order: 1; }
+  #lesion-costs { order: 2; }
+  #gallery { order: 3; }
+  /* (the winning class's padding above it keeps it clear of the label's title, which floats over the box) */
+  #label h2.output-class { padding-bottom: 6px !important; }
+  #label { --label-height: 189px; }  /* as tall as with its three classes (``#label`` above) */
   /* What the model sees and its input side by side, as on a desk (one above the other they were 420 px of the same
      digit twice, and the lesions' tour scene had its lesions a scroll below its label) */
   #previews { flex-direction: row !important; flex-wrap: nowrap !important; }

@@ -751,6 +751,13 @@ def test_a_phone_shows_a_tour_scene_with_its_text(browser, page):
     assert panel["x"] + panel["width"] <= 390 and panel["y"] + 22 + 133 <= 844  # four tiles all on the screen
     pg.screenshot(path=SHOTS / "14-phone-tour.png")
     pg.context.close()
+    pg = open_page(browser, page, "?tour=5", **PHONE)  # "the 7 is still a 7 ... Now tick b4.0": both on the screen
+    wait_for_label(pg, "7")
+    scene_under_the_tour(pg, 5, 844, 1000)  # its label right under the tour
+    ticked = pg.locator("#lesions label", has_text="b4.0").bounding_box()
+    assert ticked["y"] + ticked["height"] <= 844  # (under what the model sees, the lesions began at ~810 px)
+    pg.screenshot(path=SHOTS / "14b-phone-tour-lesions.png")
+    pg.context.close()
 
 
 TAB_NAMES = ["Feature maps", "Residual vs identity", "Plain vs residual", "Architecture & formulas"]
