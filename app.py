@@ -1520,16 +1520,15 @@ def model_views(ctx: Context, model_key: str, lesions, lang: str, view: str) -> 
     return ModelViews(skip, skip)
 
 
-def follow_views(ctx: Context, event: Any, current: list, views: Views, how: list, model_too: bool, **api: Any) -> None:
+def follow_views(ctx: Context, event: Any, current: list, tabs: ViewTabs, model_too: bool, **api: Any) -> None:
     """After ``event``, the view on screen: the views that depend on the input, and after an event that can change
-    the model, the lesions, the language or the tab (``model_too``) also the two that do not. ``how``: the Grad-CAM
-    class, the stage, the tab on screen and whether the page is a phone's (``ViewTabs.how``)."""
-    shown = list(input_part(views))
-    event.then(bind(current_views, ctx), [*current, *how], shown, **(api or QUIET), **VIEW)
+    the model, the lesions, the language or the tab (``model_too``) also the two that do not."""
+    shown = list(input_part(tabs.views))
+    event.then(bind(current_views, ctx), [*current, *tabs.how], shown, **(api or QUIET), **VIEW)
     if model_too:
         model, lesions, language = current[3:6]
-        free = [views.path_chart, views.arch_table]
-        event.then(bind(model_views, ctx), [model, lesions, language, how[2]], free, **QUIET, **VIEW)
+        free = [tabs.views.path_chart, tabs.views.arch_table]
+        event.then(bind(model_views, ctx), [model, lesions, language, tabs.view], free, **QUIET, **VIEW)
 
 
 def as_files(answer: Any) -> Any:
@@ -2165,7 +2164,7 @@ def view_tabs(
     notes = (features_note, residual_note, plain_note, formulas, arch_note)
     tabs = ViewTabs(views, view, target, stage, narrow, *notes)
     for i, event in enumerate(pred.changed):  # a stroke on the canvas, an upload (a new input), a model, lesions
-        follow_views(ctx, event, current, views, tabs.how, i >= 2, **(load_api("view") if i == 0 else {}))
+        follow_views(ctx, event, current, tabs, i >= 2, **(load_api("view") if i == 0 else {}))
     gr.on([inp.model.change, language.change], bind(class_choices, ctx), [inp.model, target, language], target, **QUIET)
     gr.on(
         [target.change, stage.change],
@@ -2178,7 +2177,7 @@ def view_tabs(
     named = ((features_tab, "features"), (residual_tab, "residual"), (plain_tab, "plain"), (arch_tab, "architecture"))
     for tab, name in named:
         chosen = tab.select(bind(choose, name), None, view, **QUIET)
-        follow_views(ctx, chosen, current, views, tabs.how, model_too=True)
+        follow_views(ctx, chosen, current, tabs, model_too=True)
     gr.on(
         [language.change, projector.change],
         bind(static_charts, runs),
@@ -2379,7 +2378,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
         opened.then(None, js=TOUR_LINK_JS)
         for event in (redrawn, opened, *moves):
             labelled = event.then(bind(predict_current, ctx), current, list(pred.prediction), **QUIET, **LABEL)
-            follow_views(ctx, labelled, current, tabs.views, tabs.how, model_too=True)
+            follow_views(ctx, labelled, current, tabs, model_too=True)
         copy_link.click(
             bind(scene_link, ctx),
             [
