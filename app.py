@@ -201,19 +201,23 @@ body.page-zh #language .wrap:has(label.selected input[value="en"]) input[value="
      "ResNet-18, the l", each radio's choices wrapped over three lines) */
   .train-controls { flex-direction: column !important; }
   /* The wide pictures at a readable size, swiped sideways, not shrunk to the column: the two five-stage pictures
-     (about 150 px a stage, not ~65 px) and the block statistics chart (its own 640 px, not ~390) */
+     (about 150 px a stage, not ~65 px) */
   .swiped .image-container { overflow-x: auto; }
   .swiped .image-container > button, .swiped .image-frame { width: max-content; max-width: none; }
   .swiped img { max-width: none !important; height: auto !important; }
   #stage-grids img { width: 760px !important; }
   #cams img { width: 620px !important; }
-  #block-chart img { width: 640px !important; }
-  /* The charts (the depth experiment, paths, responses, gradients, the training comparison: 576–900 px as drawn) at
-     their drawn size, swiped sideways: shrunk to the column (~326 px) their text was 3–5 px */
-  :is(#depth-chart, #path-chart, #why-row, #train-vs) .matplotlib {
+  /* The block statistics drawn for the phone's column too (320 px, its two charts one above the other: NARROW_JS) */
+  #block-chart .image-container { overflow-x: visible; }
+  #block-chart .image-frame { width: auto; max-width: 100%; }
+  #block-chart img { max-width: 100% !important; }
+  /* The charts (the lesions' costs, the depth experiment, paths, responses, gradients, the training comparison:
+     576–900 px as drawn) at their drawn size, swiped sideways: shrunk to the column (~326 px) their text was 3–5 px
+     (the lesions' costs until the twenty-seventh session) */
+  :is(#lesion-chart, #depth-chart, #path-chart, #why-row, #train-vs) .matplotlib {
     overflow-x: auto; justify-content: flex-start !important; align-items: flex-start !important;
   }
-  :is(#depth-chart, #path-chart, #why-row, #train-vs) .matplotlib img {
+  :is(#lesion-chart, #depth-chart, #path-chart, #why-row, #train-vs) .matplotlib img {
     width: auto !important; max-width: none !important; height: auto !important;
   }
   /* The tour, while open, stays at the top of the screen (at most 40% of it, its text scrolled inside), and each

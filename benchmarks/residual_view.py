@@ -58,7 +58,7 @@ def main() -> None:
         for drawing in drawings:
             rows = viz.block_rows(app.analyse(ctx, drawing, "digits", []).snapshot, stats)
             ratio, cosine = [r.ratio for r in rows], [r.cosine for r in rows]
-            chart = pictures.block_chart(viz.chart_spec(rows), "en")
+            chart = pictures.block_chart(viz.chart_spec(rows), "en", False)
             means = ([r.name for r in rows], [r.projects for r in rows], [r.mean_ratio for r in rows])
             reference = reference or BlockChart(*means, [r.mean_cosine for r in rows])
             for way in ("whole", "blitted"):  # interleaved: both ways see the same state of the machine

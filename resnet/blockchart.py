@@ -41,7 +41,9 @@ class BlockChart:
     """One model's block statistics chart in one language; ``draw`` gives it for one input as (H, W, 3) uint8.
 
     ``names``, ``projects`` (a 1×1 projection shortcut), ``mean_ratio`` and ``mean_cosine``: per block, in order.
-    Thread-safe (one canvas, drawn under a lock).
+    The two charts side by side, 640 × 272 px, or with ``narrow`` one above the other, 320 × 464 px (a phone's column
+    is ~326 px: at 640 px the chart was swiped sideways, shrunk to the column its text was 4 px). Thread-safe (one
+    canvas, drawn under a lock).
     """
 
     def __init__(
@@ -51,10 +53,11 @@ class BlockChart:
         mean_ratio: Sequence[float],
         mean_cosine: Sequence[float],
         lang: str = "en",
+        narrow: bool = False,
     ):
-        self.figure = Figure(figsize=(8, 3.4), dpi=80, layout="constrained")  # 640 × 272 px
+        self.figure = Figure(figsize=(4, 5.8) if narrow else (8, 3.4), dpi=80, layout="constrained")
         self.canvas = FigureCanvasAgg(self.figure)
-        self.ratio_axes, self.cosine_axes = self.figure.subplots(1, 2)
+        self.ratio_axes, self.cosine_axes = self.figure.subplots(*((2, 1) if narrow else (1, 2)))
         pos = np.arange(len(names))
         labels = [f"{n}\n(1×1)" if p else n for n, p in zip(names, projects, strict=True)]
         self.bars = []  # (this input's ratio bars, its cosine bars): drawn per input, never in the background
@@ -94,7 +97,7 @@ class BlockChart:
         return self.top if tallest <= self.top else nice_top(tallest * 1.1)
 
     def draw(self, ratio: Sequence[float], cosine: Sequence[float]) -> np.ndarray:
-        """The chart with this input's bars: (H, W, 3) uint8, 640 × 272 px."""
+        """The chart with this input's bars: (H, W, 3) uint8, 640 × 272 px (narrow: 320 × 464)."""
         with self._lock:
             top = self.scale(ratio)
             if top not in self._backgrounds:

@@ -446,18 +446,20 @@ class ChartSpec:
     mean_cosine: tuple[float, ...]
 
 
-@functools.lru_cache(maxsize=16)  # a figure and its drawn background each, about 1 MB
-def block_chart(spec: ChartSpec, lang: str) -> BlockChart:
-    """The residual view's block statistics chart for ``spec`` in ``lang``, drawn once and kept."""
-    return BlockChart(spec.names, spec.projects, spec.mean_ratio, spec.mean_cosine, lang)
+@functools.lru_cache(maxsize=32)  # a figure and its drawn background each, about 1 MB (a model, language, width)
+def block_chart(spec: ChartSpec, lang: str, narrow: bool) -> BlockChart:
+    """The residual view's block statistics chart for ``spec`` in ``lang`` (for a phone's column where ``narrow``),
+    drawn once and kept. (Every argument is given, by position: the cache keys ``f(a, b)``, ``f(a, b, False)`` apart.)
+    """
+    return BlockChart(spec.names, spec.projects, spec.mean_ratio, spec.mean_cosine, lang, narrow)
 
 
 def residual_view(
     s: Snapshot, spec: ChartSpec, lang: str = "en", narrow: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The residual tab: the block panel (for a phone's column where ``narrow``) and the block statistics chart of
-    this input."""
-    chart = block_chart(spec, lang).draw([b.ratio for b in s.blocks], [b.cosine for b in s.blocks])
+    """The residual tab: the block panel and the block statistics chart of this input (both for a phone's column
+    where ``narrow``)."""
+    chart = block_chart(spec, lang, narrow).draw([b.ratio for b in s.blocks], [b.cosine for b in s.blocks])
     return block_panel(s.blocks, lang=lang, narrow=narrow), chart
 
 

@@ -872,7 +872,7 @@ def test_the_block_chart_is_drawn_once_per_model_and_language_then_only_its_bars
     rows = app.viz.block_rows(
         app.analyse(fresh_ctx, seven, "digits", []).snapshot, fresh_ctx.registry.sample_stats("digits")
     )
-    chart = app.pictures.block_chart(app.viz.chart_spec(rows), "zh")
+    chart = app.pictures.block_chart(app.viz.chart_spec(rows), "zh", False)
     assert app.pictures.block_chart.cache_info().currsize == 3  # the one drawn for the view above
     heights = [round(bar.get_height(), 6) for bar in chart.bars[0]]
     assert heights == [round(r.ratio, 6) if r.ratio == r.ratio else 0.0 for r in rows]  # this input's, per block

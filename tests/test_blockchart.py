@@ -11,9 +11,14 @@ NAMES = ["b2.0", "b2.1", "b3.0", "b3.1", "b4.0", "b4.1", "b5.0", "b5.1"]
 PROJECTS = [False, False, True, False, True, False, True, False]
 
 
-def chart(lang: str = "en") -> BlockChart:
+def chart(lang: str = "en", narrow: bool = False) -> BlockChart:
     return BlockChart(
-        NAMES, PROJECTS, [0.4, 0.5, 1.2, 0.6, 2.0, 0.7, 1.8, 0.9], [0.1, 0.2, -0.3, 0.1, 0, 0.4, -0.5, 0.2], lang
+        NAMES,
+        PROJECTS,
+        [0.4, 0.5, 1.2, 0.6, 2.0, 0.7, 1.8, 0.9],
+        [0.1, 0.2, -0.3, 0.1, 0, 0.4, -0.5, 0.2],
+        lang,
+        narrow,
     )
 
 
@@ -24,13 +29,18 @@ def drawn_whole(c: BlockChart, ratio, cosine) -> np.ndarray:
     return np.asarray(c.canvas.buffer_rgba())[..., :3].copy()
 
 
-def test_a_chart_from_its_background_equals_the_figure_drawn_whole():
-    c = chart()
+@pytest.mark.parametrize(("narrow", "shape"), [(False, (272, 640, 3)), (True, (464, 320, 3))])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_chart_from_its_background_equals_the_figure_drawn_whole(lang, narrow, shape):
+    """Side by side, or for a phone's column one above the other (``narrow``)."""
+    c = chart(lang, narrow)
     ratio, cosine = [0.5, 0.4, 1.5, 0.7, 2.2, 0.9, float("nan"), 1.0], [0.2, -0.1, -0.6, 0.3, 0.05, 0.5, -0.9, 0.99]
     c.draw([0.1] * 8, [0.9] * 8)  # another input first: nothing of it may stay behind
     picture = c.draw(ratio, cosine)
-    assert picture.shape == (272, 640, 3) and picture.dtype == np.uint8
+    assert picture.shape == shape and picture.dtype == np.uint8
     assert np.array_equal(picture, drawn_whole(c, ratio, cosine))
+    above = c.ratio_axes.get_position().y0 > c.cosine_axes.get_position().y1
+    assert above == narrow and (c.ratio_axes.get_position().x1 < c.cosine_axes.get_position().x0) != narrow
 
 
 def test_an_input_past_the_usual_scale_gets_a_taller_one_and_the_next_input_the_usual_one_again():

@@ -694,19 +694,19 @@ def test_a_phone_draws_with_a_finger(browser, page):
         assert_swiped(pg, montage)
     pg.screenshot(path=SHOTS / "12-phone.png", full_page=True)
     pg.context.close()
-    pg = open_page(browser, page, "?sample=digits:14&tab=residual", **PHONE)  # the block chart: the same
-    pg.locator("#block-chart").scroll_into_view_if_needed()
-    pg.wait_for_function("() => document.querySelector('#block-chart img')?.complete")
-    assert_swiped(pg, "block-chart")
-    pg.locator("#block-panel").scroll_into_view_if_needed()
-    pg.wait_for_function("() => document.querySelector('#block-panel img')?.complete")
-    # drawn for the phone's column (NARROW_JS): each block's four tiles in sight, not swiped (at its desk width of
-    # 542 px, its texts beside the tiles, 1.7 of the four were)
-    natural, shown, box, scrolled = pg.evaluate(
-        "() => { const c = document.querySelector('#block-panel .image-container'), i = c.querySelector('img');"
-        " return [i.naturalWidth, i.getBoundingClientRect().toJSON(), c.clientWidth, c.scrollWidth]; }"
-    )
-    assert natural == 316 and shown["width"] == natural and scrolled <= box and shown["right"] <= 390
+    pg = open_page(browser, page, "?sample=digits:14&tab=residual", **PHONE)  # the residual view: drawn for the
+    # phone's column (NARROW_JS), each whole in sight at its drawn size, not swiped: the block panel's four tiles a
+    # block (at its desk width of 542 px, its texts beside the tiles, 1.7 of the four were) and the block statistics
+    # (at 640 px, its two charts side by side, it was swiped)
+    for picture, width in (("block-panel", 316), ("block-chart", 320)):
+        pg.locator(f"#{picture}").scroll_into_view_if_needed()
+        pg.wait_for_function("id => document.querySelector(`#${id} img`)?.complete", arg=picture)
+        natural, shown, box, scrolled = pg.evaluate(
+            "id => { const c = document.querySelector(`#${id} .image-container`), i = c.querySelector('img');"
+            " return [i.naturalWidth, i.getBoundingClientRect().toJSON(), c.clientWidth, c.scrollWidth]; }",
+            picture,
+        )
+        assert natural == width and shown["width"] == natural and scrolled <= box and shown["right"] <= 390, picture
     pg.context.close()
     pg = open_page(browser, page, "?tab=plain", **PHONE)  # the charts: at their drawn size (576-900 px), swiped
     pg.wait_for_function(
@@ -714,7 +714,7 @@ def test_a_phone_draws_with_a_finger(browser, page):
     )
     assert view_tabs_in_sight(pg) <= 390  # the chosen tab in its place (it was drawn first, after Feature maps)
     pg.locator("#why-row").scroll_into_view_if_needed()
-    charts = "#depth-chart, #path-chart, #why-row"
+    charts = "#lesion-chart, #depth-chart, #path-chart, #why-row"
     pg.wait_for_function(
         "s => [...document.querySelectorAll(s)].every((c) => c.querySelector('img')?.complete)", arg=charts
     )
@@ -724,7 +724,7 @@ def test_a_phone_draws_with_a_finger(browser, page):
         " return [img.getBoundingClientRect().width, img.naturalWidth, box.clientWidth, box.scrollWidth]; })",
         charts,
     )
-    assert len(shown) == 4, shown  # the depth experiment, the paths, the responses, the gradients
+    assert len(shown) == 5, shown  # the lesions' costs, the depth experiment, the paths, the responses, the gradients
     for width, natural, box, scrollable in shown:
         assert width == natural >= 576 and box <= 390 and scrollable >= natural, shown  # all of it in reach
     assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # the page itself no wider

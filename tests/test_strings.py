@@ -55,7 +55,7 @@ def charts(ctx) -> dict:
         "paths": app.path_view(ctx, "digits", ["b3.1"], "zh"),
     }
     rows = viz.block_rows(ctx.analyser.analyse(seven, "digits", ["b4.0"]).snapshot, ctx.registry.sample_stats("digits"))
-    found["blocks"] = pictures.block_chart(viz.chart_spec(rows), "zh").figure
+    found["blocks"] = pictures.block_chart(viz.chart_spec(rows), "zh", False).figure
     found.update({k: v for k, v in app.static_charts(depth.load_runs(), "zh")._asdict().items() if k != "verdict"})
     projector = app.static_charts(depth.load_runs(), "zh", projector=True)
     found.update({"depth, projector": projector.depth, "gradients, projector": projector.gradients})
