@@ -994,8 +994,9 @@ def gradio_words_head(tab_names: dict[str, str]) -> str:
     return "<script>" + GRADIO_WORDS_JS.replace("TAB_NAMES", json.dumps(tab_names, ensure_ascii=False)) + "</script>"
 
 
-# A phone's page (the layout's breakpoint, 700 px, as ``CSS``'s) has its block panel drawn for its ~326 px column, the
-# texts above each block's tiles (``pictures.block_panel``): the views that follow the scene's answer read it.
+# A phone's page (the layout's breakpoint, 700 px, as ``CSS``'s) has its residual view drawn for its ~326 px column:
+# the block panel's texts above each block's tiles, the two statistics charts one above the other
+# (``pictures.residual_view``). Set as the page opens; the views that follow the scene's answer read it.
 NARROW_JS = "() => window.matchMedia('(max-width: 700px)').matches"
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
 # A link's projector view (``projector=1``, read as ``Scene.parse`` reads it) drawn as the page opens: the toggle's own
@@ -1977,7 +1978,7 @@ class ViewTabs(NamedTuple):
     view: gr.State  # which view tab is on screen
     target: gr.Dropdown
     stage: gr.Dropdown
-    narrow: gr.Checkbox  # the page is a phone's (``NARROW_JS``): the block panel drawn for its column
+    narrow: gr.Checkbox  # the page is a phone's (``NARROW_JS``): its residual view drawn for its column
     features_note: gr.Markdown
     residual_note: gr.Markdown
     plain_note: gr.Markdown
