@@ -879,7 +879,8 @@ document.addEventListener("change", (e) => {
   if (e.target instanceof Element && e.target.closest("#language")) document.body.classList.remove("page-zh");
 }, true);
 </script>"""
-# On a phone (the layout's breakpoint, 700 px) and in the projector view a tour move, and a tour link as it opens,
+PHONE_MEDIA = "(max-width: 700px)"  # a phone's page: the layout's breakpoint (``CSS``'s media rules), for the page's JS
+# On a phone (``PHONE_MEDIA``) and in the projector view a tour move, and a tour link as it opens,
 # scroll the page to what the scene's text speaks of (``Step.anchor``: the view tabs, the block panel, the label),
 # just below the open tour that stays at the top of the screen (``CSS``); other screens keep their place. The step is
 # read from the tour's text, which the page writes a moment after the move's answer, and the pictures of the scene
@@ -890,10 +891,9 @@ document.addEventListener("change", (e) => {
 # scrolls, taps or presses a key meanwhile.
 TOUR_VIEW_JS = (
     "() => {"
-    f" const anchors = {json.dumps([step.anchor for step in TOUR])};"
+    f" const anchors = {json.dumps([step.anchor for step in TOUR])}, phone = {json.dumps(PHONE_MEDIA)};"
     r"""
-  const wanted = () =>
-    window.matchMedia("(max-width: 700px)").matches || document.body.classList.contains("projector");
+  const wanted = () => window.matchMedia(phone).matches || document.body.classList.contains("projector");
   const tour = document.getElementById("tour"), start = performance.now();
   const text = (selector) => document.querySelector(selector)?.innerText || "";
   const label = () => text("#label .container") + text("#status .prose");  // not Gradio's timers beside them
@@ -994,10 +994,10 @@ def gradio_words_head(tab_names: dict[str, str]) -> str:
     return "<script>" + GRADIO_WORDS_JS.replace("TAB_NAMES", json.dumps(tab_names, ensure_ascii=False)) + "</script>"
 
 
-# A phone's page (the layout's breakpoint, 700 px, as ``CSS``'s) has its residual view drawn for its ~326 px column:
+# A phone's page (``PHONE_MEDIA``) has its residual view drawn for its ~326 px column:
 # the block panel's texts above each block's tiles, the two statistics charts one above the other
 # (``pictures.residual_view``). Set as the page opens; the views that follow the scene's answer read it.
-NARROW_JS = "() => window.matchMedia('(max-width: 700px)').matches"
+NARROW_JS = f"() => window.matchMedia({json.dumps(PHONE_MEDIA)}).matches"
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
 # A link's projector view (``projector=1``, read as ``Scene.parse`` reads it) drawn as the page opens: the toggle's own
 # change comes with the scene's answer, ~2 s later (measured 3.9 s after the page's start, a tour link's scroll at

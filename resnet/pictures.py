@@ -279,19 +279,21 @@ def with_texts(canvas: np.ndarray, texts: Sequence[Text]) -> np.ndarray:
 BLOCK_COLUMNS = ("shortcut x", "residual F(x)", "F(x) + x", "ReLU output")
 
 
-def block_panel(blocks: Sequence[BlockMaps], tile: int = 84, lang: str = "en", narrow: bool = False) -> np.ndarray:
+def block_panel(
+    blocks: Sequence[BlockMaps], tile: int | None = None, lang: str = "en", narrow: bool = False
+) -> np.ndarray:
     """Every block of one input side by side: x, F(x), F(x) + x and the output, channel-averaged.
 
     The four tiles of a block share one symmetric scale (blue < 0 < red), so the size of F(x) against x reads
     directly. One row per block, labelled with its name, its shortcut kind and ‖F(x)‖/‖x‖, cos(F(x), x); every
-    text in ``lang``. Beside the tiles (542 px wide with ``tile`` 84), or with ``narrow`` above them, on tiles of
-    76 px (316 px wide: a phone's column is ~326 px, where the texts beside the tiles left room for 1.7 of the four
-    and the sum and the ReLU were swiped out of sight).
+    text in ``lang``. Beside the tiles (``tile`` 84 px by default: 542 px wide), or with ``narrow`` above them, on
+    tiles of 76 px by default (316 px wide: a phone's column is ~326 px, where the texts beside the tiles left room
+    for 1.7 of the four and the sum and the ReLU were swiped out of sight).
     """
     # Five lines of text in a column left of the tiles, or three in a band above them (47 px: the Chinese glyphs'
     # descents stay off the tiles); the line's first pixel row and the lines' spacing; the blocks' spacing.
     label_w, band_h, top, step, spacing = (0, 47, 1, 14, 6) if narrow else (190, 0, 4, 15, 0)
-    tile, gap, head_h = 76 if narrow else tile, 4, 22
+    tile, gap, head_h = tile or (76 if narrow else 84), 4, 22
     row_h = band_h + tile + gap + spacing
     tiles_w = len(BLOCK_COLUMNS) * (tile + gap) - gap
     width = label_w + tiles_w + gap * (not narrow)  # (the desk's a margin of one gap on the right)
