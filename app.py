@@ -111,13 +111,13 @@ body.projector #model-input, body.projector #lesion-costs, body.projector .view-
 body.projector #previews { order: 1; }
 /* The charts and pictures carry their text in the picture (7–12 px as drawn): on a projector each chart, the stage
    outputs and Grad-CAM are shown as wide as the screen (their text ~1.2–2.1× larger) and within one screen's
-   height, one above the other; the block panel, shown 1.4× its size (~17 px text; ~1.5 screens high), above the
-   block statistics, as on a desk (left of them) and a phone. (Until the twenty-sixth session the statistics came
-   first: the tour's scenes that speak of the panel's rows scrolled to them, and a link opened under load had the
-   chart come seconds later and push the rows ~300 px down, off the screen.) */
+   height, one above the other; the block panel, drawn a stage a row (``pictures.stage_panel``, 1,108 px wide) and
+   shown as wide as the screen (its text ~13 px at 1280×720, ~20 px at 1920×1080), whole under the open tour, above
+   the block statistics, as on a desk (left of them) and a phone. (Until the twenty-eighth session the panel was one
+   block a row, shown 1.4× its size: ~17 px text, ~1.5 screens high; until the twenty-sixth the statistics came
+   first: a link opened under load had the chart come seconds later and push the rows ~300 px down.) */
 body.projector :is(#residual-row, #why-row, #arch-row) { flex-direction: column !important; }
-body.projector :is(#block-chart, #stage-grids, #cams) .image-frame { width: 100% !important; }
-body.projector #block-panel img { zoom: 1.4; }
+body.projector :is(#block-chart, #block-panel, #stage-grids, #cams) .image-frame { width: 100% !important; }
 /* The open tour at the top of the screen, each move scrolling the scene's view in under it (``TOUR_VIEW_JS``), as on
    a phone: at 1280×720 the view started ~700 px below the tour, so a scene's text and what it speaks of were never
    on the screen together. */
@@ -126,10 +126,13 @@ body.projector #tour:has(> .label-wrap.open) {
   box-shadow: 0 6px 16px rgba(0, 0, 0, 0.18);
 }
 body.projector :has(> #tour > .label-wrap.open) > #view-tabs { min-height: 100vh; }
-body.projector :is(#block-chart, #stage-grids, #cams, #depth-chart, #path-chart, #why-row, #train-vs) img {
+body.projector :is(#block-chart, #block-panel, #stage-grids, #cams, #depth-chart, #path-chart, #why-row, #train-vs)
+img {
   width: 100% !important; max-width: 100% !important; height: auto !important; max-height: calc(100vh - 48px);
   object-fit: contain;
 }
+/* the block panel whole under the open tour (a scene's text up to ~250 px at 1280x720, the panel's label 42 px) */
+body.projector #block-panel img { max-height: calc(100vh - 300px); }
 /* The language switch shows the page's language from its first paint: Gradio draws it at its first value, English,
    beside a page drawn in Chinese (``first_paint``), until the scene's answer sets it ~2 s later (set from the page
    at once, its change raced the scene's: ``PAGE_LOCALE_JS``). Until then, or a click on it (``SWITCH_CLICKED_HEAD``),
@@ -166,9 +169,10 @@ body.page-zh #language .wrap:has(label.selected input[value="en"]) input[value="
 /* The block panel at its own size where it fits (~540 px wide), in a box of its height (it sat in an 820 px box,
    and at 768 px shrank to a third of the width, ~270 px): at 768 px it wraps above the chart. A phone's is drawn for
    its column (316 px, the texts above the tiles: ``NARROW_JS``), not swiped: shown at 542 px, its texts beside the
-   tiles left room for 1.7 of the four, the sum and the ReLU out of sight. */
+   tiles left room for 1.7 of the four, the sum and the ReLU out of sight. (The projector view shows its panel as wide
+   as the screen, above.) */
 #block-panel .image-container, #block-panel .image-frame { height: auto !important; }
-#block-panel img { width: auto !important; height: auto !important; max-width: 100% !important; }
+body:not(.projector) #block-panel img { width: auto !important; height: auto !important; max-width: 100% !important; }
 @media (max-width: 700px) { #block-panel .image-frame { max-width: 100% !important; } }
 /* Every channel of a stage (b5: 512 tiles, ~770 px square) stays within one screen on a wider one, a projector's
    720 px included (its full-screen button shows it whole). */
@@ -1390,15 +1394,16 @@ def feature_views(
 
 
 def residual_views(
-    ctx: Context, image, model_key: str, lesions, lang: str = "en", narrow: bool = False
+    ctx: Context, image, model_key: str, lesions, lang: str = "en", narrow: bool = False, projector: bool = False
 ) -> ResidualViews:
-    """The block panel (for a phone's column where ``narrow``: ``pictures.block_panel``) and the block statistics."""
+    """The block panel (for a phone's column where ``narrow``: ``pictures.block_panel``; a stage a row in the
+    ``projector`` view: ``pictures.stage_panel``) and the block statistics."""
     a = analyse(ctx, image, model_key, lesions)
     if a is None:
         return ResidualViews(None, None)
     ctx.give_way()
     spec = viz.chart_spec(viz.block_rows(a.snapshot, ctx.registry.sample_stats(model_key)))
-    job = (a.snapshot, spec, lang, bool(narrow))
+    job = (a.snapshot, spec, lang, bool(narrow), bool(projector))
     return ResidualViews(*ctx.paint(pictures.residual_view, job, ResidualViews._fields))
 
 
@@ -1465,9 +1470,10 @@ def views(
     view: str,
     lang: str = "en",
     narrow: bool = False,
+    projector: bool = False,
 ) -> Views:
     """Compute only the view that is on screen; the others are left as they are (gr.skip). ``narrow``: the page is
-    a phone's (``NARROW_JS``)."""
+    a phone's (``NARROW_JS``); ``projector``: the projector view is on."""
     skip = gr.skip()
     features = FeatureViews(skip, skip, skip)
     residual = ResidualViews(skip, skip)
@@ -1475,7 +1481,7 @@ def views(
     if view == "features":
         features = feature_views(ctx, image, model_key, lesions, target, stage, lang)
     elif view == "residual":
-        residual = residual_views(ctx, image, model_key, lesions, lang, narrow)
+        residual = residual_views(ctx, image, model_key, lesions, lang, narrow, projector)
     elif view == "plain":
         paths = path_view(ctx, model_key, lesions, lang)
     elif view == "architecture":
@@ -1495,6 +1501,7 @@ def current_views(
     stage,
     view,
     narrow: bool = False,
+    projector: bool = False,
     request: gr.Request = None,
 ) -> InputViews:
     """The heavy path, run after the label: the view on screen if it depends on the input (features, residual),
@@ -1512,7 +1519,7 @@ def current_views(
     if replaced or view not in ("features", "residual"):
         return InputViews(*[gr.skip()] * len(InputViews._fields))
     ctx.give_way()
-    return as_files(input_part(views(ctx, image, model_key, lesions, target, stage, view, lang, narrow)))
+    return as_files(input_part(views(ctx, image, model_key, lesions, target, stage, view, lang, narrow, projector)))
 
 
 def model_views(ctx: Context, model_key: str, lesions, lang: str, view: str) -> ModelViews:
@@ -1920,7 +1927,7 @@ def stroke_floor(fixed: NewInput, sketch, upload, model_key: str, lesions, lang:
 
 
 def view_floor(
-    fixed: InputViews, source, sketch, upload, model_key, lesions, lang, target, stage, view, narrow
+    fixed: InputViews, source, sketch, upload, model_key, lesions, lang, target, stage, view, narrow, projector
 ) -> InputViews:
     """The framework's floor for the view after a stroke: the same inputs and outputs, a fixed answer (its pictures
     as files in Gradio's cache, as the app's: found there, not encoded again)."""
@@ -1979,6 +1986,7 @@ class ViewTabs(NamedTuple):
     target: gr.Dropdown
     stage: gr.Dropdown
     narrow: gr.Checkbox  # the page is a phone's (``NARROW_JS``): its residual view drawn for its column
+    projector: gr.Checkbox  # the projector view: its block panel drawn a stage a row
     features_note: gr.Markdown
     residual_note: gr.Markdown
     plain_note: gr.Markdown
@@ -1988,7 +1996,7 @@ class ViewTabs(NamedTuple):
     @property
     def how(self) -> list:
         """The inputs after the current input, model, lesions and language that say how its view is shown."""
-        return [self.target, self.stage, self.view, self.narrow]
+        return [self.target, self.stage, self.view, self.narrow, self.projector]
 
 
 def input_column(ctx: Context, default: str) -> InputColumn:
@@ -2167,12 +2175,13 @@ def view_tabs(
     current = [inp.source, inp.sketch, inp.upload, inp.model, pred.lesions, language]
     views = Views(stage_grids, cams, all_channels, block_panel, block_chart, path_chart, arch_table)
     notes = (features_note, residual_note, plain_note, formulas, arch_note)
-    tabs = ViewTabs(views, view, target, stage, narrow, *notes)
+    tabs = ViewTabs(views, view, target, stage, narrow, projector, *notes)
     for i, event in enumerate(pred.changed):  # a stroke on the canvas, an upload (a new input), a model, lesions
         follow_views(ctx, event, current, tabs, i >= 2, **(load_api("view") if i == 0 else {}))
     gr.on([inp.model.change, language.change], bind(class_choices, ctx), [inp.model, target, language], target, **QUIET)
     gr.on(
-        [target.change, stage.change],
+        # the projector view toggled by hand redraws the block panel (a stage a row); a link's is drawn with its scene
+        [target.change, stage.change, projector.input],
         bind(current_views, ctx),
         [*current, *tabs.how],
         list(input_part(views)),

@@ -377,8 +377,8 @@ class Route:
             return [image, "digits", []]
         canvas = {"background": None, "layers": [], "composite": image, "id": None}
         # source, sketch, upload, model, lesions, language, Grad-CAM class, stage, view tab (states are sent as None),
-        # a phone's page
-        return [None, canvas, None, "digits", [], "en", "predicted", "b3", None, False]
+        # a phone's page, the projector view
+        return [None, canvas, None, "digits", [], "en", "predicted", "b3", None, False, False]
 
 
 def routes(url: str, tab: str = "features") -> dict[str, Route]:

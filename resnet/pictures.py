@@ -347,6 +347,23 @@ def block_panel(
     return with_texts(canvas, texts)
 
 
+def stage_panel(blocks: Sequence[BlockMaps], lang: str = "en", gutter: int = 24) -> np.ndarray:
+    """The block panel laid out a stage a row, for the projector view: (H, W, 3) uint8, 1,108 × 404 px for ResNet-18.
+
+    Two block panels as a desk draws them (``block_panel``) side by side, ``gutter`` px apart: the stages' first
+    blocks on the left (b2.0, b3.0, b4.0, b5.0: three of them downsample, through the 1×1 projection), their second
+    on the right (b2.1 … b5.1, identity shortcuts). Shown as wide as a projector's screen (~1.07× at 1280×720, its
+    text ~13 px; ~1.6× at 1920×1080) the eight blocks are on one screen under the open tour: one block a row,
+    shown 1.4× its size (text ~17 px), the panel was ~1.5 screens high at 1280×720. Blocks that do not pair up a
+    stage (not two blocks in each) stay one a row.
+    """
+    columns = [[b for b in blocks if b.name.endswith(f".{j}")] for j in (0, 1)]
+    if len(columns[0]) != len(columns[1]) or 2 * len(columns[0]) != len(blocks):
+        return block_panel(blocks, lang=lang)
+    first, second = (block_panel(column, lang=lang) for column in columns)
+    return np.hstack([first, np.full((first.shape[0], gutter, 3), 255, np.uint8), second])
+
+
 @functools.lru_cache(maxsize=8)
 def _panel_scale(width: int, lang: str) -> np.ndarray:
     """The block panel's colour scale (28, width, 3), the same for every input: drawn once a width and language."""
@@ -457,11 +474,13 @@ def block_chart(spec: ChartSpec, lang: str, narrow: bool) -> BlockChart:
 
 
 def residual_view(
-    s: Snapshot, spec: ChartSpec, lang: str = "en", narrow: bool = False
+    s: Snapshot, spec: ChartSpec, lang: str = "en", narrow: bool = False, projector: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """The residual tab: the block panel and the block statistics chart of this input (both for a phone's column
-    where ``narrow``)."""
+    where ``narrow``; the panel a stage a row in the ``projector`` view, ``stage_panel``, unless ``narrow``)."""
     chart = block_chart(spec, lang, narrow).draw([b.ratio for b in s.blocks], [b.cosine for b in s.blocks])
+    if projector and not narrow:
+        return stage_panel(s.blocks, lang), chart
     return block_panel(s.blocks, lang=lang, narrow=narrow), chart
 
 

@@ -19,8 +19,9 @@ class Step:
     title: dict[str, str]  # by language
     text: dict[str, str]
     # the elem_id of what the text speaks of first, which a phone and the projector view bring in under the open tour:
-    # the view tabs; the block panel for the scenes that speak of its rows (on a projector ~1.5 screens high, the
-    # block statistics under it); the label for the lesions' scene (its label and lesions lie above the views)
+    # the view tabs; the block panel for the scenes that speak of its blocks (on a projector a stage a row, whole
+    # under the tour; the block statistics under it); the label for the lesions' scene (its label and lesions lie
+    # above the views)
     anchor: str = "view-tabs"
 
 
@@ -40,11 +41,11 @@ TOUR: tuple[Step, ...] = (
         Scene(sample=SEVEN, tab="residual"),
         {"en": "One residual block: x, F(x), their sum", "zh": "一个残差块：x、F(x) 与二者之和"},
         {
-            "en": "Each row is one block: the **shortcut x**, the **residual F(x)**, their **sum**, the ReLU. For this 7 "
-            "F(x) is not small (‖F(x)‖/‖x‖ 0.9 to 2.1, cos −0.4 to 0.2, on each row): each block adds something "
-            "new, and x reaches the sum unchanged: f(x) = F(x) + x.",
-            "zh": "每一行是一个残差块。从左到右：**捷径 x**、块学到的**残差 F(x)**、二者之**和**以及 ReLU。"
-            "这里的 F(x) 并不小：对这个 7，‖F(x)‖/‖x‖ 在 0.9 到 2.1 之间（见每行的数字），而且 F(x) 几乎与 x 垂直"
+            "en": "Each block shows, left to right, the **shortcut x**, the **residual F(x)**, their **sum**, the ReLU. "
+            "For this 7 F(x) is not small (‖F(x)‖/‖x‖ 0.9 to 2.1, cos −0.4 to 0.2, in each block's numbers): each "
+            "block adds something new, and x reaches the sum unchanged: f(x) = F(x) + x.",
+            "zh": "每个残差块从左到右：**捷径 x**、块学到的**残差 F(x)**、二者之**和**以及 ReLU。"
+            "这里的 F(x) 并不小：对这个 7，‖F(x)‖/‖x‖ 在 0.9 到 2.1 之间（见每个块的数字），而且 F(x) 几乎与 x 垂直"
             "（cos 在 −0.4 到 0.2 之间）。每个块都加上新的东西，而 x 本身原样到达求和处：f(x) = F(x) + x。",
         },
         anchor="block-panel",
@@ -54,10 +55,10 @@ TOUR: tuple[Step, ...] = (
         {"en": "Downsampling and the 1×1 shortcut", "zh": "下采样与 1×1 捷径"},
         {
             "en": "`b3.0`, `b4.0` and `b5.0` halve height and width and double the channels, so x no longer fits "
-            "F(x). Their shortcut is a **1×1 convolution with stride 2** (the rows marked *1×1 projection*): "
+            "F(x). Their shortcut is a **1×1 convolution with stride 2** (the blocks marked *1×1 projection*): "
             "f(x) = F(x) + W·x. Every other block adds x itself.",
             "zh": "`b3.0`、`b4.0` 和 `b5.0` 把高宽减半、通道加倍，x 的形状就和 F(x) 对不上了。它们的捷径是"
-            "**步幅为 2 的 1×1 卷积**（标为 *1×1 投影* 的行）：f(x) = F(x) + W·x。其余的块直接加上 x。",
+            "**步幅为 2 的 1×1 卷积**（标为 *1×1 投影* 的块）：f(x) = F(x) + W·x。其余的块直接加上 x。",
         },
         anchor="block-panel",
     ),

@@ -107,20 +107,23 @@ def test_lesions_change_the_prediction_path(shipped_ctx, seven):
     assert "b3.1, b4.1 的 F(x) 已去掉" in status  # the lecture's order, whatever order they were ticked in
 
 
-@pytest.mark.parametrize(("view", "narrow"), [("features", False), ("residual", False), ("residual", True)])
-def test_a_strokes_views_are_png_files_of_the_same_pictures(shipped_ctx, seven, view, narrow):
+@pytest.mark.parametrize(
+    ("view", "narrow", "projector"),
+    [("features", False, False), ("residual", False, False), ("residual", True, False), ("residual", False, True)],
+)
+def test_a_strokes_views_are_png_files_of_the_same_pictures(shipped_ctx, seven, view, narrow, projector):
     """The stroke's view sends its pictures as PNG files already in Gradio's cache (Gradio serves them as they are):
     the reference is the views drawn as arrays here, pixel for pixel (on a phone's page, ``narrow``, the block panel
-    drawn for its column)."""
+    drawn for its column; in the projector view a stage a row)."""
     a = shipped_ctx.analyser.analyse(seven, "digits")
     spec = app.viz.chart_spec(app.viz.block_rows(a.snapshot, shipped_ctx.registry.sample_stats("digits")))
     drawn_here = (
         [*app.pictures.feature_view(a.snapshot, "b3"), None, None]
         if view == "features"
-        else [None, None, None, *app.pictures.residual_view(a.snapshot, spec, "en", narrow)]
+        else [None, None, None, *app.pictures.residual_view(a.snapshot, spec, "en", narrow, projector)]
     )
     value = sketch_value(seven)
-    args = ("sketch", value, None, "digits", [], "en", "predicted", "b3", view, narrow)
+    args = ("sketch", value, None, "digits", [], "en", "predicted", "b3", view, narrow, projector)
     sent = app.current_views(shipped_ctx, *args)
     pairs = zip(drawn_here, sent, strict=True)
     pictures = [(r, s) for r, s in pairs if isinstance(r, np.ndarray)]
@@ -129,7 +132,7 @@ def test_a_strokes_views_are_png_files_of_the_same_pictures(shipped_ctx, seven, 
         assert isinstance(s, str) and s.startswith(app.gr.utils.get_upload_folder()) and s.endswith(".png")
         assert np.array_equal(np.asarray(Image.open(s)), r)
     if view == "residual":
-        assert np.asarray(Image.open(sent.block_panel)).shape[1] == (316 if narrow else 542)
+        assert np.asarray(Image.open(sent.block_panel)).shape[1] == (316 if narrow else 1108 if projector else 542)
     again = app.current_views(shipped_ctx, *args)
     assert again == sent  # the same pictures, the same files
 
@@ -990,7 +993,8 @@ def test_a_closed_tabs_session_and_a_scripts_leave_the_server_and_an_open_tabs_s
             answer = b""
             while b"data: ALIVE" not in answer:  # the headers, then the first beat
                 answer += beat.recv(4096)
-            call("view", [None, None, None, "digits", [], "en", "predicted", "b3", None, False], "tab")  # its states
+            states = [None, None, None, "digits", [], "en", "predicted", "b3", None, False, False]  # its states
+            call("view", states, "tab")
             assert "event: complete" in call("floor", [None, "digits"], "script")
             assert held("tab") and gone("script")
             time.sleep(1.5)  # the tab unused longer than asked, but open

@@ -334,10 +334,20 @@ def test_the_projector_view(browser, page):
     chart = pg.eval_on_selector("#block-chart img", "e => [e.getBoundingClientRect().width, e.naturalWidth]")
     assert chart[0] >= 1.8 * chart[1] and chart[0] >= 0.9 * pg.locator("#view-tabs").bounding_box()["width"], chart
     assert pg.locator("#block-panel").bounding_box()["y"] < pg.locator("#block-chart").bounding_box()["y"]
+    # the block panel a stage a row (1,108 px; the desk's one block a row, 542 px, was ~1.5 screens high at 1.4x), as
+    # wide as the view and whole on the screen under the open tour
+    drawn = "w => document.querySelector('#block-panel img')?.naturalWidth === w"
+    pg.wait_for_function(drawn, arg=1108)
     panel = pg.eval_on_selector("#block-panel img", "e => [e.getBoundingClientRect().width, e.naturalWidth]")
-    assert panel[0] >= 1.35 * panel[1], panel  # the panel enlarged
+    assert panel[0] >= 0.95 * pg.locator("#block-panel").bounding_box()["width"] and panel[0] >= 1.05 * panel[1], panel
+    box, tour = pg.locator("#block-panel img").bounding_box(), pg.locator("#tour").bounding_box()
+    assert tour["y"] + tour["height"] <= box["y"] and box["y"] + box["height"] <= 720, (tour, box)
     pg.locator("#block-chart").scroll_into_view_if_needed()  # the block statistics, under the panel
     pg.screenshot(path=SHOTS / "10b-projector-view-1280x720.png")
+    pg.locator("#projector input").uncheck()  # the toggle by hand: the panel drawn again, one block a row, and back
+    pg.wait_for_function(drawn, arg=542)
+    pg.locator("#projector input").check()
+    pg.wait_for_function(drawn, arg=1108)
     # the depth experiment, a wide chart: drawn for the projector (as wide, 1.4x as high, its text 1.5x), and for a
     # desk again when the toggle is off
     pg.get_by_role("tab", name="Plain vs residual").click()
@@ -399,8 +409,10 @@ def test_the_projector_view_shows_a_tour_scene_with_its_text(browser, page):
     tour_moves_with_its_view(pg, pg.locator("#tour-next").click, 2, 720, 300)
     wait_for_label(pg, "Ankle boot")  # the scene's input
     pg.wait_for_timeout(1000)  # and its view
-    panel = pg.locator("#block-panel img").bounding_box()  # the scene's rows on the screen ("the rows marked ..."):
-    assert 0 < panel["y"] < 720 - 300  # the first three, b3.0's among them, under the tour
+    # the scene's blocks on the screen ("the blocks marked 1×1 projection"): all eight, a stage a row, under the tour
+    pg.wait_for_function("() => document.querySelector('#block-panel img')?.naturalWidth === 1108")
+    panel, tour = pg.locator("#block-panel img").bounding_box(), pg.locator("#tour").bounding_box()
+    assert tour["y"] + tour["height"] <= panel["y"] and panel["y"] + panel["height"] <= 720, (tour, panel)
     over = pg.evaluate(  # and nothing drawn over the tour's text
         "() => { const r = document.getElementById('tour-text').getBoundingClientRect();"
         " const at = document.elementFromPoint(r.right - 40, r.top + 8); return at && !at.closest('#tour'); }"

@@ -252,6 +252,32 @@ def test_a_phones_block_panel_holds_the_same_tiles_with_its_texts_above_them(shi
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_projectors_block_panel_is_a_stage_a_row_of_the_desks_blocks(shipped_ctx, lang):
+    """In the projector view the block panel is a stage a row: the stages' first blocks (b2.0, and b3.0 … b5.0, which
+    downsample) on the left, their second on the right, each column the desk's panel of those blocks pixel for pixel
+    (lesioned blocks and the plain twin's empty tiles included), 24 px apart; 1,108 × 404 px, where the desk's one
+    column is 542 × 756. A panel whose blocks do not pair up a stage stays one a row."""
+    from resnet.samples import load_samples
+
+    seven = load_samples("digits").images[0]
+    for key, lesions in (("digits", ("b3.0", "b4.1")), ("digits-plain", ())):
+        blocks = shipped_ctx.analyser.analyse(seven, key, lesions).snapshot.blocks
+        assert [b.name for b in blocks] == ["b2.0", "b2.1", "b3.0", "b3.1", "b4.0", "b4.1", "b5.0", "b5.1"]
+        stages = pictures.stage_panel(blocks, lang)
+        first, second = (pictures.block_panel(blocks[j::2], lang=lang) for j in (0, 1))
+        assert stages.shape == (404, 1108, 3) and pictures.block_panel(blocks, lang=lang).shape == (756, 542, 3)
+        assert np.array_equal(stages[:, :542], first) and np.array_equal(stages[:, 566:], second)
+        assert (stages[:, 542:566] == 255).all()
+        desk = pictures.block_panel(blocks, lang=lang)
+        for i, b in enumerate(blocks):  # each block's row (its texts and tiles) as in the desk's column
+            row, column = divmod(i, 2)
+            shown = stages[22 + row * 88 : 22 + (row + 1) * 88, column * 566 : column * 566 + 542]
+            assert np.array_equal(shown, desk[22 + i * 88 : 22 + (i + 1) * 88]), (key, b.name)
+    three = pictures.stage_panel(blocks[:3], lang)  # b2.0, b2.1, b3.0: one a row, as a desk draws them
+    assert np.array_equal(three, pictures.block_panel(blocks[:3], lang=lang))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_wide_charts_for_the_projector_have_larger_text_inside_the_picture(lang):
     """In the projector view the depth experiment and the gradients (10-inch charts, shown ~1.35× their drawn width at
     1280×720) are drawn as many pixels wide, their text 1.5× larger, and every text still inside the picture."""
