@@ -1000,8 +1000,20 @@ def gradio_words_head(tab_names: dict[str, str]) -> str:
 
 # A phone's page (``PHONE_MEDIA``) has its residual view drawn for its ~326 px column:
 # the block panel's texts above each block's tiles, the two statistics charts one above the other
-# (``pictures.residual_view``). Set as the page opens; the views that follow the scene's answer read it.
-NARROW_JS = f"() => window.matchMedia({json.dumps(PHONE_MEDIA)}).matches"
+# (``pictures.residual_view``). Set as the page opens; the views that follow the scene's answer read it. A phone
+# turned (or a window narrowed past the breakpoint) ticks the hidden box as a hand would: its ``input`` event draws
+# the view on screen again for the new width (it kept the layout it was drawn for until the next view).
+NARROW_JS = f"""() => {{
+  const media = window.matchMedia({json.dumps(PHONE_MEDIA)});
+  if (!window.narrowWatched) {{
+    window.narrowWatched = true;
+    media.addEventListener("change", (e) => {{
+      const box = document.querySelector("#narrow input");
+      if (box && box.checked !== e.matches) box.click();
+    }});
+  }}
+  return media.matches;
+}}"""
 PROJECTOR_JS = "(on) => { document.body.classList.toggle('projector', Boolean(on)); }"
 # A link's projector view (``projector=1``, read as ``Scene.parse`` reads it) drawn as the page opens: the toggle's own
 # change comes with the scene's answer, ~2 s later (measured 3.9 s after the page's start, a tour link's scroll at
@@ -2180,8 +2192,9 @@ def view_tabs(
         follow_views(ctx, event, current, tabs, i >= 2, **(load_api("view") if i == 0 else {}))
     gr.on([inp.model.change, language.change], bind(class_choices, ctx), [inp.model, target, language], target, **QUIET)
     gr.on(
-        # the projector view toggled by hand redraws the block panel (a stage a row); a link's is drawn with its scene
-        [target.change, stage.change, projector.input],
+        # the projector view toggled by hand redraws the block panel (a stage a row); a link's is drawn with its scene;
+        # a phone turned (``NARROW_JS``) redraws the residual view for its new width
+        [target.change, stage.change, projector.input, narrow.input],
         bind(current_views, ctx),
         [*current, *tabs.how],
         list(input_part(views)),

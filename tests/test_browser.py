@@ -719,6 +719,13 @@ def test_a_phone_draws_with_a_finger(browser, page):
             picture,
         )
         assert natural == width and shown["width"] == natural and scrolled <= box and shown["right"] <= 390, picture
+    # the phone turned sideways (844 px: past the 700 px breakpoint) and back: the view drawn again for each width
+    # (it kept the layout it was drawn for until the next view)
+    drawn = "([id, w]) => document.querySelector(`#${id} img`)?.naturalWidth === w"
+    for size, widths in (((844, 390), (542, 640)), ((390, 844), (316, 320))):
+        pg.set_viewport_size(dict(zip(("width", "height"), size, strict=True)))
+        for picture, width in zip(("block-panel", "block-chart"), widths, strict=True):
+            pg.wait_for_function(drawn, arg=[picture, width])
     pg.context.close()
     pg = open_page(browser, page, "?tab=plain", **PHONE)  # the charts: at their drawn size (576-900 px), swiped
     pg.wait_for_function(
