@@ -775,8 +775,9 @@ def pick_sample(ctx: Context, model_key: str, evt: gr.SelectData) -> PickedSampl
     return PickedSample.of(ctx.registry.card(model_key).dataset, gallery_indices(ctx, model_key)[evt.index])
 
 
-def switch_model(ctx: Context, model_key: str, lang: str = "en", domain: str = "") -> ModelSwitch:
-    """New gallery, hint and lesion chart; the current input is then re-read by the prediction.
+def switch_model(ctx: Context, model_key: str, lang: str = "en", domain: str = "", narrow: bool = False) -> ModelSwitch:
+    """New gallery, hint and lesion chart (for a phone's column where ``narrow``); the current input is then re-read
+    by the prediction.
 
     An input of the other domain (a trouser for the digits model) is replaced by the new domain's first sample:
     a model asked about what it never saw would still answer with confidence.
@@ -784,7 +785,10 @@ def switch_model(ctx: Context, model_key: str, lang: str = "en", domain: str = "
     dataset = ctx.registry.card(model_key).dataset
     picked = PickedSample.of(dataset, 0) if domain and domain != dataset else PickedSample.unchanged()
     return ModelSwitch(
-        gallery_items(ctx, model_key, lang), hint(ctx, lang, model_key), lesion_view(ctx, model_key, lang), *picked
+        gallery_items(ctx, model_key, lang),
+        hint(ctx, lang, model_key),
+        lesion_view(ctx, model_key, lang, narrow),
+        *picked,
     )
 
 
@@ -1366,9 +1370,10 @@ class LanguageViews(NamedTuple):
     lesion_chart: Annotated[Figure, gr.Plot]
 
 
-def language_views(ctx: Context, lang: str, model_key: str) -> LanguageViews:
-    """The sample captions and the lesion chart of the current model in ``lang``."""
-    return LanguageViews(gallery_items(ctx, model_key, lang), lesion_view(ctx, model_key, lang))
+def language_views(ctx: Context, lang: str, model_key: str, narrow: bool = False) -> LanguageViews:
+    """The sample captions and the lesion chart of the current model in ``lang`` (for a phone's column where
+    ``narrow``)."""
+    return LanguageViews(gallery_items(ctx, model_key, lang), lesion_view(ctx, model_key, lang, narrow))
 
 
 def model_labels(ctx: Context, lang: str, trained: list[str]) -> Annotated[Any, gr.Radio]:
@@ -1419,12 +1424,20 @@ def residual_views(
     return ResidualViews(*ctx.paint(pictures.residual_view, job, ResidualViews._fields))
 
 
-def lesion_view(ctx: Context, model_key: str, lang: str = "en") -> Figure:
-    """What each single lesion costs on the samples, beside the same for the model's twin (residual or plain)."""
+def lesion_view(ctx: Context, model_key: str, lang: str = "en", narrow: bool = False) -> Figure:
+    """What each single lesion costs on the samples, beside the same for the model's twin (residual or plain); for a
+    phone's column where ``narrow`` (``viz.lesion_figure``)."""
     model, _ = ctx.registry.get(model_key)
     keys = [k for k in (model_key, ctx.registry.twin(model_key)) if k is not None]
     shown = [(ctx.registry.label(k), ctx.registry.card(k).plain, ctx.registry.sample_stats(k)) for k in keys]
-    return translate_figure(viz.lesion_chart(model, shown, ctx.registry.label(model_key)), lang)
+    return translate_figure(viz.lesion_chart(model, shown, ctx.registry.label(model_key), narrow), lang)
+
+
+def phone_lesion_view(ctx: Context, model_key: str, lang: str, narrow: bool) -> Figure:
+    """After a page's scene: the lesions' costs drawn for a phone's column (``NARROW_JS``); a desk's page keeps the
+    chart of its config (skipped). After the scene, not when the page ticks the box as it opens: the page's language
+    is set by the scene (a Chinese phone was shown the narrow chart in English first)."""
+    return lesion_view(ctx, model_key, lang, True) if narrow else gr.skip()
 
 
 def path_view(ctx: Context, model_key: str, lesions, lang: str = "en") -> Figure | None:
@@ -2062,8 +2075,11 @@ def input_column(ctx: Context, default: str) -> InputColumn:
     return ui
 
 
-def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, default: str) -> PredictionColumn:
-    """The label and what the model sees; the lesion switches and what each lesion costs on the samples."""
+def prediction_column(
+    ctx: Context, inp: InputColumn, language: gr.Radio, narrow: gr.Checkbox, default: str
+) -> PredictionColumn:
+    """The label and what the model sees; the lesion switches and what each lesion costs on the samples (drawn for a
+    phone's column where ``narrow``)."""
     size = ctx.registry.card(default).image_size
     label = gr.Label(num_top_classes=3, label="Prediction (top 3)", elem_id="label")
     status = gr.Markdown(EMPTY_PROMPT[ctx.registry.card(default).dataset], elem_id="status")
@@ -2105,13 +2121,15 @@ def prediction_column(ctx: Context, inp: InputColumn, language: gr.Radio, defaul
     picked = PickedSample(inp.upload, inp.source, inp.input_tabs, inp.sample, inp.domain)
     switched = inp.model.change(
         bind(switch_model, ctx),
-        [inp.model, language, inp.domain],
+        [inp.model, language, inp.domain, narrow],
         list(ModelSwitch(inp.gallery, inp.hint, lesion_chart, *picked)),
         **QUIET,
         **SWITCH,
     )
     changed.append(switched.then(bind(predict_current, ctx), current, list(prediction), **QUIET, **LABEL))
     changed.append(lesions.change(bind(predict_current, ctx), current, list(prediction), **QUIET, **LABEL))
+    # a phone turned (``NARROW_JS``): the lesions' costs drawn for its new width
+    narrow.input(bind(lesion_view, ctx), [inp.model, language, narrow], lesion_chart, **QUIET)
     return PredictionColumn(prediction, lesions, lesion_note, lesion_chart, changed)
 
 
@@ -2130,7 +2148,13 @@ def wide_picture(label: str, elem_id: str, **kwargs: Any) -> gr.Image:
 
 
 def view_tabs(
-    ctx: Context, inp: InputColumn, pred: PredictionColumn, language: gr.Radio, projector: gr.Checkbox, default: str
+    ctx: Context,
+    inp: InputColumn,
+    pred: PredictionColumn,
+    language: gr.Radio,
+    projector: gr.Checkbox,
+    narrow: gr.Checkbox,
+    default: str,
 ) -> ViewTabs:
     """Feature maps with Grad-CAM, the residual branch against the shortcut, the architecture and formulas.
 
@@ -2153,7 +2177,6 @@ def view_tabs(
         all_channels = wide_picture("All channels", "all-channels")
     with gr.Tab("Residual vs identity", id="residual") as residual_tab:
         residual_note = gr.Markdown(text("en", "residual"), elem_classes=["note", "view-note"])
-        narrow = gr.Checkbox(False, visible="hidden", container=False, elem_id="narrow")  # set by NARROW_JS
         with gr.Row(equal_height=False, elem_id="residual-row"):
             block_panel = gr.Image(
                 label="Blocks b2.0 … b5.1",
@@ -2314,6 +2337,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
             link_query = gr.Textbox(visible=False)
             link = gr.Textbox(label="Link to this view", interactive=False, visible=False, elem_id="link", scale=3)
             link_note = gr.Markdown(elem_id="link-note", elem_classes="note")
+        narrow = gr.Checkbox(False, visible="hidden", container=False, elem_id="narrow")  # a phone's: NARROW_JS
         with gr.Accordion("Guided tour", open=False, elem_id="tour") as tour:
             tour_text = gr.Markdown(TOUR_START["en"], elem_id="tour-text")
             with gr.Row():
@@ -2324,12 +2348,12 @@ def build_demo(ctx: Context) -> gr.Blocks:
             with gr.Column(scale=5, elem_id="input-col"):
                 inp = input_column(ctx, default)
             with gr.Column(scale=4, elem_id="prediction-col"):
-                pred = prediction_column(ctx, inp, language, default)
+                pred = prediction_column(ctx, inp, language, narrow, default)
         # every view tab in sight, in its order: rows that wrap where the screen is narrow (Gradio's default "menu" kept
         # the first and the chosen tab in the row and hid the others behind "•••"; opened as a row by the page's CSS
         # until the twenty-fifth session, the chosen tab then moved to the first row on a phone)
         with gr.Tabs(selected="features", elem_id="view-tabs", overflow_behavior="wrap") as tabs_row:
-            tabs = view_tabs(ctx, inp, pred, language, projector, default)
+            tabs = view_tabs(ctx, inp, pred, language, projector, narrow, default)
             training = training_tab(ctx, inp, language, projector, default)
         api_endpoints(ctx, inp, pred)
         floor_events(ctx, inp, pred, language, tabs)
@@ -2358,7 +2382,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
         language.change(None, language, None, js=GRADIO_LOCALE_JS)
         redrawn = language.change(
             bind(language_views, ctx),
-            [language, inp.model],
+            [language, inp.model, narrow],
             list(LanguageViews(inp.gallery, pred.lesion_chart)),
             **QUIET,
             **SWITCH,
@@ -2369,7 +2393,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
         demo.first_paint = first_paint(demo, note_translations())
         demo.load(None, js=PAGE_LOCALE_JS)
         demo.load(None, js=LINK_PROJECTOR_JS)
-        demo.load(None, None, tabs.narrow, js=NARROW_JS)
+        demo.load(None, None, narrow, js=NARROW_JS)
         projector.change(None, projector, None, js=PROJECTOR_JS)
 
         # A scene (a link, a tour step) sets the controls, then the label and the view on screen follow it.
@@ -2403,6 +2427,7 @@ def build_demo(ctx: Context) -> gr.Blocks:
             move.then(None, js=TOUR_VIEW_JS)
         opened = demo.load(bind(restore_scene, ctx), None, list(scene), **QUIET)
         opened.then(None, js=TOUR_LINK_JS)
+        opened.then(bind(phone_lesion_view, ctx), [inp.model, language, narrow], pred.lesion_chart, **QUIET)
         for event in (redrawn, opened, *moves):
             labelled = event.then(bind(predict_current, ctx), current, list(pred.prediction), **QUIET, **LABEL)
             follow_views(ctx, labelled, current, tabs, model_too=True)

@@ -45,45 +45,65 @@ class LesionSeries:
 
 
 def lesion_figure(
-    names: Sequence[str], downsamples: Sequence[bool], series: Sequence[LesionSeries], title: str
+    names: Sequence[str],
+    downsamples: Sequence[bool],
+    series: Sequence[LesionSeries],
+    title: str,
+    narrow: bool = False,
 ) -> Figure:
     """Sample-set accuracy with each single block's residual branch removed; downsampling blocks hatched.
 
     Several series (a residual network and its plain twin, as in Veit et al. 2016, Fig. 3) stand side by side:
-    residual bars blue, plain bars red, each with its no-lesion accuracy as a dashed line.
+    residual bars blue, plain bars red, each with its no-lesion accuracy as a dashed line. 576 × 324 px; with
+    ``narrow`` (its box in a phone's column: ~302 px) 297 × 486 px, the blocks one under the other and the bars
+    lying down (at 576 px the chart was swiped, half its blocks and its title out of sight).
     """
-    fig = Figure(figsize=(6.4, 3.6), dpi=90, layout="constrained")
+    fig = Figure(figsize=(3.3, 5.4) if narrow else (6.4, 3.6), dpi=90, layout="constrained")
     ax = fig.subplots()
     pos = np.arange(len(names))
     width = 0.8 / len(series)
+    bar, line = (ax.barh, ax.axvline) if narrow else (ax.bar, ax.axhline)
     for k, s in enumerate(series):
         colour = PLAIN_COLOUR if s.plain else RESIDUAL_COLOUR
         x = pos - 0.4 + width * (k + 0.5)
-        bars = ax.bar(x, [100 * a for a in s.accuracy], width, color=colour, label=s.name)
-        for bar, down in zip(bars, downsamples, strict=True):
+        bars = bar(x, [100 * a for a in s.accuracy], width, color=colour, label=s.name)
+        for drawn, down in zip(bars, downsamples, strict=True):
             if down:
-                bar.set_hatch("//")
-        ax.axhline(
-            100 * s.baseline, color=colour, linestyle="--", linewidth=1, label=f"no lesion: {100 * s.baseline:.1f}%"
-        )
-    ax.axhline(10, color="#999", linestyle=":", linewidth=1, label="chance: 10%")
-    ax.set_xticks(pos, [f"{n}\n(downsamples)" if p else n for n, p in zip(names, downsamples, strict=True)], fontsize=7)
-    ax.set_ylabel("accuracy (%)", fontsize=8)
-    ax.set_ylim(0, 105)
-    ax.set_title(f"{title}: sample-set accuracy with one block's F(x) removed", fontsize=9)
-    fig.legend(fontsize=6, loc="outside lower center", ncol=3 * len(series) - (len(series) - 1))
+                drawn.set_hatch("//")
+        line(100 * s.baseline, color=colour, linestyle="--", linewidth=1, label=f"no lesion: {100 * s.baseline:.1f}%")
+    line(10, color="#999", linestyle=":", linewidth=1, label="chance: 10%")
+    ticks = [f"{n}\n(downsamples)" if p else n for n, p in zip(names, downsamples, strict=True)]
+    if narrow:  # b2.0 at the top, as the block panel reads
+        ax.set_yticks(pos, ticks, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("accuracy (%)", fontsize=8)
+        ax.set_xlim(0, 105)
+        ax.tick_params(axis="x", labelsize=7)
+    else:
+        ax.set_xticks(pos, ticks, fontsize=7)
+        ax.set_ylabel("accuracy (%)", fontsize=8)
+        ax.set_ylim(0, 105)
+    if narrow:  # over the whole picture: over the axes alone (~230 px) its end was cut off
+        fig.suptitle(f"{title}:\nsample-set accuracy with one block's F(x) removed", fontsize=8.5)
+    else:
+        ax.set_title(f"{title}: sample-set accuracy with one block's F(x) removed", fontsize=9)
+    columns = 2 if narrow else 3 * len(series) - (len(series) - 1)
+    fig.legend(fontsize=6.5 if narrow else 6, loc="outside lower center", ncol=columns)
     return fig
 
 
-def lesion_chart(model: ResNet, models: Sequence[tuple[str, bool, SampleSetStats]], title: str) -> Figure:
-    """``lesion_figure`` from sample-set statistics: ``models`` = (name, plain, statistics), residual first."""
+def lesion_chart(
+    model: ResNet, models: Sequence[tuple[str, bool, SampleSetStats]], title: str, narrow: bool = False
+) -> Figure:
+    """``lesion_figure`` from sample-set statistics: ``models`` = (name, plain, statistics), residual first (for a
+    phone's column where ``narrow``)."""
     names = [name for name, _ in model.blocks()]
     downsamples = [not block.keeps_shape for _, block in model.blocks()]
     series = [
         LesionSeries(name, [stats.lesion_accuracy[b] for b in names], stats.baseline, plain)
         for name, plain, stats in sorted(models, key=lambda m: m[1])
     ]
-    return lesion_figure(names, downsamples, series, title)
+    return lesion_figure(names, downsamples, series, title, narrow)
 
 
 def path_figure(series: Sequence[tuple[str, bool, PathStats]], current: tuple[int, float] | None, title: str) -> Figure:

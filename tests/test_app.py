@@ -290,6 +290,34 @@ def test_feature_views(shipped_ctx, seven, drawn):
     assert (explained.stage_grids, explained.cams) == (grids, cams)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_phones_lesion_chart_lays_the_same_bars_down_inside_its_column(shipped_ctx, registry, lang):
+    """For a phone's column (its box ~302 px) the lesions' costs are 297 px wide, each block a row (b2.0 at the top),
+    the bars lying down: the same accuracies as the desk's chart, bar for bar, the downsampling blocks hatched in both,
+    and every text (the title, both axes' ticks and labels, the legend) inside the picture."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    for key in ("digits", "clothing-plain"):
+        desk, phone = (app.lesion_view(shipped_ctx, key, lang, narrow) for narrow in (False, True))
+        upright, lying = desk.axes[0].patches, phone.axes[0].patches
+        assert [b.get_width() for b in lying] == pytest.approx([b.get_height() for b in upright])
+        assert [b.get_hatch() for b in lying] == [b.get_hatch() for b in upright]
+        assert sum(b.get_hatch() == "//" for b in lying) == 3 * 2  # b3.0, b4.0, b5.0 of the model and its twin
+        ticks = [t.get_text() for t in phone.axes[0].get_yticklabels()]
+        assert ticks[0] == "b2.0" and ticks == [t.get_text() for t in desk.axes[0].get_xticklabels()]
+        assert phone.axes[0].yaxis_inverted()  # b2.0 at the top, as the block panel reads
+        canvas = FigureCanvasAgg(phone)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        width, height = phone.bbox.width, phone.bbox.height
+        assert (width, round(height)) == (297, 486)
+        drawn = [phone.axes[0].get_tightbbox(renderer), *(t.get_window_extent(renderer) for t in phone.texts)]
+        drawn += [legend.get_window_extent(renderer) for legend in phone.legends]
+        for box in drawn:
+            assert box.x0 >= -1 and box.x1 <= width + 1 and box.y0 >= -1 and box.y1 <= height + 1, (key, box)
+        assert phone.texts and phone.texts[0].get_text().startswith(desk.axes[0].get_title().split(":")[0] + ":")
+
+
 def test_lesion_and_architecture_views(shipped_ctx, registry):
     chart = app.lesion_view(shipped_ctx, "clothing")
     keys = [k for k in ("clothing", registry.twin("clothing")) if k]  # the model's bars, then its plain twin's

@@ -722,9 +722,10 @@ def test_a_phone_draws_with_a_finger(browser, page):
     # the phone turned sideways (844 px: past the 700 px breakpoint) and back: the view drawn again for each width
     # (it kept the layout it was drawn for until the next view)
     drawn = "([id, w]) => document.querySelector(`#${id} img`)?.naturalWidth === w"
-    for size, widths in (((844, 390), (542, 640)), ((390, 844), (316, 320))):
+    pg.wait_for_function(drawn, arg=["lesion-chart", 297])  # the lesions' costs, drawn for the column too
+    for size, widths in (((844, 390), (542, 640, 576)), ((390, 844), (316, 320, 297))):
         pg.set_viewport_size(dict(zip(("width", "height"), size, strict=True)))
-        for picture, width in zip(("block-panel", "block-chart"), widths, strict=True):
+        for picture, width in zip(("block-panel", "block-chart", "lesion-chart"), widths, strict=True):
             pg.wait_for_function(drawn, arg=[picture, width])
     pg.context.close()
     pg = open_page(browser, page, "?tab=plain", **PHONE)  # the charts: at their drawn size (576-900 px), swiped
@@ -732,8 +733,17 @@ def test_a_phone_draws_with_a_finger(browser, page):
         "t => document.querySelector('#view-tabs button[aria-selected=true]')?.innerText === t", arg="Plain vs residual"
     )
     assert view_tabs_in_sight(pg) <= 390  # the chosen tab in its place (it was drawn first, after Feature maps)
+    # the lesions' costs drawn for the column (297 px, the bars lying down; at 576 px it was swiped, its title cut),
+    # whole in sight at its drawn size
+    pg.wait_for_function("() => document.querySelector('#lesion-chart img')?.naturalWidth === 297")
+    lesions = pg.eval_on_selector(
+        "#lesion-chart .matplotlib",
+        "box => { const r = box.querySelector('img').getBoundingClientRect();"
+        " return [r.width, r.right, box.clientWidth, box.scrollWidth]; }",
+    )
+    assert lesions[0] == 297 and lesions[1] <= 390 and lesions[3] <= lesions[2], lesions
     pg.locator("#why-row").scroll_into_view_if_needed()
-    charts = "#lesion-chart, #depth-chart, #path-chart, #why-row"
+    charts = "#depth-chart, #path-chart, #why-row"
     pg.wait_for_function(
         "s => [...document.querySelectorAll(s)].every((c) => c.querySelector('img')?.complete)", arg=charts
     )
@@ -743,7 +753,7 @@ def test_a_phone_draws_with_a_finger(browser, page):
         " return [img.getBoundingClientRect().width, img.naturalWidth, box.clientWidth, box.scrollWidth]; })",
         charts,
     )
-    assert len(shown) == 5, shown  # the lesions' costs, the depth experiment, the paths, the responses, the gradients
+    assert len(shown) == 4, shown  # the depth experiment, the paths, the responses, the gradients
     for width, natural, box, scrollable in shown:
         assert width == natural >= 576 and box <= 390 and scrollable >= natural, shown  # all of it in reach
     assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # the page itself no wider

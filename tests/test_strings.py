@@ -52,6 +52,7 @@ def charts(ctx) -> dict:
     found = {
         "lesions": app.lesion_view(ctx, "digits", "zh"),
         "lesions, clothing": app.lesion_view(ctx, "clothing", "zh"),
+        "lesions, a phone's": app.lesion_view(ctx, "digits", "zh", True),
         "paths": app.path_view(ctx, "digits", ["b3.1"], "zh"),
     }
     rows = viz.block_rows(ctx.analyser.analyse(seven, "digits", ["b4.0"]).snapshot, ctx.registry.sample_stats("digits"))
