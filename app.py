@@ -1424,7 +1424,7 @@ def residual_views(
     return ResidualViews(*ctx.paint(pictures.residual_view, job, ResidualViews._fields))
 
 
-def lesion_view(ctx: Context, model_key: str, lang: str = "en", narrow: bool = False) -> Figure:
+def lesion_view(ctx: Context, model_key: str, lang: str = "en", narrow: bool = False) -> Annotated[Figure, gr.Plot]:
     """What each single lesion costs on the samples, beside the same for the model's twin (residual or plain); for a
     phone's column where ``narrow`` (``viz.lesion_figure``)."""
     model, _ = ctx.registry.get(model_key)
@@ -1433,7 +1433,7 @@ def lesion_view(ctx: Context, model_key: str, lang: str = "en", narrow: bool = F
     return translate_figure(viz.lesion_chart(model, shown, ctx.registry.label(model_key), narrow), lang)
 
 
-def phone_lesion_view(ctx: Context, model_key: str, lang: str, narrow: bool) -> Figure:
+def phone_lesion_view(ctx: Context, model_key: str, lang: str, narrow: bool) -> Annotated[Figure, gr.Plot]:
     """After a page's scene: the lesions' costs drawn for a phone's column (``NARROW_JS``); a desk's page keeps the
     chart of its config (skipped). After the scene, not when the page ticks the box as it opens: the page's language
     is set by the scene (a Chinese phone was shown the narrow chart in English first)."""
@@ -1671,7 +1671,8 @@ def comparison_view(run: LiveRun, lang: str = "en", projector: bool = False) -> 
     epochs = list(range(1, len(run.epochs) + 1))
     mine = (label, epochs, [1 - e.train_accuracy for e in run.epochs])
     reference = depth.reference_runs(cfg.arch, cfg.dataset)
-    return translate_figure(plain_vs_residual.depth_figure(reference, [mine], projector), lang)
+    title = depth.reference_title(cfg.arch, cfg.dataset)
+    return translate_figure(plain_vs_residual.depth_figure(reference, [mine], projector, title), lang)
 
 
 def curve_chart(elem_id: str) -> gr.LinePlot:

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from resnet.depth import DepthRun
+from resnet.depth import DEPTH_TITLE, DepthRun
 from resnet.viz import PLAIN_COLOUR, RESIDUAL_COLOUR, wide_figure
 
 DEPTH_SHADES = {20: 0.55, 32: 0.7, 44: 0.85, 56: 1.0, 110: 1.0}  # deeper = stronger colour
@@ -53,11 +53,12 @@ def depth_figure(
     runs: Sequence[DepthRun],
     extra: Sequence[tuple[str, Sequence[float], Sequence[float]]] = (),
     projector: bool = False,
+    title: str = DEPTH_TITLE,
 ) -> Figure:
     """Training error (left) and test error (right) against epochs: plain dashed, residual solid, one line a depth.
 
     ``extra`` = (label, epochs, training error) curves drawn on top in black, e.g. a run trained in the app;
-    ``projector``: drawn for the projector view (``viz.wide_figure``).
+    ``projector``: drawn for the projector view (``viz.wide_figure``); ``title``: what ``runs`` are.
     """
     fig = wide_figure(10, 3.4, projector=projector)
     ax_train, ax_test = fig.subplots(1, 2, sharey=False)
@@ -77,9 +78,7 @@ def depth_figure(
             )
     for label, epochs, errors in extra:
         ax_train.plot(epochs, [100 * e for e in errors], color="black", marker="*", markersize=7, label=label)
-    fig.suptitle(
-        "The depth experiment (He et al. 2016, Fig. 6) on Fashion-MNIST: plain dashed, residual solid", fontsize=9
-    )
+    fig.suptitle(title, fontsize=9)
     for ax, title in ((ax_train, "training error (%)"), (ax_test, "test error (%)")):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         _finish(ax, title, "epoch")

@@ -189,6 +189,10 @@ PHRASES: dict[str, str] = {
     "does F(x) point along x?": "F(x) 与 x 同向吗？",
     "The depth experiment (He et al. 2016, Fig. 6) on Fashion-MNIST: plain dashed, residual solid": "深度实验（He 等，2016，"
     "图 6），Fashion-MNIST：虚线为普通网络，实线为残差网络",
+    "The shipped ResNet-18 and its plain twin on MNIST: plain dashed, residual solid": "随附的 ResNet-18 及其普通孪生"
+    "网络，MNIST：虚线为普通网络，实线为残差网络",
+    "The shipped ResNet-18 and its plain twin on Fashion-MNIST: plain dashed, residual solid": "随附的 ResNet-18 及其"
+    "普通孪生网络，Fashion-MNIST：虚线为普通网络，实线为残差网络",
     "Layer responses (He et al. Fig. 7): the size of what each block learns": "层响应（He 等，图 7）：每个块所学 F(x) 的大小",
     "‖∂loss/∂ output‖ of each block, per image": "每个块输出的梯度 ‖∂损失/∂输出‖，按每张图",
     "sample-set accuracy with one block's F(x) removed": "去掉一个块的 F(x) 后的样本准确率",

@@ -643,6 +643,7 @@ def test_a_plain_cifar_network_trains_and_is_drawn_over_the_depth_experiment(tin
     from resnet.depth import load_runs
 
     assert len(comparison.axes[0].lines) == len(load_runs()) + 1  # the shipped depth curves, then yours
+    assert comparison.get_suptitle().startswith("The depth experiment (He et al. 2016, Fig. 6) on Fashion-MNIST")
     per_epoch = [o.comparison for o in outs if isinstance(o.comparison, app.Figure)]
     assert len(per_epoch) == 3  # after each epoch and at the end
 
@@ -658,6 +659,11 @@ def test_a_run_follows_the_language_and_projector_toggles_live_and_after_it_ende
     run = app.train_live(ctx, "digits", "resnet18", "residual", 1000, 2, 0.05, [], "en", False, request)
     first = next(u for u in run if "done" in u.status)  # the first epoch ended, in English
     assert first.status.startswith("⏳ epoch 1/2 done") and first.comparison.get_dpi() == desk_dpi
+    # drawn over the shipped ResNet-18's curves on the run's dataset, and titled so (it read "... on Fashion-MNIST")
+    assert (
+        first.comparison.get_suptitle()
+        == "The shipped ResNet-18 and its plain twin on MNIST: plain dashed, residual solid"
+    )
     now = app.training_look(ctx, "zh", True, first.status, request)  # both toggles, mid-run
     assert now.status.startswith("⏳ ") and "完成：测试准确率" in now.status, now.status
     assert now.loss["x_title"] == now.accuracy["x_title"] == "已训练图像数"

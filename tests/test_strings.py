@@ -60,6 +60,11 @@ def charts(ctx) -> dict:
     found.update({k: v for k, v in app.static_charts(depth.load_runs(), "zh")._asdict().items() if k != "verdict"})
     projector = app.static_charts(depth.load_runs(), "zh", projector=True)
     found.update({"depth, projector": projector.depth, "gradients, projector": projector.gradients})
+    for dataset in ("digits", "clothing"):  # a ResNet-18 run's curves drawn over the shipped weights' (training tab)
+        runs, title = depth.reference_runs("resnet18", dataset), depth.reference_title("resnet18", dataset)
+        found[f"comparison, {dataset}"] = translate_figure(
+            app.plain_vs_residual.depth_figure(runs, [], False, title), "zh"
+        )
     return found
 
 
