@@ -112,7 +112,7 @@ body.projector #previews { order: 1; }
 /* The charts and pictures carry their text in the picture (7–12 px as drawn): on a projector each chart, the stage
    outputs and Grad-CAM are shown as wide as the screen (their text ~1.2–2.1× larger) and within one screen's
    height, one above the other; the block panel, drawn a stage a row (``pictures.stage_panel``, 1,108 px wide) and
-   shown as wide as the screen (its text ~13 px at 1280×720, ~20 px at 1920×1080), whole under the open tour, above
+   shown as wide as the screen (its text ~12.5 px at 1280×720, ~20 px at 1920×1080), whole under the open tour, above
    the block statistics, as on a desk (left of them) and a phone. (Until the twenty-eighth session the panel was one
    block a row, shown 1.4× its size: ~17 px text, ~1.5 screens high; until the twenty-sixth the statistics came
    first: a link opened under load had the chart come seconds later and push the rows ~300 px down.) */
@@ -1002,11 +1002,12 @@ def gradio_words_head(tab_names: dict[str, str]) -> str:
     return "<script>" + GRADIO_WORDS_JS.replace("TAB_NAMES", json.dumps(tab_names, ensure_ascii=False)) + "</script>"
 
 
-# A phone's page (``PHONE_MEDIA``) has its residual view drawn for its ~326 px column:
+# A phone's page (``PHONE_MEDIA``) has its residual view and its lesions' costs drawn for its ~326 px column:
 # the block panel's texts above each block's tiles, the two statistics charts one above the other
-# (``pictures.residual_view``). Set as the page opens; the views that follow the scene's answer read it. A phone
-# turned (or a window narrowed past the breakpoint) ticks the hidden box as a hand would: its ``input`` event draws
-# the view on screen again for the new width (it kept the layout it was drawn for until the next view).
+# (``pictures.residual_view``), the lesions' bars lying down (``viz.lesion_figure``). Set as the page opens; the
+# views that follow the scene's answer read it (``phone_lesion_view``). A phone turned (or a window narrowed past the
+# breakpoint) ticks the hidden box as a hand would: its ``input`` event draws the view on screen and the lesions'
+# costs again for the new width (they kept the layout they were drawn for until the next view).
 NARROW_JS = f"""() => {{
   const media = window.matchMedia({json.dumps(PHONE_MEDIA)});
   if (!window.narrowWatched) {{

@@ -352,10 +352,10 @@ def stage_panel(blocks: Sequence[BlockMaps], lang: str = "en", gutter: int = 24)
 
     Two block panels as a desk draws them (``block_panel``) side by side, ``gutter`` px apart: the stages' first
     blocks on the left (b2.0, b3.0, b4.0, b5.0: three of them downsample, through the 1×1 projection), their second
-    on the right (b2.1 … b5.1, identity shortcuts). Shown as wide as a projector's screen (~1.07× at 1280×720, its
-    text ~13 px; ~1.6× at 1920×1080) the eight blocks are on one screen under the open tour: one block a row,
-    shown 1.4× its size (text ~17 px), the panel was ~1.5 screens high at 1280×720. Blocks that do not pair up a
-    stage (not two blocks in each) stay one a row.
+    on the right (b2.1 … b5.1, identity shortcuts). Shown as wide as a projector's screen (~1.04× at 1280×720 under
+    a tour's text, its text ~12.5 px; ~1.7× at 1920×1080) the eight blocks are on one screen under the open tour:
+    one block a row, shown 1.4× its size (text ~17 px), the panel was ~1.5 screens high at 1280×720. Blocks that do
+    not pair up a stage (not two blocks in each) stay one a row.
     """
     columns = [[b for b in blocks if b.name.endswith(f".{j}")] for j in (0, 1)]
     if len(columns[0]) != len(columns[1]) or 2 * len(columns[0]) != len(blocks):
