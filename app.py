@@ -1672,7 +1672,7 @@ def comparison_view(run: LiveRun, lang: str = "en", projector: bool = False) -> 
     epochs = list(range(1, len(run.epochs) + 1))
     mine = (label, epochs, [1 - e.train_accuracy for e in run.epochs])
     reference = depth.reference_runs(cfg.arch, cfg.dataset)
-    title = depth.reference_title(cfg.arch, cfg.dataset)
+    title = depth.reference_title(cfg.arch, DATASETS[cfg.dataset].title)
     return translate_figure(plain_vs_residual.depth_figure(reference, [mine], projector, title), lang)
 
 

@@ -66,14 +66,13 @@ def reference_runs(arch: str, dataset: str) -> list[DepthRun]:
 DEPTH_TITLE = "The depth experiment (He et al. 2016, Fig. 6) on Fashion-MNIST: plain dashed, residual solid"
 
 
-def reference_title(arch: str, dataset: str) -> str:
+def reference_title(arch: str, dataset_title: str) -> str:
     """The title of the chart a run trained in the app is drawn on: what ``reference_runs`` gives, on its dataset
-    (the lecture's network's curves are the shipped weights' on the run's own dataset, not the depth experiment's:
-    a digits run was drawn under "... on Fashion-MNIST")."""
+    (``dataset_title``: its own name, ``DatasetInfo.title``). The lecture's network's curves are the shipped weights'
+    on the run's own dataset, not the depth experiment's: a digits run was drawn under "... on Fashion-MNIST"."""
     if arch != "resnet18":
         return DEPTH_TITLE
-    name = "MNIST" if dataset == "digits" else "Fashion-MNIST"
-    return f"The shipped ResNet-18 and its plain twin on {name}: plain dashed, residual solid"
+    return f"The shipped ResNet-18 and its plain twin on {dataset_title}: plain dashed, residual solid"
 
 
 def load_runs(folder: Path = DEPTH_DIR) -> list[DepthRun]:

@@ -73,19 +73,18 @@ def lesion_figure(
         line(100 * s.baseline, color=colour, linestyle="--", linewidth=1, label=f"no lesion: {100 * s.baseline:.1f}%")
     line(10, color="#999", linestyle=":", linewidth=1, label="chance: 10%")
     ticks = [f"{n}\n(downsamples)" if p else n for n, p in zip(names, downsamples, strict=True)]
-    if narrow:  # b2.0 at the top, as the block panel reads
+    if narrow:  # b2.0 at the top, as the block panel reads; the title over the whole picture (over the axes alone,
+        # ~230 px, its end was cut off)
         ax.set_yticks(pos, ticks, fontsize=7)
         ax.invert_yaxis()
         ax.set_xlabel("accuracy (%)", fontsize=8)
         ax.set_xlim(0, 105)
         ax.tick_params(axis="x", labelsize=7)
+        fig.suptitle(f"{title}:\nsample-set accuracy with one block's F(x) removed", fontsize=8.5)
     else:
         ax.set_xticks(pos, ticks, fontsize=7)
         ax.set_ylabel("accuracy (%)", fontsize=8)
         ax.set_ylim(0, 105)
-    if narrow:  # over the whole picture: over the axes alone (~230 px) its end was cut off
-        fig.suptitle(f"{title}:\nsample-set accuracy with one block's F(x) removed", fontsize=8.5)
-    else:
         ax.set_title(f"{title}: sample-set accuracy with one block's F(x) removed", fontsize=9)
     columns = 2 if narrow else 3 * len(series) - (len(series) - 1)
     fig.legend(fontsize=6.5 if narrow else 6, loc="outside lower center", ncol=columns)

@@ -11,6 +11,7 @@ from matplotlib.text import Text
 
 import app
 from resnet import depth, pictures, strings, viz
+from resnet.data import DATASETS
 from resnet.lecture import TEXTS
 from resnet.live import CurvePoint
 from resnet.samples import load_samples
@@ -61,7 +62,10 @@ def charts(ctx) -> dict:
     projector = app.static_charts(depth.load_runs(), "zh", projector=True)
     found.update({"depth, projector": projector.depth, "gradients, projector": projector.gradients})
     for dataset in ("digits", "clothing"):  # a ResNet-18 run's curves drawn over the shipped weights' (training tab)
-        runs, title = depth.reference_runs("resnet18", dataset), depth.reference_title("resnet18", dataset)
+        runs, title = (
+            depth.reference_runs("resnet18", dataset),
+            depth.reference_title("resnet18", DATASETS[dataset].title),
+        )
         found[f"comparison, {dataset}"] = translate_figure(
             app.plain_vs_residual.depth_figure(runs, [], False, title), "zh"
         )
